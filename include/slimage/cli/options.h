@@ -1,0 +1,52 @@
+// Command-line options as plain structs: CLI11 fills them (src/cli/app.cpp),
+// the commands read them. Nothing here knows about CLI11.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "slimage/image/image.h"
+
+namespace slimage {
+
+struct CommonOptions {
+  TransportOptions transport;
+  std::string platform;  // "linux/amd64"; empty = every platform
+  unsigned jobs = 0;     // 0 = cores
+  bool quiet = false;
+  bool json = false;
+};
+
+struct PlanSettings {
+  std::string profile = "default";  // built-in name, file, or "none"
+  std::vector<std::string> keep, drop, entrypoints;
+  std::string strip;  // "" = the profile's
+};
+
+struct SlimOptions {
+  std::string source, destination;
+  PlanSettings plan;
+  std::string layers = "keep";        // keep | squash
+  std::string compression;            // "" = gzip for new layers, reused layers keep theirs
+  int level = -1;
+  std::string report;                 // --report FILE.json
+  std::string test_command;           // --test 'CMD'
+  bool force = false;
+};
+
+struct Command {
+  std::string name;  // slim, inspect, plan, why, verify, profiles, batch
+  CommonOptions common;
+  SlimOptions slim;
+  std::string source;      // inspect/plan/why/verify
+  std::string path;        // why PATH
+  std::string profile_to_show;  // profiles show NAME
+  std::string batch_list;
+  std::string batch_report;
+};
+
+// Runs a parsed command; returns the exit code. Throws Error for failures
+// that main() reports.
+int run(const Command& command);
+
+}  // namespace slimage

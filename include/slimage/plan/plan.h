@@ -1,0 +1,74 @@
+// The plan: one Action per node of the root filesystem — keep, drop or strip —
+// each with a reason a person can read. Built in passes: pre-drops (globs,
+// caches, tests dirs, __pycache__, dev files; keep globs override), the
+// dependency walk, unreachable CUDA libraries and dangling symlinks, strip,
+// then directories left empty. `slimage why PATH` is explain().
+#pragma once
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "slimage/deps/graph.h"
+#include "slimage/deps/resolver.h"
+#include "slimage/elf/strip.h"
+#include "slimage/plan/profile.h"
+#include "slimage/rootfs/fs_view.h"
+#include "slimage/util/error.h"
+
+namespace slimage {
+
+enum class Fate { Keep, Drop, Strip };
+const char* fate_name(Fate fate);  // "keep", "drop", "strip"
+
+enum class ReasonKind {
+  Needed,           // in the dependency closure
+  Kept,             // no rule drops it
+  KeepGlob,         // a keep glob (profile or --keep) overrides a drop
+  UnreachableCuda,  // a CUDA library nothing loads
+  DanglingSymlink,  // its target is dropped
+  Cache,
+  TestsDir,
+  Pycache,
+  DevFile,
+  DropGlob,  // profile drop glob or --drop
+  Stripped,
+  EmptyDir,  // a directory left empty by drops
+};
+const char* reason_kind_name(ReasonKind kind);  // "unreachable-cuda", "cache", "tests-dir", …
+
+struct Action {
+  std::string path;
+  FileType type = FileType::Regular;
+  Fate fate = Fate::Keep;
+  ReasonKind kind = ReasonKind::Kept;
+  std::string reason;
+  // Regular-file content bytes this entry accounts for. Hardlinked names share
+  // one content: it is counted once, on the first name that stays (else the first name).
+  uint64_t bytes = 0;
+  uint64_t bytes_after = 0;  // after strip; 0 if dropped
+};
+
+struct PlanOptions {
+  Profile profile;
+  std::vector<std::string> keep, drop, entrypoints;  // from the command line
+  std::optional<StripMode> strip;                    // overrides the profile's
+  unsigned jobs = 0;                                 // parallel ELF checks; 0 = all cores
+};
+
+struct Plan {
+  std::map<std::string, Action> actions;  // one per node of the fs, keyed by normalized path
+  Graph graph;
+  Profile profile;
+  const Action* find(const std::string& path) const;
+};
+
+Plan build_plan(const FsView& fs, const ImageRuntime& runtime, const PlanOptions& options,
+                Diagnostics& diagnostics);
+
+// For `slimage why PATH`: the chains from roots with how each edge was found,
+// or the rule that drops it.
+std::string explain(const Plan& plan, const FsView& fs, const std::string& path);
+
+}  // namespace slimage

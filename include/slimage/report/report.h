@@ -1,0 +1,51 @@
+// Reports: what a plan does and what a run saved, as JSON and as text. Every
+// byte is accounted for (bloaty's rule):
+//   before.bytes == after.bytes + Σ removed_by_reason bytes + strip_saved_bytes
+// where bytes count regular-file content, a hardlinked content once.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "slimage/plan/plan.h"
+
+namespace slimage {
+
+struct ImageStats {
+  uint64_t files = 0;             // non-directory entries (files, symlinks, hardlinks, devices)
+  uint64_t bytes = 0;             // regular-file content, hardlinked content once
+  uint64_t compressed_bytes = 0;  // layer blobs; filled by the caller
+  size_t layers = 0;              // filled by the caller
+};
+
+struct Summary {
+  ImageStats before, after;
+  std::map<std::string, std::pair<uint64_t, uint64_t>> removed_by_reason;  // kind name -> files, bytes
+  uint64_t stripped_files = 0, strip_saved_bytes = 0;
+};
+
+// Fills removed/stripped and before/after files and bytes from the plan.
+Summary summarize(const Plan& plan);
+
+// `slimage plan --json`: every non-Keep action, counts per reason, the
+// graph's missing libraries and warnings.
+nlohmann::json plan_json(const Plan& plan);
+
+// Human: actions grouped by reason, largest first, with sizes; a dropped
+// directory is listed once with the total below it.
+std::string plan_text(const Plan& plan);
+
+// The run's report: the summary, the plan's counts, `extra` (source,
+// destination, timings…) merged in last.
+nlohmann::json report_json(const Summary& summary, const Plan& plan, const nlohmann::json& extra);
+
+// The table `slimage slim` prints at the end.
+std::string summary_text(const Summary& summary);
+
+// "12.3 MiB"
+std::string human_bytes(uint64_t bytes);
+
+}  // namespace slimage

@@ -1,0 +1,55 @@
+// Writes the slimmed layer set from the merged view and the plan.
+//  --layers keep: each surviving file goes in the layer that last wrote it;
+//    a layer that no action touches (nothing in it dropped or stripped, no
+//    whiteout, nothing skipped) is reused byte-for-byte; other layers are
+//    rewritten holding only what the merged view shows from them, so no
+//    whiteout is needed except over a reused lower layer; emptied layers
+//    are dropped.
+//  --layers squash: one layer with the whole merged view.
+// Tar is deterministic (sorted entries, PAX, fixed fields); hardlinks are
+// kept within a layer (first path in sort order carries the content).
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "slimage/elf/strip.h"
+#include "slimage/image/image.h"
+#include "slimage/layer/compression.h"
+#include "slimage/plan/plan.h"
+#include "slimage/rootfs/merged_fs.h"
+
+namespace slimage {
+
+enum class LayerMode { Keep, Squash };
+
+struct WriteOptions {
+  LayerMode layers = LayerMode::Keep;
+  EncoderOptions encoder;
+  StripMode strip = StripMode::Unneeded;   // the mode the plan used
+  std::optional<int64_t> source_date_epoch;
+  bool docker_media_types = false;  // Docker v2 schema 2 manifest (gzip/plain only)
+  // --compression was given: a layer stored in another encoding is
+  // re-encoded even if the plan leaves it untouched.
+  bool recompress_other_encodings = false;
+};
+
+struct LayerOutput {
+  bool reused = false;         // the source blob, byte-for-byte
+  size_t source_index = 0;     // which input layer it comes from (squash: 0)
+  Descriptor descriptor;       // of the blob
+  std::string diff_id;
+  std::string staged_path;     // the new blob in the staging dir ("" if reused)
+  uint64_t uncompressed_size = 0;
+  uint64_t entries = 0;
+};
+
+// Writes new blobs under `staging_dir`. Reused layers are returned with the
+// source descriptor (the caller copies the blob).
+std::vector<LayerOutput> write_layers(const MergedFs& fs, const Plan& plan,
+                                      const WriteOptions& options, const std::string& staging_dir);
+
+// SOURCE_DATE_EPOCH from the environment, if set and valid.
+std::optional<int64_t> source_date_epoch_from_env();
+
+}  // namespace slimage

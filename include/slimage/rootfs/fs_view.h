@@ -1,0 +1,77 @@
+// A root filesystem seen as the container sees it: the merge of an image's
+// layers (MergedFs) or a directory on the host (DirFs, for tests and
+// `--rootfs`). Paths are normalized: relative to the root, no leading '/',
+// no '.', '..' or empty components ("usr/lib/libz.so.1"; "" is the root).
+// Symlinks are resolved inside the root: an absolute target starts at the
+// root and '..' at the root stays there, as in a chroot.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace slimage {
+
+enum class FileType { Regular, Directory, Symlink, Hardlink, CharDevice, BlockDevice, Fifo };
+
+struct Node {
+  std::string path;  // normalized
+  FileType type = FileType::Regular;
+  uint32_t mode = 0;  // 07777 bits
+  uint32_t uid = 0, gid = 0;
+  std::string uname, gname;
+  int64_t mtime = 0;
+  uint32_t mtime_nsec = 0;
+  uint64_t size = 0;          // content bytes (Regular and Hardlink)
+  std::string link_target;    // Symlink: as written; Hardlink: normalized path of the file it links to
+  uint32_t dev_major = 0, dev_minor = 0;
+  std::map<std::string, std::string> xattrs;
+  // MergedFs only (0 for DirFs): the layer whose entry wrote this node and
+  // that entry's header offset in the layer tar (UINT64_MAX for a directory
+  // the merge created implicitly), and where the content lives: layer and
+  // offset in that layer's spilled tar. A hardlink carries its target's
+  // content location, so it survives the target's deletion.
+  uint32_t layer = 0;
+  uint64_t entry_offset = 0;
+  uint32_t data_layer = 0;
+  uint64_t data_offset = 0;
+  bool is_file() const { return type == FileType::Regular || type == FileType::Hardlink; }
+};
+
+class FsView {
+ public:
+  virtual ~FsView() = default;
+  // Exact lookup of a normalized path; symlinks are not followed. nullptr if absent.
+  virtual const Node* lookup(std::string_view path) const = 0;
+  // Direct children of a directory, sorted by path.
+  virtual std::vector<const Node*> list_dir(std::string_view dir) const = 0;
+  // Every node, sorted by path (a directory before its contents).
+  virtual void for_each(const std::function<void(const Node&)>& fn) const = 0;
+  // Content of a Regular or Hardlink node; empty span for anything else.
+  // Valid as long as the view lives. Pages are read lazily (mmap).
+  virtual std::span<const uint8_t> content(const Node& node) const = 0;
+
+  // Follows symlinks in every component (and in the last if follow_last),
+  // at most 40 of them, never leaving the root. Returns nullptr if some
+  // component is missing or not a directory, or on a loop. `resolved` gets the
+  // normalized real path when given (also set, to the would-be path, on a miss).
+  const Node* resolve(std::string_view path, bool follow_last = true,
+                      std::string* resolved = nullptr) const;
+  // The symlinks followed on the way to the file (normalized paths), in order.
+  // Used to keep whole soname chains: libfoo.so.1 -> libfoo.so.1.2.3.
+  std::vector<std::string> symlink_chain(std::string_view path) const;
+};
+
+// Normalizes a path lexically: strips leading '/', collapses '//' and '.',
+// applies '..' (clamped at the root).
+std::string normalize_path(std::string_view path);
+// Joins a directory and a relative path, then normalizes. An absolute `rel`
+// replaces `dir`.
+std::string join_path(std::string_view dir, std::string_view rel);
+std::string dirname_of(std::string_view normalized);   // "usr/lib/x.so" -> "usr/lib", "x" -> ""
+std::string basename_of(std::string_view normalized);  // "usr/lib/x.so" -> "x.so"
+
+}  // namespace slimage

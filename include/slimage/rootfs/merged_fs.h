@@ -1,0 +1,83 @@
+// The merged root filesystem of an image's layers, as a container runtime
+// sees it. Each layer is decoded once into a scratch tar ("spilled"), whose
+// content is then read lazily through an mmap: no layer is held in memory.
+// Merge rules (image-spec layer.md, "Representing Changes"):
+//  - `.wh.NAME` removes NAME, `.wh..wh..opq` empties its directory — both only
+//    for lower layers: entries of the same layer are never hidden;
+//  - parent components are resolved through symlinks inside the root, as
+//    containerd does when it applies a layer; a path that would leave the
+//    root, or runs through a non-directory, is a diagnostic and is skipped;
+//  - a hardlink carries its target's content, so it survives the target's
+//    later deletion; hardlinks to nothing are diagnostics.
+// Spec: https://github.com/opencontainers/image-spec/blob/main/layer.md
+#pragma once
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "slimage/image/image.h"
+#include "slimage/layer/tar.h"
+#include "slimage/rootfs/fs_view.h"
+#include "slimage/util/error.h"
+#include "slimage/util/file.h"
+
+namespace slimage {
+
+// One entry of a layer and what became of it in the merge.
+struct LayerEntry {
+  TarEntry tar;
+  std::string path;          // normalized, parents resolved through symlinks
+  enum class Kind { File, Whiteout, Opaque, Skipped } kind = Kind::File;
+};
+
+struct SpilledLayer {
+  Descriptor descriptor;
+  std::string diff_id;          // verified against the config
+  std::string tar_path;         // decoded tar in the scratch dir
+  uint64_t tar_size = 0;
+  std::vector<LayerEntry> entries;
+  MappedFile map;               // of tar_path, opened after decoding
+  std::string where() const;    // "layer sha256:ab12…"
+};
+
+struct SpillLimits {
+  uint64_t max_layer_bytes = uint64_t(64) << 30;  // decompression bomb guard, per layer
+};
+
+// Decodes a layer blob into `dir`/layer-N.tar, checking its digest (by the
+// Source) and its diff_id, and records its entries. Throws Error naming the
+// layer on any failure.
+std::unique_ptr<SpilledLayer> spill_layer(Source& source, const Descriptor& descriptor,
+                                          const std::string& diff_id, const std::string& dir,
+                                          size_t index, const SpillLimits& limits = {});
+
+class MergedFs : public FsView {
+ public:
+  // Layers bottom first. Problems with single entries go to `diagnostics`.
+  MergedFs(std::vector<std::unique_ptr<SpilledLayer>> layers, Diagnostics& diagnostics);
+
+  const Node* lookup(std::string_view path) const override;
+  std::vector<const Node*> list_dir(std::string_view dir) const override;
+  void for_each(const std::function<void(const Node&)>& fn) const override;
+  std::span<const uint8_t> content(const Node& node) const override;
+
+  const std::vector<std::unique_ptr<SpilledLayer>>& layers() const { return layers_; }
+  // True if this entry of layer `layer` is what the merged view shows at its path.
+  bool entry_visible(size_t layer, const LayerEntry& entry) const;
+
+ private:
+  void apply_layer(uint32_t index, Diagnostics& diagnostics);
+  void remove_subtree(const std::string& path, bool keep_self, uint32_t below_layer);
+  std::string resolve_parent(const std::string& raw, const std::string& where, Diagnostics& d,
+                             bool* ok);
+  Node* ensure_dir(const std::string& path, uint32_t layer);
+  void index_children();
+
+  std::vector<std::unique_ptr<SpilledLayer>> layers_;
+  std::map<std::string, Node, std::less<>> nodes_;
+  std::map<std::string, std::vector<const Node*>, std::less<>> children_;
+  uint32_t current_layer_ = 0;
+};
+
+}  // namespace slimage

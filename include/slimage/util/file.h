@@ -1,0 +1,64 @@
+// Files: read-only mappings, scratch directories that clean up after
+// themselves, and the write-beside-then-rename step that makes outputs atomic.
+#pragma once
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace slimage {
+
+// A read-only mmap of a whole file (empty files map to an empty span).
+class MappedFile {
+ public:
+  MappedFile() = default;
+  explicit MappedFile(const std::string& path);
+  ~MappedFile();
+  MappedFile(MappedFile&& o) noexcept;
+  MappedFile& operator=(MappedFile&& o) noexcept;
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  std::span<const uint8_t> bytes() const { return {data_, size_}; }
+  const std::string& path() const { return path_; }
+
+ private:
+  const uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+  std::string path_;
+};
+
+std::string read_file(const std::string& path);
+// Writes via a temp file in the same directory and renames it into place.
+void write_file_atomic(const std::string& path, std::string_view data);
+bool path_exists(const std::string& path);
+bool is_directory(const std::string& path);
+
+// A fresh directory `<parent>/<prefix>XXXXXX`, removed recursively on
+// destruction unless release()d. Registered so a SIGINT/SIGTERM handler can
+// remove every live scratch dir before exiting (see remove_all_registered).
+class TempDir {
+ public:
+  TempDir(const std::string& parent, const std::string& prefix);
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string release();  // keep the directory; returns its path
+
+ private:
+  std::string path_;
+};
+
+// Removes a tree without following symlinks; ignores a missing path.
+void remove_tree(const std::string& path);
+// Removes every live TempDir; async-signal use is best effort (called from the
+// signal-watching thread, not from a handler).
+void remove_all_registered_temp_dirs();
+// Directory for scratch space: $SLIMAGE_TMPDIR, $TMPDIR, else /var/tmp.
+std::string scratch_parent();
+// The directory part of a path ("." if none).
+std::string parent_dir(const std::string& path);
+// fsync a directory so a rename inside it is durable.
+void fsync_dir(const std::string& dir);
+
+}  // namespace slimage

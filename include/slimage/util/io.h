@@ -1,0 +1,110 @@
+// Byte streams. Every layer and blob flows through Reader/Writer chains
+// (file -> hash -> decompress -> tar), so no layer is ever held whole in memory.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace slimage {
+
+class Reader {
+ public:
+  virtual ~Reader() = default;
+  // Reads up to n bytes; returns 0 only at end of stream. Throws Error on failure.
+  virtual size_t read(void* buf, size_t n) = 0;
+};
+
+class Writer {
+ public:
+  virtual ~Writer() = default;
+  virtual void write(const void* data, size_t n) = 0;
+  // Flushes buffered bytes (and trailers, for encoders). Call once, at the end.
+  virtual void finish() {}
+};
+
+// Reads a file by descriptor; `name` is used in error messages.
+class FileReader : public Reader {
+ public:
+  explicit FileReader(const std::string& path);
+  ~FileReader() override;
+  size_t read(void* buf, size_t n) override;
+
+ private:
+  int fd_ = -1;
+  std::string path_;
+};
+
+// Writes a file (created or truncated, mode 0644); finish() flushes and, if
+// `durable`, fsyncs (outputs are durable; scratch files need not be).
+class FileWriter : public Writer {
+ public:
+  explicit FileWriter(const std::string& path, bool durable = true);
+  ~FileWriter() override;
+  void write(const void* data, size_t n) override;
+  void finish() override;
+  uint64_t bytes_written() const { return written_; }
+
+ private:
+  void flush();
+  int fd_ = -1;
+  bool durable_ = true;
+  std::string path_;
+  std::string buf_;
+  uint64_t written_ = 0;
+};
+
+class MemoryReader : public Reader {
+ public:
+  explicit MemoryReader(std::span<const uint8_t> bytes) : bytes_(bytes) {}
+  explicit MemoryReader(std::string_view s)
+      : bytes_(reinterpret_cast<const uint8_t*>(s.data()), s.size()) {}
+  size_t read(void* buf, size_t n) override;
+
+ private:
+  std::span<const uint8_t> bytes_;
+  size_t pos_ = 0;
+};
+
+class StringWriter : public Writer {
+ public:
+  void write(const void* data, size_t n) override {
+    out_.append(static_cast<const char*>(data), n);
+  }
+  std::string& str() { return out_; }
+
+ private:
+  std::string out_;
+};
+
+// Counts bytes and forwards them (to nothing if `out` is null).
+class CountingWriter : public Writer {
+ public:
+  explicit CountingWriter(Writer* out = nullptr) : out_(out) {}
+  void write(const void* data, size_t n) override {
+    count_ += n;
+    if (out_) out_->write(data, n);
+  }
+  void finish() override {
+    if (out_) out_->finish();
+  }
+  uint64_t count() const { return count_; }
+
+ private:
+  Writer* out_;
+  uint64_t count_ = 0;
+};
+
+// Copies everything from `in` to `out` (does not call finish); returns bytes copied.
+uint64_t copy_stream(Reader& in, Writer& out);
+// Copies exactly n bytes; throws Error("unexpected end of stream") if short.
+void copy_exact(Reader& in, Writer& out, uint64_t n);
+// Reads and discards up to n bytes; returns how many were there.
+uint64_t skip_stream(Reader& in, uint64_t n);
+// Reads exactly n bytes into buf or throws Error.
+void read_exact(Reader& in, void* buf, size_t n);
+// Reads the whole stream; throws Error if it exceeds `limit` bytes.
+std::string read_all(Reader& in, uint64_t limit = UINT64_MAX);
+
+}  // namespace slimage

@@ -1,0 +1,13 @@
+// Parallel loops over independent items (layers, files). The first exception
+// thrown by any item is rethrown on the calling thread after all workers stop.
+#pragma once
+#include <cstddef>
+#include <functional>
+
+namespace slimage {
+
+// Runs fn(i) for i in [0, n) on up to `jobs` threads (0 = hardware cores).
+void parallel_for(size_t n, unsigned jobs, const std::function<void(size_t)>& fn);
+unsigned default_jobs();
+
+}  // namespace slimage

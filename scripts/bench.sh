@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# bench.sh — slimage against the pipeline a user would script today, and the codec limit.
+#
+# usage: scripts/bench.sh [--small] [--out DIR] [IMAGE_DIR]
+#   IMAGE_DIR: an OCI layout (ref "sample"); default: build/reuse the sample image
+#   SLIMAGE=path/to/slimage (default build/slimage); missing -> its rows are skipped
+#
+# Rows, each timed with /usr/bin/time -v (wall clock, peak RSS):
+#   slimage-gzip, slimage-zstd   slimage slim with the default profile
+#   peer                         umoci unpack -> strip --strip-unneeded every *.so* ->
+#                                rm tests/__pycache__/examples dirs, apt and pip caches ->
+#                                umoci repack into a fresh one-layer image
+#   codec-gunzip                 gzip -dc over the input's layers (reading is the floor)
+#   codec-pigz, codec-zstd       pigz / zstd -T0 over slimage's output, uncompressed
+# codec limit (gzip) = gunzip + pigz; (zstd) = gunzip + zstd. Targets: slimage gzip
+# <= 0.25x peer, zstd <= 0.12x peer, <= 1.3x codec limit, peak RSS <= 1 GiB.
+# Writes a table to stdout and OUT/bench.json. Not a test: nothing here asserts.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(dirname "$here")
+source "$here/lib-image.sh"
+
+small=0 out="" image=""
+while (($#)); do
+    case "$1" in
+        --small) small=1 ;;
+        --out) out="$2"; shift ;;
+        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+        *) image="$1" ;;
+    esac
+    shift
+done
+for tool in umoci jq pigz zstd gzip strip; do command -v "$tool" >/dev/null || die "missing $tool"; done
+[[ -x /usr/bin/time ]] || die "needs GNU time at /usr/bin/time (apt-get install time)"
+slimage="${SLIMAGE:-$repo/build/slimage}"
+[[ -x "$slimage" ]] || { log "no slimage at $slimage: its rows are skipped"; slimage=""; }
+
+variant=$([[ $small == 1 ]] && echo small || echo full)
+kind=$([[ -d /usr/local/cuda/lib64 ]] && echo cuda || echo nocuda)
+cache=$(slimage_cache_dir)
+if [[ -z "$image" ]]; then
+    image="$cache/sample-$variant-$kind"
+    flags=(); [[ $small == 1 ]] && flags+=(--small); [[ $kind == nocuda ]] && flags+=(--no-cuda)
+    "$here/make-sample-image.sh" "${flags[@]}" "$image" >&2
+fi
+ref=$(jq -r '.manifests[0].annotations["org.opencontainers.image.ref.name"] // "sample"' "$image/index.json")
+out="${out:-$cache/bench-$variant-$kind}"
+rm -rf -- "$out"; mkdir -p "$out"
+trap 'rm -rf -- "$out/work"' EXIT
+mkdir "$out/work"
+
+declare -A wall rss size
+# measure NAME CMD... : wall seconds and peak RSS (KiB) from /usr/bin/time -v
+measure() {
+    local name="$1"; shift
+    log "running $name"
+    /usr/bin/time -v -o "$out/$name.time" "$@" >"$out/$name.log" 2>&1 ||
+        { tail -5 "$out/$name.log" >&2; die "$name failed"; }
+    wall[$name]=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, t, ":"); s = 0;
+        for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s}' "$out/$name.time")
+    rss[$name]=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$out/$name.time")
+}
+
+if [[ -n "$slimage" ]]; then
+    for c in gzip zstd; do
+        measure "slimage-$c" "$slimage" slim "oci:$image:$ref" "oci:$out/slim-$c:$ref" \
+            --compression "$c" --report "$out/slim-$c.report.json" --force
+        size[slimage-$c]=$(oci_sizes "$out/slim-$c" "$ref" | jq .compressed_bytes)
+    done
+fi
+
+cat >"$out/work/peer.sh" <<'PEER'
+#!/usr/bin/env bash
+# What people script today: unpack, strip, delete the usual suspects, repack as one layer.
+set -euo pipefail
+image="$1" ref="$2" work="$3" dest="$4"
+umoci unpack --image "$image:$ref" "$work/bundle" >/dev/null
+root="$work/bundle/rootfs"
+find "$root" -name '*.so*' -type f -print0 | xargs -0 -r strip --strip-unneeded 2>/dev/null || true
+find "$root" -depth -type d \( -name tests -o -name __pycache__ -o -name examples \) -exec rm -rf {} +
+rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "$root"/root/.cache/pip
+umoci init --layout "$dest"
+umoci new --image "$dest:$ref"
+umoci unpack --image "$dest:$ref" "$work/fresh" >/dev/null
+rmdir "$work/fresh/rootfs" && mv "$root" "$work/fresh/rootfs"
+umoci repack --image "$dest:$ref" "$work/fresh"
+PEER
+measure peer bash "$out/work/peer.sh" "$image" "$ref" "$out/work" "$out/peer"
+size[peer]=$(oci_sizes "$out/peer" "$ref" | jq .compressed_bytes)
+rm -rf -- "$out/work/bundle" "$out/work/fresh"
+
+# Codec floor: read the input once, write the output once.
+oci_layer_blobs "$image" "$ref" | cut -d' ' -f2 >"$out/work/input-layers"
+measure codec-gunzip sh -c 'xargs cat <"$1" | gzip -dc >/dev/null' sh "$out/work/input-layers"
+plain_from=$([[ -n "$slimage" ]] && echo "$out/slim-gzip" || echo "$out/peer")
+oci_layer_blobs "$plain_from" "$ref" | while read -r m p; do decompress_stream "$m" "$p"; done >"$out/work/output.tar"
+measure codec-pigz sh -c 'pigz -6 -c "$1" >/dev/null' sh "$out/work/output.tar"
+measure codec-zstd sh -c 'zstd -3 -T0 -q -c "$1" >/dev/null' sh "$out/work/output.tar"
+out_plain=$(stat -c %s "$out/work/output.tar")
+rm -f -- "$out/work/output.tar"
+
+limit_gzip=$(echo "${wall[codec-gunzip]} + ${wall[codec-pigz]}" | bc -l)
+limit_zstd=$(echo "${wall[codec-gunzip]} + ${wall[codec-zstd]}" | bc -l)
+input=$(oci_sizes "$image" "$ref")
+
+python3 - "$out/bench.json" "$image" "$variant-$kind" "${wall[peer]}" "$limit_gzip" "$limit_zstd" \
+    "$(jq .compressed_bytes <<<"$input")" "$out_plain" <<PY
+import json, sys
+path, image, variant, peer, lim_gz, lim_zstd, in_bytes, out_plain = sys.argv[1:]
+peer, lim = float(peer), {"gzip": float(lim_gz), "zstd": float(lim_zstd)}
+rows = {}
+for line in """$(for k in "${!wall[@]}"; do echo "$k ${wall[$k]} ${rss[$k]} ${size[$k]:-null}"; done)""".split("\n"):
+    if not line.strip():
+        continue
+    name, w, r, s = line.split()
+    codec = "zstd" if name.endswith("zstd") else "gzip"
+    rows[name] = {"wall_s": float(w), "peak_rss_kib": int(r), "output_bytes": None if s == "null" else int(s),
+                  "ratio_to_peer": round(float(w) / peer, 3) if peer else None,
+                  "ratio_to_codec_limit": round(float(w) / lim[codec], 3) if name.startswith("slimage") else None}
+targets = {"slimage-gzip": {"ratio_to_peer": 0.25, "ratio_to_codec_limit": 1.3, "peak_rss_kib": 1 << 20},
+           "slimage-zstd": {"ratio_to_peer": 0.12, "ratio_to_codec_limit": 1.3, "peak_rss_kib": 1 << 20}}
+for name, t in targets.items():
+    if name in rows:
+        rows[name]["meets"] = {k: rows[name][k] is not None and rows[name][k] <= v for k, v in t.items()}
+doc = {"image": image, "variant": variant, "input_compressed_bytes": int(in_bytes),
+       "output_uncompressed_bytes": int(out_plain), "codec_limit_s": lim, "rows": rows, "targets": targets}
+json.dump(doc, open(path, "w"), indent=1, sort_keys=True)
+order = ["slimage-gzip", "slimage-zstd", "peer", "codec-gunzip", "codec-pigz", "codec-zstd"]
+print(f"{'row':14} {'wall s':>8} {'x peer':>7} {'x codec':>8} {'RSS MiB':>8} {'output':>10}  meets targets")
+for name in order:
+    if name not in rows:
+        continue
+    r = rows[name]
+    fmt = lambda v, f: "-" if v is None else format(v, f)
+    outb = "-" if r["output_bytes"] is None else f"{r['output_bytes'] / 2**20:.1f}M"
+    meets = " ".join(f"{k}={'yes' if ok else 'NO'}" for k, ok in r.get("meets", {}).items())
+    print(f"{name:14} {r['wall_s']:8.2f} {fmt(r['ratio_to_peer'], '7.3f')} {fmt(r['ratio_to_codec_limit'], '8.3f')} "
+          f"{r['peak_rss_kib'] / 1024:8.1f} {outb:>10}  {meets}")
+print(f"codec limit: gzip {lim['gzip']:.2f}s, zstd {lim['zstd']:.2f}s; input {int(in_bytes) / 2**20:.1f}M compressed")
+PY
+log "wrote $out/bench.json"

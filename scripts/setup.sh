@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs every build and test dependency from Debian's packages, then
+# builds slimage (Release) into build/. Safe to run again.
+#   bash scripts/setup.sh [--no-build]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  build-essential cmake pkg-config clang libclang-rt-14-dev
+  libarchive-dev liblief-dev libssl-dev nlohmann-json3-dev libzstd-dev libspdlog-dev
+  libcli11-dev doctest-dev libcurl4-openssl-dev libisal-dev zlib1g-dev
+  umoci skopeo debootstrap musl-tools pigz zstd jq binutils python3 file
+  docker-registry apache2-utils openssl time util-linux
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+[ "${1:-}" = "--no-build" ] && exit 0
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$(nproc)"
+echo "setup: built build/slimage" >&2

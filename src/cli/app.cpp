@@ -1,0 +1,94 @@
+// CLI11 definitions: every subcommand and flag, filled into the plain
+// structs of slimage/cli/options.h. Transport syntax follows skopeo.
+#include "slimage/cli/app.h"
+
+#include <CLI/CLI.hpp>
+
+#include "slimage/cli/options.h"
+#include "slimage/util/error.h"
+
+namespace slimage {
+
+namespace {
+
+void add_common(CLI::App* app, CommonOptions& c, bool json) {
+  app->add_option("--platform", c.platform, "OS/ARCH[/VARIANT] of a multi-platform image");
+  app->add_option("--jobs,-j", c.jobs, "worker threads (default: cores)");
+  app->add_flag("--quiet,-q", c.quiet, "no progress on stderr");
+  app->add_option("--creds", c.transport.creds, "USER:PASS for docker:// registries");
+  app->add_option("--authfile", c.transport.authfile, "docker config.json with registry auths");
+  app->add_option("--tls-verify", c.transport.tls_verify, "verify registry TLS (default true)")
+      ->default_str("true");
+  app->add_option("--ca-file", c.transport.ca_file, "CA bundle for registries");
+  if (json) app->add_flag("--json", c.json, "machine-readable output");
+}
+
+void add_plan_settings(CLI::App* app, PlanSettings& p) {
+  app->add_option("--profile,-p", p.profile, "built-in profile name, a profile file, or none")
+      ->default_str("default");
+  app->add_option("--keep", p.keep, "keep paths matching GLOB (repeatable)");
+  app->add_option("--drop", p.drop, "drop paths matching GLOB (repeatable)");
+  app->add_option("--entrypoint", p.entrypoints, "extra root PATH (repeatable)");
+  app->add_option("--strip", p.strip, "none | debug | unneeded (default: the profile's)")
+      ->check(CLI::IsMember({"none", "debug", "unneeded"}));
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  CLI::App app{"slimage: rewrite a container image to fighting weight"};
+  app.set_version_flag("--version", std::string("slimage ") + SLIMAGE_VERSION);
+  app.require_subcommand(1);
+  Command cmd;
+
+  auto* slim = app.add_subcommand("slim", "slim SRC into DST");
+  slim->add_option("SRC", cmd.slim.source, "source image (oci:, oci-archive:, docker-archive:, docker://, path)")
+      ->required();
+  slim->add_option("DST", cmd.slim.destination, "destination image")->required();
+  add_plan_settings(slim, cmd.slim.plan);
+  add_common(slim, cmd.common, false);
+  slim->add_option("--layers", cmd.slim.layers, "keep | squash")
+      ->check(CLI::IsMember({"keep", "squash"}));
+  slim->add_option("--compression", cmd.slim.compression, "gzip | zstd | none")
+      ->check(CLI::IsMember({"gzip", "zstd", "none"}));
+  slim->add_option("--level", cmd.slim.level, "compression level");
+  slim->add_option("--report", cmd.slim.report, "write the full report as JSON to FILE");
+  slim->add_option("--test", cmd.slim.test_command,
+                   "run CMD in the original and the slimmed root; refuse if it breaks");
+  slim->add_flag("--force", cmd.slim.force, "write even if the slimmed closure has missing libraries");
+
+  auto* inspect = app.add_subcommand("inspect", "layers, sizes, wasted bytes, largest directories");
+  inspect->add_option("SRC", cmd.source)->required();
+  add_common(inspect, cmd.common, true);
+
+  auto* plan = app.add_subcommand("plan", "dry run: every action with its reason and bytes");
+  plan->add_option("SRC", cmd.source)->required();
+  add_plan_settings(plan, cmd.slim.plan);
+  add_common(plan, cmd.common, true);
+
+  auto* why = app.add_subcommand("why", "why PATH is kept (chains from a root) or dropped");
+  why->add_option("SRC", cmd.source)->required();
+  why->add_option("PATH", cmd.path)->required();
+  add_plan_settings(why, cmd.slim.plan);
+  add_common(why, cmd.common, true);
+
+  auto* verify = app.add_subcommand("verify", "check every needed library of every ELF resolves");
+  verify->add_option("SRC", cmd.source)->required();
+  add_common(verify, cmd.common, true);
+
+  auto* profiles = app.add_subcommand("profiles", "list built-in profiles; `profiles show NAME`");
+  auto* show = profiles->add_subcommand("show", "print a resolved profile");
+  show->add_option("NAME", cmd.profile_to_show)->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : kExitUsage;
+  }
+  for (auto* sub : {slim, inspect, plan, why, verify, profiles})
+    if (sub->parsed()) cmd.name = sub->get_name();
+  return run(cmd);
+}
+
+}  // namespace slimage

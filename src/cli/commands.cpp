@@ -1,0 +1,216 @@
+// The read-only commands: inspect, plan, why, verify, profiles — and run(),
+// which dispatches every command.
+#include <algorithm>
+#include <cstdio>
+
+#include "session.h"
+#include "slimage/plan/profile.h"
+#include "slimage/report/report.h"
+
+namespace slimage {
+
+int run_slim(const Command& cmd);
+
+namespace {
+
+struct Opened {
+  std::unique_ptr<Source> source;
+  std::vector<ImageManifest> images;
+};
+
+Opened open_images(const Command& cmd, Progress& progress) {
+  progress.begin("open");
+  Opened o;
+  o.source = open_source(parse_image_ref(cmd.source), cmd.common.transport);
+  o.images = load_images(*o.source, platform_option(cmd.common));
+  progress.end(o.source->name());
+  return o;
+}
+
+// created_by of each non-empty history entry, aligned with the layers.
+std::vector<std::string> layer_history(const ImageManifest& image) {
+  std::vector<std::string> out;
+  if (image.config.contains("history") && image.config["history"].is_array())
+    for (auto& h : image.config["history"])
+      if (h.is_object() && !h.value("empty_layer", false))
+        out.push_back(h.contains("created_by") && h["created_by"].is_string()
+                          ? h["created_by"].get<std::string>()
+                          : "");
+  return out;
+}
+
+nlohmann::json inspect_json(const LoadedImage& loaded) {
+  const MergedFs& fs = *loaded.fs;
+  auto history = layer_history(loaded.image);
+  nlohmann::json layers = nlohmann::json::array();
+  uint64_t wasted = 0;
+  for (size_t i = 0; i < fs.layers().size(); i++) {
+    const SpilledLayer& l = *fs.layers()[i];
+    uint64_t files = 0, bytes = 0, hidden = 0;
+    for (auto& e : l.entries) {
+      if (e.tar.type != TarType::Regular) continue;
+      files++, bytes += e.tar.size;
+      // Bytes an upper layer hides: counted once, in the layer that holds them.
+      if (e.kind == LayerEntry::Kind::File && !fs.entry_visible(i, e)) hidden += e.tar.size;
+    }
+    wasted += hidden;
+    layers.push_back({{"digest", l.descriptor.digest},
+                      {"diff_id", l.diff_id},
+                      {"media_type", l.descriptor.media_type},
+                      {"size", l.descriptor.size},
+                      {"uncompressed_size", l.tar_size},
+                      {"files", files},
+                      {"file_bytes", bytes},
+                      {"hidden_bytes", hidden},
+                      {"created_by", i < history.size() ? history[i] : ""}});
+  }
+  uint64_t files = 0, bytes = 0;
+  std::map<std::string, uint64_t> dir_bytes;
+  fs.for_each([&](const Node& n) {
+    if (n.type != FileType::Regular) return;  // a hardlink's content counts once
+    files++, bytes += n.size;
+    for (std::string d = dirname_of(n.path); !d.empty(); d = dirname_of(d)) dir_bytes[d] += n.size;
+  });
+  std::vector<std::pair<uint64_t, std::string>> dirs;
+  for (auto& [d, b] : dir_bytes)
+    if (std::count(d.begin(), d.end(), '/') < 4) dirs.push_back({b, d});
+  std::sort(dirs.rbegin(), dirs.rend());
+  nlohmann::json largest = nlohmann::json::array();
+  for (size_t i = 0; i < dirs.size() && i < 15; i++)
+    largest.push_back({{"path", "/" + dirs[i].second}, {"bytes", dirs[i].first}});
+  return {{"manifest_digest", loaded.image.descriptor.digest},
+          {"platform", loaded.image.platform.to_string()},
+          {"layers", layers},
+          {"files", files},
+          {"bytes", bytes},
+          {"wasted_bytes", wasted},
+          {"largest_directories", largest}};
+}
+
+void print_inspect(const nlohmann::json& j) {
+  std::printf("image %s (%s)\n", j["manifest_digest"].get<std::string>().c_str(),
+              j["platform"].get<std::string>().c_str());
+  std::printf("%-4s %-22s %10s %10s %8s %10s  %s\n", "#", "digest", "size", "tar", "files",
+              "hidden", "created_by");
+  int i = 0;
+  for (auto& l : j["layers"]) {
+    std::string created = l["created_by"].get<std::string>();
+    if (created.size() > 60) created = created.substr(0, 57) + "...";
+    std::printf("%-4d %-22s %10s %10s %8llu %10s  %s\n", i++,
+                short_digest(l["digest"].get<std::string>()).c_str(),
+                human_bytes(l["size"].get<uint64_t>()).c_str(),
+                human_bytes(l["uncompressed_size"].get<uint64_t>()).c_str(),
+                static_cast<unsigned long long>(l["files"].get<uint64_t>()),
+                human_bytes(l["hidden_bytes"].get<uint64_t>()).c_str(), created.c_str());
+  }
+  std::printf("files: %llu, bytes: %s, wasted (hidden by upper layers): %s\n",
+              static_cast<unsigned long long>(j["files"].get<uint64_t>()),
+              human_bytes(j["bytes"].get<uint64_t>()).c_str(),
+              human_bytes(j["wasted_bytes"].get<uint64_t>()).c_str());
+  std::printf("largest directories:\n");
+  for (auto& d : j["largest_directories"])
+    std::printf("  %10s  %s\n", human_bytes(d["bytes"].get<uint64_t>()).c_str(),
+                d["path"].get<std::string>().c_str());
+}
+
+int run_inspect(const Command& cmd) {
+  Progress progress(cmd.common.quiet || cmd.common.json);
+  Opened o = open_images(cmd, progress);
+  nlohmann::json all = nlohmann::json::array();
+  for (auto& image : o.images) {
+    auto loaded = load_fs(*o.source, image, cmd.common.jobs, progress);
+    nlohmann::json j = inspect_json(*loaded);
+    if (cmd.common.json)
+      all.push_back(j);
+    else
+      print_inspect(j);
+    print_diagnostics(loaded->diagnostics, true);
+  }
+  if (cmd.common.json) std::printf("%s\n", (all.size() == 1 ? all[0] : all).dump(2).c_str());
+  return kExitOk;
+}
+
+int run_plan(const Command& cmd) {
+  Progress progress(cmd.common.quiet || cmd.common.json);
+  Opened o = open_images(cmd, progress);
+  nlohmann::json all = nlohmann::json::array();
+  for (auto& image : o.images) {
+    auto loaded = load_fs(*o.source, image, cmd.common.jobs, progress);
+    progress.begin("plan");
+    Plan plan = make_plan(*loaded->fs, runtime_of(image), cmd.slim.plan, loaded->diagnostics);
+    progress.end();
+    if (cmd.common.json)
+      all.push_back(plan_json(plan));
+    else
+      std::fputs(plan_text(plan).c_str(), stdout);
+    print_diagnostics(loaded->diagnostics, cmd.common.quiet);
+  }
+  if (cmd.common.json) std::printf("%s\n", (all.size() == 1 ? all[0] : all).dump(2).c_str());
+  return kExitOk;
+}
+
+int run_why(const Command& cmd) {
+  Progress progress(cmd.common.quiet || cmd.common.json);
+  Opened o = open_images(cmd, progress);
+  for (auto& image : o.images) {
+    auto loaded = load_fs(*o.source, image, cmd.common.jobs, progress);
+    Plan plan = make_plan(*loaded->fs, runtime_of(image), cmd.slim.plan, loaded->diagnostics);
+    std::string path = normalize_path(cmd.path);
+    if (!loaded->fs->lookup(path)) fail(cmd.path + ": no such file in " + o.source->name());
+    std::fputs(explain(plan, *loaded->fs, path).c_str(), stdout);
+  }
+  return kExitOk;
+}
+
+int run_verify(const Command& cmd) {
+  Progress progress(cmd.common.quiet || cmd.common.json);
+  Opened o = open_images(cmd, progress);
+  size_t missing = 0;
+  nlohmann::json all = nlohmann::json::array();
+  for (auto& image : o.images) {
+    auto loaded = load_fs(*o.source, image, cmd.common.jobs, progress);
+    progress.begin("resolve");
+    Graph g = closure_of(*loaded->fs, runtime_of(image), nullptr, loaded->diagnostics);
+    progress.end(std::to_string(g.needed.size()) + " files needed");
+    missing += g.missing.size();
+    nlohmann::json m = nlohmann::json::array();
+    for (auto& x : g.missing) m.push_back({{"from", x.from}, {"needed", x.needed}, {"searched", x.searched}});
+    if (cmd.common.json) {
+      all.push_back({{"platform", image.platform.to_string()}, {"needed", g.needed.size()},
+                     {"missing", m}, {"warnings", g.warnings}});
+    } else {
+      for (auto& x : g.missing)
+        std::printf("missing: /%s needs %s (searched %s)\n", x.from.c_str(), x.needed.c_str(),
+                    x.searched.c_str());
+      std::printf("%s: %zu files needed, %zu missing libraries\n",
+                  image.platform.to_string().c_str(), g.needed.size(), g.missing.size());
+    }
+    print_diagnostics(loaded->diagnostics, true);
+  }
+  if (cmd.common.json) std::printf("%s\n", (all.size() == 1 ? all[0] : all).dump(2).c_str());
+  return missing ? kExitVerifyFailed : kExitOk;
+}
+
+int run_profiles(const Command& cmd) {
+  if (!cmd.profile_to_show.empty()) {
+    std::printf("%s\n", profile_to_json(load_profile(cmd.profile_to_show)).dump(2).c_str());
+    return kExitOk;
+  }
+  for (auto& [name, description] : builtin_profiles())
+    std::printf("%-14s %s\n", name.c_str(), description.c_str());
+  return kExitOk;
+}
+
+}  // namespace
+
+int run(const Command& cmd) {
+  if (cmd.name == "slim") return run_slim(cmd);
+  if (cmd.name == "inspect") return run_inspect(cmd);
+  if (cmd.name == "plan") return run_plan(cmd);
+  if (cmd.name == "why") return run_why(cmd);
+  if (cmd.name == "verify") return run_verify(cmd);
+  if (cmd.name == "profiles") return run_profiles(cmd);
+  fail("unknown command " + cmd.name);
+}
+
+}  // namespace slimage

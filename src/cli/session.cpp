@@ -1,0 +1,132 @@
+// Shared command plumbing (see src/cli/session.h).
+#include "session.h"
+
+#include <cstdio>
+
+#include "slimage/elf/elf.h"
+#include "slimage/plan/profile.h"
+#include "slimage/util/thread_pool.h"
+
+namespace slimage {
+
+void Progress::begin(const std::string& stage) {
+  stage_ = stage;
+  start_ = std::chrono::steady_clock::now();
+}
+
+void Progress::end(const std::string& detail) {
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  timings_[stage_] = timings_.value(stage_, 0.0) + s;
+  if (!quiet_)
+    std::fprintf(stderr, "slimage: %-8s %7.2f s%s%s\n", stage_.c_str(), s,
+                 detail.empty() ? "" : "  ", detail.c_str());
+}
+
+void Progress::note(const std::string& line) {
+  if (!quiet_) std::fprintf(stderr, "slimage: %s\n", line.c_str());
+}
+
+std::optional<Platform> platform_option(const CommonOptions& c) {
+  if (c.platform.empty()) return std::nullopt;
+  return Platform::parse(c.platform);
+}
+
+std::unique_ptr<LoadedImage> load_fs(Source& source, const ImageManifest& image, unsigned jobs,
+                                     Progress& progress) {
+  auto loaded = std::make_unique<LoadedImage>();
+  loaded->image = image;
+  loaded->scratch = std::make_unique<TempDir>(scratch_parent(), "slimage-");
+  progress.begin("decode");
+  std::vector<std::unique_ptr<SpilledLayer>> layers(image.layers.size());
+  uint64_t bytes = 0;
+  parallel_for(layers.size(), jobs, [&](size_t i) {
+    layers[i] = spill_layer(source, image.layers[i], image.diff_ids[i], loaded->scratch->path(), i);
+  });
+  for (auto& l : layers) bytes += l->tar_size;
+  progress.end(std::to_string(layers.size()) + " layers, " + human_bytes(bytes) + " of tar");
+  progress.begin("merge");
+  loaded->fs = std::make_unique<MergedFs>(std::move(layers), loaded->diagnostics);
+  progress.end();
+  return loaded;
+}
+
+static std::vector<std::string> string_list(const nlohmann::json& j) {
+  std::vector<std::string> out;
+  if (j.is_array())
+    for (auto& v : j)
+      if (v.is_string()) out.push_back(v.get<std::string>());
+  return out;
+}
+
+ImageRuntime runtime_of(const ImageManifest& image) {
+  ImageRuntime rt;
+  const nlohmann::json& c = image.config.contains("config") ? image.config["config"] : nlohmann::json();
+  if (!c.is_object()) return rt;
+  if (c.contains("Entrypoint")) rt.entrypoint = string_list(c["Entrypoint"]);
+  if (c.contains("Cmd")) rt.cmd = string_list(c["Cmd"]);
+  if (c.contains("Env")) rt.env = string_list(c["Env"]);
+  if (c.contains("WorkingDir") && c["WorkingDir"].is_string())
+    rt.working_dir = c["WorkingDir"].get<std::string>();
+  return rt;
+}
+
+Plan make_plan(const FsView& fs, const ImageRuntime& runtime, const PlanSettings& settings,
+               Diagnostics& diagnostics) {
+  PlanOptions options;
+  if (settings.profile == "none") {
+    // Nothing dropped or stripped but what the command line asks for.
+    options.profile.name = "none";
+    options.profile.description = "changes nothing but the layer encoding";
+    options.profile.strip = StripMode::None;
+    options.profile.drop_unreachable_cuda = false;
+    options.profile.drop_tests = false;
+  } else {
+    options.profile = load_profile(settings.profile);
+  }
+  options.keep = settings.keep;
+  options.drop = settings.drop;
+  options.entrypoints = settings.entrypoints;
+  if (!settings.strip.empty()) options.strip = parse_strip_mode(settings.strip);
+  return build_plan(fs, runtime, options, diagnostics);
+}
+
+StripMode effective_strip(const Plan& plan, const PlanSettings& settings) {
+  return settings.strip.empty() ? plan.profile.strip : parse_strip_mode(settings.strip);
+}
+
+Graph closure_of(const FsView& fs, const ImageRuntime& runtime, const Profile* profile,
+                 Diagnostics& diagnostics) {
+  auto is_elf_file = [&](const Node& n) {
+    return n.type == FileType::Regular && is_elf(fs.content(n).first(std::min<size_t>(4, n.size)));
+  };
+  auto roots = find_roots(fs, runtime, {}, is_elf_file, [](const std::string&) { return false; },
+                          diagnostics);
+  ResolveOptions options = resolve_options_for(runtime);
+  if (profile) {
+    options.dlopen_families = profile->dlopen;
+    options.host_provided = profile->host_provided;
+    options.string_heuristic = profile->string_heuristic;
+  } else {
+    Profile def = load_profile("default");
+    options.dlopen_families = def.dlopen;
+    options.host_provided = def.host_provided;
+  }
+  return resolve_graph(fs, roots, options, diagnostics);
+}
+
+void print_diagnostics(const Diagnostics& d, bool quiet) {
+  auto items = d.items();
+  size_t shown = 0;
+  for (auto& item : items) {
+    if (quiet && item.level == Diagnostic::Level::Warning) continue;
+    if (++shown > 50) {
+      std::fprintf(stderr, "slimage: … %zu more diagnostics (see --report)\n", items.size() - 50);
+      break;
+    }
+    std::fprintf(stderr, "slimage: %s: %s\n",
+                 item.level == Diagnostic::Level::Error ? "error" : "warning",
+                 item.to_string().c_str());
+  }
+}
+
+}  // namespace slimage

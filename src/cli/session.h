@@ -1,0 +1,58 @@
+// What every command shares: progress lines on stderr, opening an image and
+// merging one platform's layers in a scratch dir, the image runtime from its
+// config, and a plan from the command-line settings.
+#pragma once
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "slimage/cli/options.h"
+#include "slimage/deps/resolver.h"
+#include "slimage/image/image.h"
+#include "slimage/plan/plan.h"
+#include "slimage/report/report.h"
+#include "slimage/rootfs/merged_fs.h"
+#include "slimage/util/error.h"
+#include "slimage/util/file.h"
+
+namespace slimage {
+
+// One line per stage on stderr with its time ("slimage: merge 1.2 s").
+class Progress {
+ public:
+  explicit Progress(bool quiet) : quiet_(quiet) {}
+  void begin(const std::string& stage);
+  void end(const std::string& detail = "");
+  void note(const std::string& line);
+  bool quiet() const { return quiet_; }
+  nlohmann::json timings() const { return timings_; }
+
+ private:
+  bool quiet_;
+  std::string stage_;
+  std::chrono::steady_clock::time_point start_;
+  nlohmann::json timings_ = nlohmann::json::object();
+};
+
+struct LoadedImage {
+  ImageManifest image;
+  std::unique_ptr<TempDir> scratch;
+  std::unique_ptr<MergedFs> fs;
+  Diagnostics diagnostics;
+};
+
+std::optional<Platform> platform_option(const CommonOptions& c);
+// Decodes (in parallel) and merges every layer of `image`.
+std::unique_ptr<LoadedImage> load_fs(Source& source, const ImageManifest& image, unsigned jobs,
+                                     Progress& progress);
+ImageRuntime runtime_of(const ImageManifest& image);
+// The plan for the settings; "none" plans nothing (every file kept as is).
+Plan make_plan(const FsView& fs, const ImageRuntime& runtime, const PlanSettings& settings,
+               Diagnostics& diagnostics);
+StripMode effective_strip(const Plan& plan, const PlanSettings& settings);
+// Closure of a view: every ELF in it is a root. Used by verify and by slim's guard.
+Graph closure_of(const FsView& fs, const ImageRuntime& runtime, const Profile* profile,
+                 Diagnostics& diagnostics);
+void print_diagnostics(const Diagnostics& d, bool quiet);
+
+}  // namespace slimage

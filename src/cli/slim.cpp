@@ -1,0 +1,209 @@
+// `slimage slim SRC DST`: the main job, one stage per line —
+// open source → merge layers → plan (roots, closure, actions with reasons)
+// → verify the slimmed closure → smoke test (--test) → write layers and
+// digests → config/manifest → commit the sink atomically → report.
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "session.h"
+#include "slimage/registry/registry.h"
+#include "slimage/report/report.h"
+#include "slimage/rewrite/image_writer.h"
+#include "slimage/rootfs/filtered_fs.h"
+#include "smoke.h"
+
+namespace slimage {
+
+namespace {
+
+bool same_location(const ImageRef& a, const ImageRef& b) {
+  if (a.transport == Transport::Docker || b.transport == Transport::Docker)
+    return a.transport == b.transport && a.path == b.path && a.ref == b.ref;
+  std::error_code ec;
+  if (std::filesystem::equivalent(a.path, b.path, ec)) return true;
+  return std::filesystem::weakly_canonical(a.path, ec) == std::filesystem::weakly_canonical(b.path, ec);
+}
+
+// Libraries missing in `after` that were not already missing in `before`.
+std::vector<Missing> new_missing(const Graph& before, const Graph& after) {
+  std::set<std::pair<std::string, std::string>> old;
+  for (auto& m : before.missing) old.insert({m.from, m.needed});
+  std::vector<Missing> out;
+  for (auto& m : after.missing)
+    if (!old.count({m.from, m.needed})) out.push_back(m);
+  return out;
+}
+
+WriteOptions write_options(const SlimOptions& o, const CommonOptions& c, StripMode strip) {
+  WriteOptions w;
+  w.layers = o.layers == "squash" ? LayerMode::Squash : LayerMode::Keep;
+  w.encoder.compression = o.compression.empty() ? Compression::Gzip : parse_compression(o.compression);
+  w.encoder.level = o.level;
+  w.recompress_other_encodings = !o.compression.empty();
+  w.encoder.jobs = c.jobs;
+  w.strip = strip;
+  w.source_date_epoch = source_date_epoch_from_env();
+  return w;
+}
+
+struct ImageResult {
+  ImageManifest source;
+  RewrittenImage output;
+  Summary summary;
+  nlohmann::json report;
+};
+
+}  // namespace
+
+int run_slim(const Command& cmd) {
+  const SlimOptions& o = cmd.slim;
+  Progress progress(cmd.common.quiet);
+  ImageRef src_ref = parse_image_ref(o.source);
+  ImageRef dst_ref = parse_image_ref(o.destination);
+  if (same_location(src_ref, dst_ref))
+    fail(dst_ref.to_string() + ": destination is the source; slimage never modifies its input");
+  if (!o.compression.empty()) parse_compression(o.compression);
+
+  progress.begin("open");
+  auto source = open_source(src_ref, cmd.common.transport);
+  auto images = load_images(*source, platform_option(cmd.common));
+  RootManifest source_root = source->root();
+  progress.end(source->name() + ", " + std::to_string(images.size()) + " image(s)");
+  auto sink = open_sink(dst_ref, cmd.common.transport);
+  registry::enable_cross_repo_mount(*sink, src_ref);
+
+  std::vector<std::pair<ImageManifest, Descriptor>> rewritten;
+  nlohmann::json reports = nlohmann::json::array();
+  std::vector<Summary> summaries;
+  int exit_code = kExitOk;
+  for (const ImageManifest& image : images) {
+    auto loaded = load_fs(*source, image, cmd.common.jobs, progress);
+    const MergedFs& fs = *loaded->fs;
+    ImageRuntime runtime = runtime_of(image);
+
+    progress.begin("plan");
+    Plan plan = make_plan(fs, runtime, o.plan, loaded->diagnostics);
+    StripMode strip = effective_strip(plan, o.plan);
+    progress.end("profile " + plan.profile.name);
+
+    progress.begin("verify");
+    auto dropped = [&](const std::string& p) {
+      const Action* a = plan.find(p);
+      return a && a->fate == Fate::Drop;
+    };
+    FilteredFs after_fs(fs, dropped);
+    const Profile* profile = o.plan.profile == "none" ? nullptr : &plan.profile;
+    Graph before_closure = closure_of(fs, runtime, profile, loaded->diagnostics);
+    Graph after_closure = closure_of(after_fs, runtime, profile, loaded->diagnostics);
+    auto broken = new_missing(before_closure, after_closure);
+    progress.end(broken.empty() ? "closure complete"
+                                : std::to_string(broken.size()) + " libraries would be missing");
+    if (!o.test_command.empty()) {
+      progress.begin("test");
+      SmokeResult smoke = smoke_test(fs, after_fs, plan, strip, o.test_command);
+      progress.end("before: exit " + std::to_string(smoke.before_status) +
+                   ", after: exit " + std::to_string(smoke.after_status));
+      if (smoke.before_status == 0 && smoke.after_status != 0) {
+        std::fprintf(stderr, "--- before (exit %d) ---\n%s--- after (exit %d) ---\n%s",
+                     smoke.before_status, smoke.before_output.c_str(), smoke.after_status,
+                     smoke.after_output.c_str());
+        std::fprintf(stderr, "slimage: error: --test passes on the original and fails on the "
+                             "slimmed image; nothing written\n");
+        return kExitSmokeFailed;
+      }
+      if (smoke.before_status != 0)
+        progress.note("warning: --test fails on the original image too (exit " +
+                      std::to_string(smoke.before_status) + "); not used as a guard");
+    }
+
+    if (!broken.empty()) {
+      for (auto& m : broken)
+        std::fprintf(stderr, "slimage: missing after slimming: %s needs %s\n", m.from.c_str(),
+                     m.needed.c_str());
+      if (!o.force) {
+        print_diagnostics(loaded->diagnostics, cmd.common.quiet);
+        std::fprintf(stderr, "slimage: error: the slimmed image would not load (%zu missing); "
+                             "nothing written (use --force to write anyway)\n", broken.size());
+        return kExitVerifyFailed;
+      }
+    }
+
+    progress.begin("write");
+    WriteOptions wo = write_options(o, cmd.common, strip);
+    // An OCI layout holds OCI manifests (skopeo looks for no other); Docker's
+    // schema 2 stays only where the destination speaks it.
+    bool oci_layout = dst_ref.transport == Transport::Oci || dst_ref.transport == Transport::OciArchive;
+    wo.docker_media_types = !oci_layout && use_docker_media_types(image, wo.encoder.compression);
+    TempDir staging(scratch_parent(), "slimage-out-");
+    auto layers = write_layers(fs, plan, wo, staging.path());
+    std::string created_by = "slimage slim --profile " + plan.profile.name +
+                             (wo.layers == LayerMode::Squash ? " --layers squash" : "");
+    RewrittenImage out = rewrite_image(image, layers, wo, created_by);
+    uint64_t compressed_before = 0, compressed_after = 0, reused = 0;
+    for (auto& d : image.layers) compressed_before += static_cast<uint64_t>(d.size);
+    for (size_t i = 0; i < layers.size(); i++) {
+      compressed_after += static_cast<uint64_t>(out.layers[i].size);
+      if (sink->has_blob(out.layers[i].digest)) continue;
+      if (layers[i].reused) {
+        reused++;
+        std::string local = source->blob_path(image.layers[layers[i].source_index]);
+        if (!local.empty()) {
+          // Copy (never move) the source's own file: the input stays untouched.
+          std::string copy = staging.path() + "/reused-" + std::to_string(i);
+          std::filesystem::copy_file(local, copy);
+          sink->put_blob_file(out.layers[i], copy);
+        } else {
+          auto in = source->open_blob(image.layers[layers[i].source_index]);
+          sink->put_blob_stream(out.layers[i], *in);
+        }
+      } else {
+        sink->put_blob_file(out.layers[i], layers[i].staged_path);
+      }
+    }
+    sink->put_blob_bytes(out.config, out.config_bytes);
+    sink->put_blob_bytes(out.manifest, out.manifest_bytes);
+    progress.end(std::to_string(layers.size()) + " layers (" + std::to_string(reused) +
+                 " reused), " + human_bytes(compressed_after) + " compressed");
+
+    Summary summary = summarize(plan);
+    summary.before.compressed_bytes = compressed_before;
+    summary.after.compressed_bytes = compressed_after;
+    summary.before.layers = image.layers.size();
+    summary.after.layers = layers.size();
+    nlohmann::json extra = {{"source", source->name()},
+                            {"destination", sink->name()},
+                            {"platform", image.platform.to_string()},
+                            {"manifest_digest", out.manifest.digest}};
+    nlohmann::json diags = nlohmann::json::array();
+    for (auto& d : loaded->diagnostics.items())
+      diags.push_back({{"level", d.level == Diagnostic::Level::Error ? "error" : "warning"},
+                       {"where", d.where}, {"message", d.message}});
+    extra["diagnostics"] = diags;
+    extra["verify"] = {{"missing_before", before_closure.missing.size()},
+                       {"missing_after", after_closure.missing.size()}};
+    reports.push_back(report_json(summary, plan, extra));
+    summaries.push_back(summary);
+    print_diagnostics(loaded->diagnostics, cmd.common.quiet);
+    ImageManifest done = image;
+    done.manifest_bytes = out.manifest_bytes;
+    rewritten.push_back({done, out.manifest});
+  }
+
+  progress.begin("commit");
+  RootManifest root = make_root(source_root, rewritten);
+  sink->commit(root);
+  progress.end(sink->name() + " " + root.digest);
+
+  for (auto& s : summaries) std::fputs(summary_text(s).c_str(), stdout);
+  if (!o.report.empty()) {
+    nlohmann::json report = reports.size() == 1 ? reports[0] : nlohmann::json{{"images", reports}};
+    report["timings"] = progress.timings();
+    report["root_digest"] = root.digest;
+    write_file_atomic(o.report, report.dump(2) + "\n");
+  }
+  return exit_code;
+}
+
+}  // namespace slimage

@@ -1,0 +1,120 @@
+// Internal to src/deps: the loader's search for one DT_NEEDED name (glibc or
+// musl order, ELF-RESOLUTION.md), the per-run caches it relies on (parsed
+// ELF headers by real path, lookups by raw path), and path-list tokens.
+#pragma once
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "slimage/deps/ld_cache.h"
+#include "slimage/deps/resolver.h"
+#include "slimage/elf/elf.h"
+
+namespace slimage::deps {
+
+enum class Flavor { Glibc, Musl };
+
+// One ELF object as loaded in one (possibly hypothetical) process.
+struct Object {
+  std::string opened;  // path as opened, raw (".." and symlinks unresolved), no leading '/'
+  std::string real;    // normalized real path
+  const ElfInfo* info = nullptr;
+  std::shared_ptr<const Object> loader;  // who loaded it; null for a root
+  bool main_program = false;  // $ORIGIN of the executable is /proc/self/exe: its real dir
+  Flavor flavor = Flavor::Glibc;
+  // "/dir" the object's $ORIGIN expands to.
+  std::string origin() const;
+};
+
+struct Found {
+  std::string opened, real;
+  const ElfInfo* info = nullptr;
+  How how = How::DefaultDir;
+  std::string detail;
+};
+
+// A directory to search and why it is on the list.
+struct SearchDir {
+  std::string dir;     // absolute, raw ("/usr/local/cuda/lib64/../lib")
+  How how;
+  std::string source;  // "RUNPATH of usr/lib/x.so", "$ORIGIN from RPATH of …, inherited"
+};
+
+struct ElfEntry {
+  std::optional<ElfInfo> info;
+  bool parsed = false;
+  std::vector<std::string> strings;
+  bool strings_done = false;
+};
+
+struct Triplet {
+  std::vector<std::string> multiarch;  // "x86_64-linux-gnu"
+  std::string platform;                // $PLATFORM guess
+  std::vector<std::string> hwcaps;     // glibc-hwcaps levels, best first
+};
+Triplet triplet_for(uint16_t machine, uint8_t elf_class, uint8_t data);
+
+class Search {
+ public:
+  Search(const FsView& fs, const ResolveOptions& options, Diagnostics& diagnostics);
+
+  // Parsed headers of the file at a normalized real path (null if not an ELF
+  // or malformed; the latter is a diagnostic).
+  const ElfInfo* elf(const std::string& real);
+  ElfEntry* entry(const std::string& real);  // creates; not thread-safe
+  void parse_all(const std::vector<std::string>& reals);                // parallel
+  void scan_strings(const std::vector<std::string>& reals);             // parallel
+
+  // The file at a raw path if it is an ELF the requester can load.
+  std::optional<Found> try_file(const std::string& raw, const ElfInfo& requester);
+  // Searches for `name` as the loader of `requester` would. `searched` gets
+  // a summary of where it looked when nothing is found.
+  std::optional<Found> find(const std::string& name, const Object& requester, const Object& root,
+                            Flavor flavor, std::string* searched);
+  // Direct path (name with '/'), tokens expanded.
+  std::optional<Found> find_direct(const std::string& name, const Object& requester);
+
+  // Expands a path list (RPATH, RUNPATH, LD_LIBRARY_PATH) for `owner`.
+  std::vector<SearchDir> expand(const std::string& list, const Object* owner, How how,
+                                const std::string& source, Flavor flavor, const ElfInfo& machine);
+  std::vector<std::string> default_dirs(const ElfInfo& requester) const;
+  bool host_provided(const std::string& name) const;
+  void warn(const std::string& message);
+  std::vector<std::string> take_warnings() { return std::move(warnings_); }
+
+  const FsView& fs() const { return fs_; }
+  const ResolveOptions& options() const { return options_; }
+  std::string musl_arch;  // "x86_64", from the musl loader's name
+
+ private:
+  std::optional<Found> try_dir(const std::string& dir, const std::string& name,
+                               const ElfInfo& requester, bool hwcaps);
+  std::optional<Found> from_cache(const std::string& name, const ElfInfo& requester,
+                                  std::string* searched);
+  std::vector<std::string> musl_dirs();
+
+  const FsView& fs_;
+  const ResolveOptions& options_;
+  Diagnostics& diagnostics_;
+  std::unordered_map<std::string, std::unique_ptr<ElfEntry>> elves_;
+  struct Lookup {
+    const Node* node = nullptr;
+    std::string real;
+  };
+  std::unordered_map<std::string, Lookup> lookups_;
+  std::optional<LdCache> cache_;
+  bool cache_loaded_ = false;
+  std::vector<std::string> conf_dirs_;
+  std::optional<std::vector<std::string>> musl_dirs_;
+  std::vector<std::string> warnings_;
+  std::set<std::string> warned_;
+};
+
+bool glob_match(const std::string& pattern, const std::string& name);
+std::string display(const std::string& raw);  // "/usr/lib/./x" -> "usr/lib/./x"
+
+}  // namespace slimage::deps

@@ -1,0 +1,77 @@
+// `slimage why PATH` (ninja's -d explain, libtree's how-found): the action
+// for a path and its reason; for a needed file, the chains of edges from the
+// roots with how each edge was found; for a symlink, where it leads.
+#include <sstream>
+
+#include "plan_internal.h"
+
+namespace slimage {
+
+const char* fate_name(Fate fate) {
+  switch (fate) {
+    case Fate::Keep: return "keep";
+    case Fate::Drop: return "drop";
+    case Fate::Strip: return "strip";
+  }
+  return "?";
+}
+
+const char* reason_kind_name(ReasonKind kind) {
+  switch (kind) {
+    case ReasonKind::Needed: return "needed";
+    case ReasonKind::Kept: return "kept";
+    case ReasonKind::KeepGlob: return "keep-glob";
+    case ReasonKind::UnreachableCuda: return "unreachable-cuda";
+    case ReasonKind::DanglingSymlink: return "dangling-symlink";
+    case ReasonKind::Cache: return "cache";
+    case ReasonKind::TestsDir: return "tests-dir";
+    case ReasonKind::Pycache: return "pycache";
+    case ReasonKind::DevFile: return "dev-file";
+    case ReasonKind::DropGlob: return "drop-glob";
+    case ReasonKind::Stripped: return "stripped";
+    case ReasonKind::EmptyDir: return "empty-dir";
+  }
+  return "?";
+}
+
+std::string explain(const Plan& plan, const FsView& fs, const std::string& path) {
+  std::string p = normalize_path(path);
+  std::ostringstream out;
+  const Action* a = plan.find(p);
+  if (!a) {
+    out << p << ": not in the image\n";
+    return out.str();
+  }
+  out << p << ": " << fate_name(a->fate) << " (" << reason_kind_name(a->kind) << "): " << a->reason
+      << "\n";
+  if (a->fate == Fate::Strip)
+    out << "  size: " << plan_detail::human_bytes(a->bytes) << " -> "
+        << plan_detail::human_bytes(a->bytes_after) << "\n";
+  if (const Node* n = fs.lookup(p); n && n->type == FileType::Symlink) {
+    std::string real;
+    bool ok = fs.resolve(p, true, &real) != nullptr;
+    out << "  symlink -> " << n->link_target << " (" << (ok ? "resolves to " + real : "dangling")
+        << ")\n";
+  }
+  auto chains = plan.graph.chains_to(p, 3);
+  if (chains.empty() && plan.graph.needed.count(p) == 0) {
+    if (a->fate != Fate::Drop) out << "  not in the dependency closure\n";
+    return out.str();
+  }
+  for (size_t c = 0; c < chains.size(); ++c) {
+    out << "  chain " << c + 1 << ":\n";
+    for (const Edge* e : chains[c]) {
+      if (e->from.empty())
+        out << "    root " << e->to << " [" << how_name(e->how) << "]";
+      else
+        out << "    " << e->from << " -> " << e->to << " [" << how_name(e->how) << "]";
+      if (!e->detail.empty()) out << " " << e->detail;
+      out << "\n";
+    }
+  }
+  for (auto& m : plan.graph.missing)
+    if (m.from == p) out << "  missing: " << m.needed << " (searched " << m.searched << ")\n";
+  return out.str();
+}
+
+}  // namespace slimage

@@ -1,0 +1,162 @@
+// Glob matching over normalized paths (see include/slimage/plan/glob.h).
+// Both levels use the classic greedy wildcard algorithm with one resume point:
+// within a component for `*`, and across components for `**`. Resuming at the
+// last star is enough for star-only wildcards, so the cost stays
+// O(pattern × path) however many stars a hostile pattern holds.
+#include "slimage/plan/glob.h"
+
+#include <string>
+#include <vector>
+
+namespace slimage {
+namespace {
+
+std::vector<std::string_view> split_components(std::string_view s) {
+  std::vector<std::string_view> parts;
+  size_t i = 0;
+  while (i < s.size()) {
+    size_t j = s.find('/', i);
+    if (j == std::string_view::npos) j = s.size();
+    if (j > i) parts.push_back(s.substr(i, j - i));
+    i = j + 1;
+  }
+  return parts;
+}
+
+// Matches one character against the class starting at pattern[p] == '['.
+// Sets *end to the index after ']'; returns false for *end == 0 if the class
+// is unterminated (then '[' is a literal).
+bool match_class(std::string_view pattern, size_t p, char c, size_t* end) {
+  size_t i = p + 1;
+  bool negate = false;
+  if (i < pattern.size() && (pattern[i] == '!' || pattern[i] == '^')) {
+    negate = true;
+    ++i;
+  }
+  bool matched = false;
+  bool first = true;
+  while (i < pattern.size() && (pattern[i] != ']' || first)) {
+    first = false;
+    char lo = pattern[i];
+    if (i + 2 < pattern.size() && pattern[i + 1] == '-' && pattern[i + 2] != ']') {
+      char hi = pattern[i + 2];
+      if (lo <= c && c <= hi) matched = true;
+      i += 3;
+    } else {
+      if (lo == c) matched = true;
+      ++i;
+    }
+  }
+  if (i >= pattern.size()) {
+    *end = 0;
+    return false;
+  }
+  *end = i + 1;
+  return matched != negate;
+}
+
+// One component: `*`, `?`, classes; nothing here matches '/'.
+bool match_component(std::string_view pattern, std::string_view name) {
+  size_t p = 0, n = 0;
+  size_t star_p = std::string_view::npos, star_n = 0;
+  while (n < name.size()) {
+    if (p < pattern.size()) {
+      char pc = pattern[p];
+      if (pc == '*') {
+        star_p = p++;
+        star_n = n;
+        continue;
+      }
+      if (pc == '?') {
+        ++p;
+        ++n;
+        continue;
+      }
+      if (pc == '[') {
+        size_t end = 0;
+        bool ok = match_class(pattern, p, name[n], &end);
+        if (end == 0) {  // unterminated: a literal '['
+          if (name[n] == '[') {
+            ++p;
+            ++n;
+            continue;
+          }
+        } else if (ok) {
+          p = end;
+          ++n;
+          continue;
+        }
+      } else if (pc == '\\' && p + 1 < pattern.size()) {
+        if (pattern[p + 1] == name[n]) {
+          p += 2;
+          ++n;
+          continue;
+        }
+      } else if (pc == name[n]) {
+        ++p;
+        ++n;
+        continue;
+      }
+    }
+    if (star_p == std::string_view::npos) return false;
+    p = star_p + 1;
+    n = ++star_n;
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+std::string_view trim_pattern(std::string_view pattern) {
+  while (!pattern.empty() && pattern.front() == '/') pattern.remove_prefix(1);
+  while (!pattern.empty() && pattern.back() == '/') pattern.remove_suffix(1);
+  return pattern;
+}
+
+}  // namespace
+
+bool glob_match(std::string_view pattern, std::string_view path) {
+  pattern = trim_pattern(pattern);
+  while (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  if (pattern.find('/') == std::string_view::npos && pattern != "**") {
+    auto slash = path.rfind('/');
+    std::string_view base = slash == std::string_view::npos ? path : path.substr(slash + 1);
+    return match_component(pattern, base);
+  }
+  auto pat = split_components(pattern);
+  auto parts = split_components(path);
+  size_t p = 0, n = 0;
+  size_t star_p = SIZE_MAX, star_n = 0;
+  while (n < parts.size()) {
+    if (p < pat.size()) {
+      if (pat[p] == "**") {
+        star_p = p++;
+        star_n = n;
+        continue;
+      }
+      if (match_component(pat[p], parts[n])) {
+        ++p;
+        ++n;
+        continue;
+      }
+    }
+    if (star_p == SIZE_MAX) return false;
+    p = star_p + 1;
+    n = ++star_n;
+  }
+  while (p < pat.size() && pat[p] == "**") ++p;
+  return p == pat.size();
+}
+
+bool glob_is_base_dir(std::string_view pattern, std::string_view path) {
+  pattern = trim_pattern(pattern);
+  if (pattern.size() < 3 || pattern.substr(pattern.size() - 3) != "/**") return false;
+  std::string_view base = pattern.substr(0, pattern.size() - 3);
+  if (base.find('/') == std::string_view::npos) {
+    // "foo/**": the base is a one-component path pattern, not a basename one.
+    while (!path.empty() && path.front() == '/') path.remove_prefix(1);
+    return path.find('/') == std::string_view::npos && match_component(base, path);
+  }
+  return glob_match(base, path);
+}
+
+}  // namespace slimage

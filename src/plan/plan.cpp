@@ -1,0 +1,275 @@
+// build_plan (see include/slimage/plan/plan.h): the passes in order.
+//   (a) pre-drops — pre_drop.cpp
+//   (b) roots and the dependency walk; dlopen loads written as paths relative
+//       to the trigger ("../../nvidia/*/lib/lib*.so*") are expanded here and
+//       walked again until nothing new is reached
+//   (c) needed files, unreachable CUDA libraries, needed-but-dropped guards
+//   (d) strip and byte accounting — strip_pass.cpp
+//   (e) dangling symlinks and directories left empty, until stable
+#include "slimage/plan/plan.h"
+
+#include <algorithm>
+
+#include "plan_internal.h"
+#include "slimage/elf/elf.h"
+#include "slimage/plan/glob.h"
+#include "slimage/util/thread_pool.h"
+
+namespace slimage {
+using plan_detail::PlanBuilder;
+
+std::pair<size_t, size_t> PlanBuilder::subtree(const std::string& dir) const {
+  std::string prefix = dir.empty() ? "" : dir + "/";
+  auto less = [](const Node* n, const std::string& p) { return n->path < p; };
+  size_t first = std::lower_bound(nodes.begin(), nodes.end(), prefix, less) - nodes.begin();
+  size_t last = first;
+  while (last < nodes.size() && nodes[last]->path.starts_with(prefix)) ++last;
+  return {first, last};
+}
+
+namespace {
+
+bool any_match(const std::vector<std::string>& globs, const std::string& path) {
+  for (auto& g : globs)
+    if (glob_match(g, path)) return true;
+  return false;
+}
+
+// A CUDA library the plan may drop if nothing reaches it: an ELF file whose
+// basename matches cuda_libraries, not a driver library, not kept by a glob.
+bool cuda_candidate(const PlanBuilder& b, size_t index) {
+  const Node& n = *b.nodes[index];
+  if (!b.profile.drop_unreachable_cuda || !n.is_file() || !b.elf[index]) return false;
+  std::string base = basename_of(n.path);
+  return any_match(b.profile.cuda_libraries, base) && !any_match(b.profile.host_provided, base) &&
+         !plan_detail::keep_glob_for(b, n.path);
+}
+
+bool has_slash(const std::string& s) { return s.find('/') != std::string::npos; }
+
+std::vector<Root> extra_roots(PlanBuilder& b) {
+  std::vector<Root> roots;
+  auto add_globs = [&](const std::vector<std::string>& globs, How how, const char* what) {
+    for (auto& g : globs) {
+      bool any = false;
+      for (const Node* n : b.nodes) {
+        if (n->type == FileType::Directory || b.dropped(n->path) || !glob_match(g, n->path)) continue;
+        roots.push_back({n->path, how, std::string(what) + " " + g});
+        any = true;
+      }
+      if (!any) b.diagnostics.warn(what, "entrypoint glob " + g + " matches nothing");
+    }
+  };
+  add_globs(b.profile.entrypoints, How::ProfileRoot, "profile entrypoint");
+  add_globs(b.options.entrypoints, How::CliRoot, "--entrypoint");
+  // Files a keep glob names are roots too: what they load must stay.
+  for (size_t i = 0; i < b.nodes.size(); ++i) {
+    const Node& n = *b.nodes[i];
+    if (!b.elf[i] || b.action(n.path).kind != ReasonKind::KeepGlob) continue;
+    bool cli = any_match(b.options.keep, n.path);
+    roots.push_back({n.path, cli ? How::CliRoot : How::ProfileRoot, b.action(n.path).reason});
+  }
+  return roots;
+}
+
+// dlopen loads with '/' are paths relative to the trigger's directory: new
+// roots for every needed trigger. Returns how many were not needed yet.
+size_t path_dlopen_roots(PlanBuilder& b, const Graph& graph, std::vector<Root>& roots) {
+  size_t added = 0;
+  for (auto& family : b.profile.dlopen) {
+    for (auto& load : family.loads) {
+      if (!has_slash(load)) continue;
+      for (auto& path : graph.needed) {
+        if (!any_match(family.triggers, basename_of(path))) continue;
+        std::string pattern = normalize_path(dirname_of(path) + "/" + load);
+        std::string fixed = pattern.substr(0, pattern.find_first_of("*?["));
+        fixed = fixed.substr(0, fixed.rfind('/') == std::string::npos ? 0 : fixed.rfind('/'));
+        auto [first, last] = b.subtree(fixed);
+        for (size_t k = first; k < last; ++k) {
+          const Node& n = *b.nodes[k];
+          if (n.type == FileType::Directory || graph.needed.count(n.path) || b.dropped(n.path) ||
+              !glob_match(pattern, n.path))
+            continue;
+          roots.push_back({n.path, How::DlopenFamily,
+                           family.name + ": " + family.reason + " (loaded by " + path + ")"});
+          ++added;
+        }
+      }
+    }
+  }
+  return added;
+}
+
+Graph walk(PlanBuilder& b, const ImageRuntime& runtime) {
+  std::vector<Root> extra = extra_roots(b);
+  auto kept_elf = [&](const Node& n) {
+    auto it = std::lower_bound(b.nodes.begin(), b.nodes.end(), n.path,
+                               [](const Node* x, const std::string& p) { return x->path < p; });
+    size_t i = it - b.nodes.begin();
+    return !b.dropped(n.path) && !(i < b.nodes.size() && cuda_candidate(b, i));
+  };
+  auto excluded = [&](const std::string& path) { return b.dropped(path); };
+  std::vector<Root> roots = find_roots(b.fs, runtime, extra, kept_elf, excluded, b.diagnostics);
+  ResolveOptions options = resolve_options_for(runtime);
+  for (auto family : b.profile.dlopen) {
+    std::erase_if(family.loads, has_slash);  // expanded by path_dlopen_roots
+    if (!family.loads.empty()) options.dlopen_families.push_back(std::move(family));
+  }
+  options.host_provided = b.profile.host_provided;
+  options.string_heuristic = b.profile.string_heuristic;
+  Graph graph = resolve_graph(b.fs, roots, options, b.diagnostics);
+  for (int round = 0; round < 8 && path_dlopen_roots(b, graph, roots) > 0; ++round)
+    graph = resolve_graph(b.fs, roots, options, b.diagnostics);
+  return graph;
+}
+
+std::string edge_reason(const Edge& e) {
+  std::string s = e.from.empty() ? std::string("root (") + how_name(e.how) + ")"
+                                 : std::string(how_name(e.how)) + " from " + e.from;
+  if (!e.detail.empty()) s += ": " + e.detail;
+  return s;
+}
+
+// Pass (c).
+void needed_and_cuda_pass(PlanBuilder& b, const Graph& graph) {
+  std::map<std::string, const Edge*> first_edge;
+  for (auto& e : graph.edges) first_edge.emplace(e.to, &e);
+  auto why_needed = [&](const std::string& path) {
+    auto it = first_edge.find(path);
+    return it == first_edge.end() ? std::string("in the dependency closure")
+                                  : edge_reason(*it->second);
+  };
+  for (size_t i = 0; i < b.nodes.size(); ++i) {
+    const Node& n = *b.nodes[i];
+    Action& a = b.action(n.path);
+    bool needed = graph.needed.count(n.path) > 0;
+    if (a.fate == Fate::Drop) {
+      if (!needed) continue;
+      auto cli = b.cli_dropped.find(n.path);
+      if (cli != b.cli_dropped.end()) {
+        b.diagnostics.warn(n.path, "dropped by --drop " + cli->second + " but it is needed (" +
+                                       why_needed(n.path) + ")");
+        continue;
+      }
+      a = Action{n.path, n.type, Fate::Keep, ReasonKind::Needed,
+                 "needed: " + why_needed(n.path) + "; overrides " + reason_kind_name(a.kind) +
+                     " (" + a.reason + ")"};
+      continue;
+    }
+    if (needed) {
+      if (a.kind == ReasonKind::Kept) {
+        a.kind = ReasonKind::Needed;
+        a.reason = "needed: " + why_needed(n.path);
+      }
+      continue;
+    }
+    bool candidate = cuda_candidate(b, i);
+    if (!candidate && n.type == FileType::Symlink && b.profile.drop_unreachable_cuda) {
+      std::string real;
+      if (b.fs.resolve(n.path, true, &real) && !graph.needed.count(real)) {
+        auto it = std::lower_bound(b.nodes.begin(), b.nodes.end(), real,
+                                   [](const Node* x, const std::string& p) { return x->path < p; });
+        if (it != b.nodes.end() && (*it)->path == real) candidate = cuda_candidate(b, it - b.nodes.begin());
+      }
+    }
+    if (candidate) {
+      a.fate = Fate::Drop;
+      a.kind = ReasonKind::UnreachableCuda;
+      a.reason = "CUDA library: no kept ELF loads it (DT_NEEDED, dlopen families, string heuristic)";
+    }
+  }
+}
+
+// Pass (e), one round: symlinks into dropped paths, then directories whose
+// entries are all dropped. Returns whether anything changed.
+bool dangling_and_empty_round(PlanBuilder& b) {
+  bool changed = false;
+  for (const Node* n : b.nodes) {
+    if (n->type != FileType::Symlink || b.dropped(n->path)) continue;
+    std::string real;
+    if (!b.fs.resolve(n->path, true, &real)) continue;  // dangling already: not ours to judge
+    std::string culprit = b.dropped(real) ? real : "";
+    for (auto& hop : b.fs.symlink_chain(n->path))
+      if (culprit.empty() && hop != n->path && b.dropped(hop)) culprit = hop;
+    if (culprit.empty()) continue;
+    Action& a = b.action(n->path);
+    a.fate = Fate::Drop;
+    a.kind = ReasonKind::DanglingSymlink;
+    a.reason = "its target " + culprit + " is dropped (" + b.action(culprit).reason + ")";
+    changed = true;
+  }
+  std::map<std::string, std::pair<size_t, size_t>> children;  // dir -> (entries, dropped)
+  for (auto it = b.nodes.rbegin(); it != b.nodes.rend(); ++it) {
+    const Node& n = **it;
+    Action& a = b.action(n.path);
+    if (n.type == FileType::Directory && a.fate != Fate::Drop && !n.path.empty()) {
+      auto c = children.find(n.path);
+      if (c != children.end() && c->second.first == c->second.second &&
+          a.kind != ReasonKind::KeepGlob && a.kind != ReasonKind::Needed && !b.keep_empty.count(n.path)) {
+        a.fate = Fate::Drop;
+        a.kind = ReasonKind::EmptyDir;
+        a.reason = "empty after drops";
+        changed = true;
+      }
+    }
+    if (n.path.empty()) continue;
+    auto& c = children[dirname_of(n.path)];
+    ++c.first;
+    if (a.fate == Fate::Drop) ++c.second;
+  }
+  return changed;
+}
+
+// A dropped directory holding something kept stays (keep globs and needed
+// files inside dropped trees).
+void keep_parents_pass(PlanBuilder& b) {
+  std::map<std::string, std::string> holds;  // dir -> an entry kept below it
+  for (auto it = b.nodes.rbegin(); it != b.nodes.rend(); ++it) {
+    const Node& n = **it;
+    Action& a = b.action(n.path);
+    auto h = holds.find(n.path);
+    if (a.fate == Fate::Drop && h != holds.end()) {
+      a = Action{n.path, n.type, Fate::Keep, ReasonKind::Kept,
+                 "holds kept " + h->second + "; overrides " + reason_kind_name(a.kind)};
+    }
+    if (a.fate != Fate::Drop && !n.path.empty())
+      holds.emplace(dirname_of(n.path), h != holds.end() ? h->second : n.path);
+  }
+}
+
+}  // namespace
+
+Plan build_plan(const FsView& fs, const ImageRuntime& runtime, const PlanOptions& options,
+                Diagnostics& diagnostics) {
+  Plan plan;
+  plan.profile = options.profile;
+  if (options.strip) plan.profile.strip = *options.strip;
+  PlanBuilder b{fs, options, plan.profile, diagnostics, {}, plan.actions, {}, {}, {}, {}};
+  fs.for_each([&](const Node& n) { b.nodes.push_back(&n); });
+  std::sort(b.nodes.begin(), b.nodes.end(),
+            [](const Node* x, const Node* y) { return x->path < y->path; });
+  for (const Node* n : b.nodes)
+    plan.actions.emplace(n->path,
+                         Action{n->path, n->type, Fate::Keep, ReasonKind::Kept, "no rule drops it"});
+  b.elf.assign(b.nodes.size(), 0);
+  parallel_for(b.nodes.size(), options.jobs, [&](size_t i) {
+    if (b.nodes[i]->type == FileType::Regular || b.nodes[i]->type == FileType::Hardlink)
+      b.elf[i] = is_elf(fs.content(*b.nodes[i]));
+  });
+
+  plan_detail::pre_drop_pass(b);                   // (a)
+  plan.graph = walk(b, runtime);                   // (b)
+  needed_and_cuda_pass(b, plan.graph);             // (c)
+  keep_parents_pass(b);
+  for (int round = 0; round < 16 && dangling_and_empty_round(b); ++round) {  // (e)
+  }
+  plan_detail::strip_and_account_pass(b, plan.profile.strip);  // (d), on the final fates
+  return plan;
+}
+
+const Action* Plan::find(const std::string& path) const {
+  auto it = actions.find(normalize_path(path));
+  return it == actions.end() ? nullptr : &it->second;
+}
+
+}  // namespace slimage

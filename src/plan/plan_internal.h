@@ -1,0 +1,56 @@
+// Internal to src/plan: the state build_plan's passes share. Each pass is a
+// free function over PlanBuilder, in the order plan.cpp calls them.
+#pragma once
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "slimage/plan/plan.h"
+
+namespace slimage::plan_detail {
+
+struct PlanBuilder {
+  const FsView& fs;
+  const PlanOptions& options;
+  const Profile& profile;
+  Diagnostics& diagnostics;
+  std::vector<const Node*> nodes;              // sorted by path
+  std::map<std::string, Action>& actions;      // the plan's
+  std::set<std::string> keep_empty;            // bases of "dir/**" drop globs: kept, emptied
+  std::map<std::string, std::string> cli_dropped;  // path -> --drop glob that matched
+  // Per Python package dir: imported module -> first non-test importer.
+  using ImportIndex = std::map<std::string, std::string>;
+  std::map<std::string, ImportIndex> import_index;
+  std::vector<char> elf;                       // per node: regular file starting with \x7fELF
+
+  Action& action(const std::string& path) { return actions.at(path); }
+  bool dropped(const std::string& path) const {
+    auto it = actions.find(path);
+    return it != actions.end() && it->second.fate == Fate::Drop;
+  }
+  // Nodes whose path starts with `dir` + "/" (a contiguous range: nodes are sorted).
+  std::pair<size_t, size_t> subtree(const std::string& dir) const;
+};
+
+// Pass (a): drop globs, caches, tests dirs, __pycache__, dev files; keep globs win.
+void pre_drop_pass(PlanBuilder& b);
+// The keep glob matching `path`, as "--keep G" or "profile keep glob G".
+std::optional<std::string> keep_glob_for(const PlanBuilder& b, const std::string& path);
+
+// Tests dirs: whether non-test code of the package imports `dir` (normalized,
+// under site-packages/<pkg>/…). Returns the importer and statement if so.
+struct ImportHit {
+  std::string importer, module;
+};
+std::optional<ImportHit> find_import_of(PlanBuilder& b, const std::string& site_dir,
+                                        const std::string& dir);
+
+// Pass (d): strip decisions and byte accounting, once per content (hardlinks).
+void strip_and_account_pass(PlanBuilder& b, StripMode mode);
+
+// "12.3 MiB"
+std::string human_bytes(uint64_t bytes);
+
+}  // namespace slimage::plan_detail

@@ -1,0 +1,82 @@
+// Summary and the end-of-run table (see include/slimage/report/report.h).
+// The invariant holds by construction: each content's bytes sit on exactly
+// one action (plan/strip_pass.cpp), and every action is either removed, kept
+// whole, or kept stripped.
+#include <cstdio>
+#include <sstream>
+
+#include "slimage/report/report.h"
+
+namespace slimage {
+
+std::string human_bytes(uint64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024 && u < 4) v /= 1024, ++u;
+  char buf[32];
+  if (u == 0)
+    snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(bytes));
+  else
+    snprintf(buf, sizeof buf, "%.1f %s", v, units[u]);
+  return buf;
+}
+
+Summary summarize(const Plan& plan) {
+  Summary s;
+  for (auto& [path, a] : plan.actions) {
+    if (path.empty()) continue;
+    bool file = a.type != FileType::Directory;
+    s.before.bytes += a.bytes;
+    s.before.files += file;
+    if (a.fate == Fate::Drop) {
+      auto& r = s.removed_by_reason[reason_kind_name(a.kind)];
+      r.first += file;
+      r.second += a.bytes;
+      continue;
+    }
+    s.after.files += file;
+    if (a.fate == Fate::Strip) {
+      s.after.bytes += a.bytes_after;
+      s.strip_saved_bytes += a.bytes - a.bytes_after;
+      if (a.bytes > 0) ++s.stripped_files;
+    } else {
+      s.after.bytes += a.bytes;
+    }
+  }
+  return s;
+}
+
+std::string summary_text(const Summary& s) {
+  std::ostringstream out;
+  char line[160];
+  auto row = [&](const char* what, const std::string& before, const std::string& after) {
+    snprintf(line, sizeof line, "  %-18s %14s %14s\n", what, before.c_str(), after.c_str());
+    out << line;
+  };
+  row("", "before", "after");
+  row("files", std::to_string(s.before.files), std::to_string(s.after.files));
+  row("bytes", human_bytes(s.before.bytes), human_bytes(s.after.bytes));
+  if (s.before.compressed_bytes || s.after.compressed_bytes)
+    row("compressed", human_bytes(s.before.compressed_bytes), human_bytes(s.after.compressed_bytes));
+  if (s.before.layers || s.after.layers)
+    row("layers", std::to_string(s.before.layers), std::to_string(s.after.layers));
+  out << "  saved by reason:\n";
+  for (auto& [kind, r] : s.removed_by_reason) {
+    snprintf(line, sizeof line, "    %-18s %8llu files %12s\n", kind.c_str(),
+             static_cast<unsigned long long>(r.first), human_bytes(r.second).c_str());
+    out << line;
+  }
+  if (s.stripped_files) {
+    snprintf(line, sizeof line, "    %-18s %8llu files %12s\n", "stripped",
+             static_cast<unsigned long long>(s.stripped_files), human_bytes(s.strip_saved_bytes).c_str());
+    out << line;
+  }
+  uint64_t saved = s.before.bytes - std::min(s.before.bytes, s.after.bytes);
+  double pct = s.before.bytes ? 100.0 * saved / s.before.bytes : 0;
+  snprintf(line, sizeof line, "  saved %s (%.1f%%)\n", human_bytes(saved).c_str(), pct);
+  out << line;
+  return out.str();
+}
+
+}  // namespace slimage

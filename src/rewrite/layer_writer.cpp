@@ -1,0 +1,267 @@
+// Writing the slimmed layers (see include/slimage/rewrite/layer_writer.h).
+// Bytes flow: tar writer -> diff_id hash -> encoder -> digest hash -> file.
+#include "slimage/rewrite/layer_writer.h"
+
+#include <cstdlib>
+#include <set>
+#include <unordered_map>
+
+#include "slimage/util/hash.h"
+
+namespace slimage {
+
+namespace {
+
+Fate fate_of(const Plan& plan, const std::string& path) {
+  const Action* a = plan.find(path);
+  return a ? a->fate : Fate::Keep;
+}
+
+TarType tar_type(FileType t) {
+  switch (t) {
+    case FileType::Directory: return TarType::Directory;
+    case FileType::Symlink: return TarType::Symlink;
+    case FileType::Hardlink: return TarType::Hardlink;
+    case FileType::CharDevice: return TarType::CharDevice;
+    case FileType::BlockDevice: return TarType::BlockDevice;
+    case FileType::Fifo: return TarType::Fifo;
+    default: return TarType::Regular;
+  }
+}
+
+TarEntry entry_for(const Node& n, const WriteOptions& o) {
+  TarEntry e;
+  e.path = n.path;
+  e.type = tar_type(n.type);
+  if (e.type == TarType::Hardlink) e.type = TarType::Regular;  // decided per layer
+  e.mode = n.mode;
+  e.uid = n.uid, e.gid = n.gid;
+  e.uname = n.uname, e.gname = n.gname;
+  e.mtime = n.mtime, e.mtime_nsec = n.mtime_nsec;
+  if (o.source_date_epoch && e.mtime > *o.source_date_epoch) {
+    e.mtime = *o.source_date_epoch;
+    e.mtime_nsec = 0;
+  }
+  if (n.type == FileType::Symlink) e.link_target = n.link_target;
+  e.dev_major = n.dev_major, e.dev_minor = n.dev_minor;
+  e.xattrs = n.xattrs;
+  return e;
+}
+
+// Forwards content bytes into the current tar entry.
+class TarDataWriter : public Writer {
+ public:
+  explicit TarDataWriter(TarWriter& tar) : tar_(tar) {}
+  void write(const void* data, size_t n) override { tar_.write_data(data, n); }
+
+ private:
+  TarWriter& tar_;
+};
+
+// What one output layer holds, before sorting.
+struct Item {
+  std::string path;
+  const Node* node = nullptr;  // nullptr for a whiteout marker
+};
+
+// Paths of the entries in reused layers so far: whiteouts over them are needed.
+class ReusedPaths {
+ public:
+  void add(const std::string& p) { paths_.insert(p); }
+  bool has_at_or_under(const std::string& p) const {
+    if (p.empty()) return !paths_.empty();
+    auto it = paths_.lower_bound(p);
+    if (it != paths_.end() && *it == p) return true;
+    it = paths_.lower_bound(p + "/");
+    return it != paths_.end() && it->compare(0, p.size() + 1, p + "/") == 0;
+  }
+  bool has_under(const std::string& p) const {
+    if (p.empty()) return !paths_.empty();
+    auto it = paths_.lower_bound(p + "/");
+    return it != paths_.end() && it->compare(0, p.size() + 1, p + "/") == 0;
+  }
+
+ private:
+  std::set<std::string> paths_;
+};
+
+bool layer_reusable(const SpilledLayer& layer, const Plan& plan, const WriteOptions& o) {
+  if (o.recompress_other_encodings &&
+      compression_from_media_type(layer.descriptor.media_type) != o.encoder.compression)
+    return false;
+  for (auto& e : layer.entries) {
+    if (e.kind != LayerEntry::Kind::File) return false;
+    if (fate_of(plan, e.path) != Fate::Keep) return false;
+    if (e.path != normalize_path(e.tar.path)) return false;  // written through a symlink
+  }
+  return true;
+}
+
+std::string layer_media_type(const WriteOptions& o) {
+  using namespace media_type;
+  switch (o.encoder.compression) {
+    case Compression::Gzip: return std::string(o.docker_media_types ? kDockerLayerGzip : kOciLayerGzip);
+    case Compression::Zstd: return std::string(kOciLayerZstd);
+    default: return std::string(o.docker_media_types ? kDockerLayer : kOciLayer);
+  }
+}
+
+// Writes one layer's items (sorted here) to a blob in the staging dir.
+using GroupMap = std::unordered_map<uint64_t, std::string>;
+uint64_t group_key(const Node& n) { return (uint64_t(n.data_layer) << 48) ^ n.data_offset; }
+
+// `linked`: content already in a reused lower layer, by hardlink group; a
+// member here becomes a hardlink to it, as runtimes resolve link targets in
+// the root being built.
+LayerOutput write_layer(const MergedFs& fs, const Plan& plan, std::vector<Item> items,
+                        const WriteOptions& o, const std::string& staged, GroupMap linked) {
+  std::sort(items.begin(), items.end(),
+            [](const Item& a, const Item& b) { return a.path < b.path; });
+  FileWriter file(staged);
+  HashingWriter digest_hash(&file);
+  std::unique_ptr<Writer> encoder;
+  Writer* tar_out = &digest_hash;
+  if (o.encoder.compression != Compression::None) {
+    encoder = open_encoder(digest_hash, o.encoder);
+    tar_out = encoder.get();
+  }
+  HashingWriter diff_hash(tar_out);
+  TarWriter tar(diff_hash);
+  TarDataWriter data(tar);
+  // First path (in sort order) of each hardlink group carries the content.
+  GroupMap& group_first = linked;
+  LayerOutput out;
+  for (auto& item : items) {
+    out.entries++;
+    if (!item.node) {
+      TarEntry wh;
+      wh.path = item.path;
+      wh.mode = 0644;
+      tar.add(wh);
+      continue;
+    }
+    const Node& n = *item.node;
+    TarEntry e = entry_for(n, o);
+    if (!n.is_file()) {
+      tar.add(e);
+      continue;
+    }
+    auto [it, first] = group_first.emplace(group_key(n), n.path);
+    if (!first) {
+      e.type = TarType::Hardlink;
+      e.link_target = it->second;
+      e.size = 0;
+      tar.add(e);
+      continue;
+    }
+    auto bytes = fs.content(n);
+    std::optional<StripResult> stripped;
+    if (fate_of(plan, n.path) == Fate::Strip) {
+      std::string why, error;
+      if (auto info = parse_elf(bytes, &error)) stripped = plan_strip(bytes, *info, o.strip, &why);
+    }
+    e.size = stripped ? stripped->output_size : bytes.size();
+    tar.add(e);
+    if (stripped)
+      write_stripped(bytes, *stripped, data);
+    else if (!bytes.empty())
+      tar.write_data(bytes.data(), bytes.size());
+  }
+  tar.finish();
+  out.descriptor.media_type = layer_media_type(o);
+  out.descriptor.digest = digest_hash.digest();
+  out.descriptor.size = static_cast<int64_t>(digest_hash.bytes());
+  out.diff_id = diff_hash.digest();
+  out.uncompressed_size = diff_hash.bytes();
+  out.staged_path = staged;
+  return out;
+}
+
+// Adds the parents of every item that the layer does not already hold.
+void add_parents(const MergedFs& fs, std::vector<Item>& items) {
+  std::set<std::string> have;
+  for (auto& i : items) have.insert(i.path);
+  std::vector<Item> extra;
+  for (auto& i : items) {
+    std::string dir = dirname_of(i.path);
+    while (!dir.empty() && have.insert(dir).second) {
+      if (const Node* d = fs.lookup(dir); d && d->type == FileType::Directory)
+        extra.push_back({dir, d});
+      dir = dirname_of(dir);
+    }
+  }
+  items.insert(items.end(), extra.begin(), extra.end());
+}
+
+}  // namespace
+
+std::optional<int64_t> source_date_epoch_from_env() {
+  const char* v = std::getenv("SOURCE_DATE_EPOCH");
+  if (!v || !*v) return std::nullopt;
+  char* end = nullptr;
+  long long t = std::strtoll(v, &end, 10);
+  if (*end != '\0' || t < 0) fail("SOURCE_DATE_EPOCH: not a number of seconds: " + std::string(v));
+  return t;
+}
+
+std::vector<LayerOutput> write_layers(const MergedFs& fs, const Plan& plan,
+                                      const WriteOptions& options, const std::string& staging_dir) {
+  std::vector<LayerOutput> outputs;
+  auto staged_name = [&](size_t i) { return staging_dir + "/out-" + std::to_string(i) + ".blob"; };
+  if (options.layers == LayerMode::Squash) {
+    std::vector<Item> items;
+    fs.for_each([&](const Node& n) {
+      if (!n.path.empty() && fate_of(plan, n.path) != Fate::Drop) items.push_back({n.path, &n});
+    });
+    add_parents(fs, items);
+    outputs.push_back(write_layer(fs, plan, std::move(items), options, staged_name(0), {}));
+    return outputs;
+  }
+  const auto& layers = fs.layers();
+  std::vector<std::vector<Item>> own(layers.size());
+  fs.for_each([&](const Node& n) {
+    if (n.path.empty() || n.layer >= layers.size()) return;
+    if (fate_of(plan, n.path) != Fate::Drop) own[n.layer].push_back({n.path, &n});
+  });
+  ReusedPaths reused;
+  GroupMap reused_files;
+  for (size_t i = 0; i < layers.size(); i++) {
+    const SpilledLayer& layer = *layers[i];
+    if (layer_reusable(layer, plan, options)) {
+      LayerOutput out;
+      out.reused = true;
+      out.source_index = i;
+      out.descriptor = layer.descriptor;
+      out.diff_id = layer.diff_id;
+      out.uncompressed_size = layer.tar_size;
+      out.entries = layer.entries.size();
+      for (auto& e : layer.entries) {
+        reused.add(e.path);
+        const Node* n = fs.lookup(e.path);
+        if (n && n->is_file() && fs.entry_visible(i, e)) {
+          auto [it, added] = reused_files.emplace(group_key(*n), n->path);
+          if (!added && n->path < it->second) it->second = n->path;
+        }
+      }
+      outputs.push_back(std::move(out));
+      continue;
+    }
+    std::vector<Item> items = std::move(own[i]);
+    // Whiteouts only where a reused lower layer still holds what they hide.
+    for (auto& e : layer.entries) {
+      if (e.kind == LayerEntry::Kind::Whiteout && reused.has_at_or_under(e.path))
+        items.push_back({join_path(dirname_of(e.path), ".wh." + basename_of(e.path)), nullptr});
+      if (e.kind == LayerEntry::Kind::Opaque && reused.has_under(e.path))
+        items.push_back({join_path(e.path, ".wh..wh..opq"), nullptr});
+    }
+    if (items.empty()) continue;  // emptied layer: dropped
+    add_parents(fs, items);
+    LayerOutput out =
+        write_layer(fs, plan, std::move(items), options, staged_name(i), reused_files);
+    out.source_index = i;
+    outputs.push_back(std::move(out));
+  }
+  return outputs;
+}
+
+}  // namespace slimage

@@ -1,0 +1,118 @@
+// Path normalization and symlink resolution inside a root
+// (see include/slimage/rootfs/fs_view.h). Resolution is the chroot's: an
+// absolute link target restarts at the root and '..' never leaves it.
+#include "slimage/rootfs/fs_view.h"
+
+#include <deque>
+
+namespace slimage {
+
+static std::deque<std::string> split(std::string_view path) {
+  std::deque<std::string> parts;
+  size_t i = 0;
+  while (i <= path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    if (j > i) parts.emplace_back(path.substr(i, j - i));
+    i = j + 1;
+  }
+  return parts;
+}
+
+std::string normalize_path(std::string_view path) {
+  std::vector<std::string> out;
+  for (auto& p : split(path)) {
+    if (p == ".") continue;
+    if (p == "..") {
+      if (!out.empty()) out.pop_back();
+      continue;
+    }
+    out.push_back(p);
+  }
+  std::string s;
+  for (auto& p : out) {
+    if (!s.empty()) s += '/';
+    s += p;
+  }
+  return s;
+}
+
+std::string join_path(std::string_view dir, std::string_view rel) {
+  if (!rel.empty() && rel[0] == '/') return normalize_path(rel);
+  std::string s(dir);
+  s += '/';
+  s += rel;
+  return normalize_path(s);
+}
+
+std::string dirname_of(std::string_view p) {
+  auto slash = p.rfind('/');
+  return slash == std::string_view::npos ? std::string() : std::string(p.substr(0, slash));
+}
+
+std::string basename_of(std::string_view p) {
+  auto slash = p.rfind('/');
+  return std::string(slash == std::string_view::npos ? p : p.substr(slash + 1));
+}
+
+// Walks components one by one; `chain` collects each symlink followed.
+static const Node* walk(const FsView& fs, std::string_view path, bool follow_last,
+                        std::string* resolved, std::vector<std::string>* chain) {
+  std::deque<std::string> todo = split(path);
+  std::vector<std::string> done;  // components of the real path so far
+  int hops = 0;
+  const Node* node = fs.lookup("");
+  auto current = [&] {
+    std::string s;
+    for (auto& p : done) {
+      if (!s.empty()) s += '/';
+      s += p;
+    }
+    return s;
+  };
+  while (!todo.empty()) {
+    std::string part = std::move(todo.front());
+    todo.pop_front();
+    if (part == ".") continue;
+    if (part == "..") {
+      if (!done.empty()) done.pop_back();
+      node = fs.lookup(current());
+      continue;
+    }
+    if (node && node->type != FileType::Directory) node = nullptr;
+    done.push_back(part);
+    std::string here = current();
+    node = fs.lookup(here);
+    if (!node) {
+      for (auto& rest : todo) done.push_back(rest);
+      if (resolved) *resolved = normalize_path(current());
+      return nullptr;
+    }
+    if (node->type == FileType::Symlink && (follow_last || !todo.empty())) {
+      if (++hops > 40) {
+        if (resolved) *resolved = here;
+        return nullptr;
+      }
+      if (chain) chain->push_back(here);
+      auto target = split(node->link_target);
+      done.pop_back();
+      if (!node->link_target.empty() && node->link_target[0] == '/') done.clear();
+      for (auto it = target.rbegin(); it != target.rend(); ++it) todo.push_front(*it);
+      node = fs.lookup(current());
+    }
+  }
+  if (resolved) *resolved = current();
+  return node;
+}
+
+const Node* FsView::resolve(std::string_view path, bool follow_last, std::string* resolved) const {
+  return walk(*this, path, follow_last, resolved, nullptr);
+}
+
+std::vector<std::string> FsView::symlink_chain(std::string_view path) const {
+  std::vector<std::string> chain;
+  walk(*this, path, true, nullptr, &chain);
+  return chain;
+}
+
+}  // namespace slimage

@@ -1,0 +1,257 @@
+// Layer merge (see include/slimage/rootfs/merged_fs.h). Whiteouts of a layer
+// are applied before its entries, so they hide only lower layers; entries
+// apply in tar order, a later duplicate winning.
+#include "slimage/rootfs/merged_fs.h"
+
+#include <cstdint>
+
+namespace slimage {
+
+namespace {
+
+constexpr std::string_view kWhiteoutPrefix = ".wh.";
+constexpr std::string_view kOpaqueMarker = ".wh..wh..opq";
+
+// True if the stored path climbs above the root ("../x", "a/../../x").
+bool escapes_root(std::string_view raw) {
+  int depth = 0;
+  size_t i = 0;
+  while (i <= raw.size()) {
+    size_t j = raw.find('/', i);
+    if (j == std::string_view::npos) j = raw.size();
+    std::string_view part = raw.substr(i, j - i);
+    if (part == "..") {
+      if (--depth < 0) return true;
+    } else if (!part.empty() && part != ".") {
+      depth++;
+    }
+    i = j + 1;
+  }
+  return false;
+}
+
+FileType file_type(TarType t) {
+  switch (t) {
+    case TarType::Directory: return FileType::Directory;
+    case TarType::Symlink: return FileType::Symlink;
+    case TarType::Hardlink: return FileType::Hardlink;
+    case TarType::CharDevice: return FileType::CharDevice;
+    case TarType::BlockDevice: return FileType::BlockDevice;
+    case TarType::Fifo: return FileType::Fifo;
+    default: return FileType::Regular;
+  }
+}
+
+}  // namespace
+
+MergedFs::MergedFs(std::vector<std::unique_ptr<SpilledLayer>> layers, Diagnostics& diagnostics)
+    : layers_(std::move(layers)) {
+  Node root;
+  root.type = FileType::Directory;
+  root.mode = 0755;
+  root.entry_offset = UINT64_MAX;
+  nodes_.emplace("", root);
+  for (uint32_t i = 0; i < layers_.size(); i++) apply_layer(i, diagnostics);
+  index_children();
+}
+
+void MergedFs::remove_subtree(const std::string& path, bool keep_self, uint32_t) {
+  if (path.empty()) {
+    auto root = nodes_.extract("");
+    nodes_.clear();
+    nodes_.insert(std::move(root));
+    return;
+  }
+  auto first = nodes_.lower_bound(path + "/");
+  auto last = nodes_.lower_bound(path + "0");  // '0' sorts right after '/'
+  nodes_.erase(first, last);
+  if (!keep_self) nodes_.erase(path);
+}
+
+Node* MergedFs::ensure_dir(const std::string& path, uint32_t layer) {
+  if (path.empty()) return &nodes_.at("");
+  auto it = nodes_.find(path);
+  if (it != nodes_.end()) return it->second.type == FileType::Directory ? &it->second : nullptr;
+  if (!ensure_dir(dirname_of(path), layer)) return nullptr;
+  Node dir;
+  dir.path = path;
+  dir.type = FileType::Directory;
+  dir.mode = 0755;
+  dir.layer = layer;
+  dir.entry_offset = UINT64_MAX;
+  return &nodes_.emplace(path, std::move(dir)).first->second;
+}
+
+// The real directory a layer entry's parent names: symlinks followed inside
+// the root, missing directories created as the runtime would.
+std::string MergedFs::resolve_parent(const std::string& dir, const std::string& where,
+                                     Diagnostics& d, bool* ok) {
+  std::string real;
+  const Node* n = resolve(dir, true, &real);
+  *ok = true;
+  if (n && n->type == FileType::Directory) return real;
+  if (!n && ensure_dir(real, current_layer_)) return real;
+  d.error(where, "parent is not a directory: " + (real.empty() ? "/" : real));
+  *ok = false;
+  return real;
+}
+
+void MergedFs::apply_layer(uint32_t index, Diagnostics& d) {
+  SpilledLayer& layer = *layers_[index];
+  current_layer_ = index;
+  // Whiteouts first: they hide lower layers only.
+  for (auto& e : layer.entries) {
+    std::string where = layer.where() + ": " + e.tar.path;
+    if (escapes_root(e.tar.path)) {
+      d.error(where, "path leaves the root; entry skipped");
+      e.kind = LayerEntry::Kind::Skipped;
+      continue;
+    }
+    std::string p = normalize_path(e.tar.path);
+    std::string base = basename_of(p);
+    if (base.rfind(kWhiteoutPrefix, 0) != 0) continue;
+    bool ok = true;
+    std::string dir = resolve_parent(dirname_of(p), where, d, &ok);
+    if (!ok) {
+      e.kind = LayerEntry::Kind::Skipped;
+      continue;
+    }
+    if (base == kOpaqueMarker) {
+      e.kind = LayerEntry::Kind::Opaque;
+      e.path = dir;
+      remove_subtree(dir, true, index);
+      continue;
+    }
+    std::string name = base.substr(kWhiteoutPrefix.size());
+    if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) {
+      d.error(where, "whiteout names no file; entry skipped");
+      e.kind = LayerEntry::Kind::Skipped;
+      continue;
+    }
+    e.kind = LayerEntry::Kind::Whiteout;
+    e.path = dir.empty() ? name : dir + "/" + name;
+    remove_subtree(e.path, false, index);
+  }
+  std::string last_parent_raw, last_parent_real;
+  bool last_parent_ok = false, have_parent = false;
+  for (auto& e : layer.entries) {
+    if (e.kind != LayerEntry::Kind::File) continue;
+    std::string where = layer.where() + ": " + e.tar.path;
+    std::string p = normalize_path(e.tar.path);
+    if (p.empty()) {  // "./": the root's own metadata
+      Node& root = nodes_.at("");
+      if (e.tar.type == TarType::Directory) {
+        root.mode = e.tar.mode, root.uid = e.tar.uid, root.gid = e.tar.gid;
+        root.mtime = e.tar.mtime;
+      }
+      e.path.clear();
+      continue;
+    }
+    std::string raw_parent = dirname_of(p);
+    if (!have_parent || raw_parent != last_parent_raw ||
+        nodes_.find(last_parent_real) == nodes_.end()) {
+      have_parent = true;
+      last_parent_raw = raw_parent;
+      last_parent_real = resolve_parent(raw_parent, where, d, &last_parent_ok);
+    }
+    if (!last_parent_ok) {
+      e.kind = LayerEntry::Kind::Skipped;
+      continue;
+    }
+    std::string path =
+        last_parent_real.empty() ? basename_of(p) : last_parent_real + "/" + basename_of(p);
+    e.path = path;
+
+    Node node;
+    node.path = path;
+    node.type = file_type(e.tar.type);
+    node.mode = e.tar.mode & 07777;
+    node.uid = e.tar.uid, node.gid = e.tar.gid;
+    node.uname = e.tar.uname, node.gname = e.tar.gname;
+    node.mtime = e.tar.mtime, node.mtime_nsec = e.tar.mtime_nsec;
+    node.dev_major = e.tar.dev_major, node.dev_minor = e.tar.dev_minor;
+    node.xattrs = e.tar.xattrs;
+    node.layer = index;
+    node.entry_offset = e.tar.header_offset;
+    if (node.type == FileType::Regular) {
+      node.size = e.tar.size;
+      node.data_layer = index;
+      node.data_offset = e.tar.data_offset;
+    } else if (node.type == FileType::Symlink) {
+      node.link_target = e.tar.link_target;
+    } else if (node.type == FileType::Hardlink) {
+      if (escapes_root(e.tar.link_target)) {
+        d.error(where, "hardlink target leaves the root; entry skipped");
+        e.kind = LayerEntry::Kind::Skipped;
+        continue;
+      }
+      std::string target_path;
+      const Node* target = resolve(normalize_path(e.tar.link_target), false, &target_path);
+      if (target && target->type == FileType::Hardlink) target = lookup(target->link_target);
+      if (!target || target->type != FileType::Regular || target_path == path) {
+        d.error(where, "hardlink to nothing (" + e.tar.link_target + "); entry skipped");
+        e.kind = LayerEntry::Kind::Skipped;
+        continue;
+      }
+      node.link_target = target->path;
+      node.size = target->size;
+      node.data_layer = target->data_layer;
+      node.data_offset = target->data_offset;
+      node.mode = target->mode, node.uid = target->uid, node.gid = target->gid;
+      node.uname = target->uname, node.gname = target->gname;
+      node.mtime = target->mtime, node.mtime_nsec = target->mtime_nsec;
+      node.xattrs = target->xattrs;
+    }
+    auto it = nodes_.find(path);
+    if (it != nodes_.end()) {
+      bool was_dir = it->second.type == FileType::Directory;
+      if (was_dir && node.type == FileType::Directory) {
+        it->second = std::move(node);
+        continue;
+      }
+      if (was_dir) remove_subtree(path, true, index);
+      it->second = std::move(node);
+      continue;
+    }
+    nodes_.emplace(path, std::move(node));
+  }
+}
+
+void MergedFs::index_children() {
+  children_.clear();
+  for (auto& [path, node] : nodes_) {
+    if (path.empty()) continue;
+    node.path = path;
+    children_[dirname_of(path)].push_back(&node);
+  }
+  nodes_.at("").path = "";
+}
+
+const Node* MergedFs::lookup(std::string_view path) const {
+  auto it = nodes_.find(path);
+  return it == nodes_.end() ? nullptr : &it->second;
+}
+
+std::vector<const Node*> MergedFs::list_dir(std::string_view dir) const {
+  auto it = children_.find(dir);
+  return it == children_.end() ? std::vector<const Node*>{} : it->second;
+}
+
+void MergedFs::for_each(const std::function<void(const Node&)>& fn) const {
+  for (auto& [path, node] : nodes_) fn(node);
+}
+
+std::span<const uint8_t> MergedFs::content(const Node& node) const {
+  if (!node.is_file() || node.data_layer >= layers_.size()) return {};
+  auto bytes = layers_[node.data_layer]->map.bytes();
+  if (node.data_offset > bytes.size() || node.size > bytes.size() - node.data_offset) return {};
+  return bytes.subspan(node.data_offset, node.size);
+}
+
+bool MergedFs::entry_visible(size_t layer, const LayerEntry& entry) const {
+  if (entry.kind != LayerEntry::Kind::File) return false;
+  const Node* n = lookup(entry.path);
+  return n && n->layer == layer && n->entry_offset == entry.tar.header_offset;
+}
+
+}  // namespace slimage

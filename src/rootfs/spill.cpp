@@ -1,0 +1,69 @@
+// Decoding a layer blob into the scratch dir (see include/slimage/rootfs/merged_fs.h).
+// One pass: blob bytes -> digest check -> decoder -> (scratch file + diff_id
+// hash) -> tar parser. The decoded tar on disk is what every later stage reads.
+#include <unistd.h>
+
+#include "slimage/layer/compression.h"
+#include "slimage/rootfs/merged_fs.h"
+#include "slimage/util/hash.h"
+
+namespace slimage {
+
+namespace {
+
+// Passes bytes through while writing them to a file and hashing them.
+class TeeReader : public Reader {
+ public:
+  TeeReader(Reader& in, Writer& out) : in_(in), out_(out) {}
+  size_t read(void* buf, size_t n) override {
+    size_t k = in_.read(buf, n);
+    if (k) out_.write(buf, k);
+    return k;
+  }
+
+ private:
+  Reader& in_;
+  Writer& out_;
+};
+
+}  // namespace
+
+std::string SpilledLayer::where() const { return "layer " + short_digest(descriptor.digest); }
+
+std::unique_ptr<SpilledLayer> spill_layer(Source& source, const Descriptor& descriptor,
+                                          const std::string& diff_id, const std::string& dir,
+                                          size_t index, const SpillLimits& limits) {
+  auto layer = std::make_unique<SpilledLayer>();
+  layer->descriptor = descriptor;
+  layer->tar_path = dir + "/layer-" + std::to_string(index) + ".tar";
+  std::string where = layer->where();
+  try {
+    auto decoder = open_decoder(source.open_blob(descriptor), limits.max_layer_bytes);
+    FileWriter file(layer->tar_path, /*durable=*/false);
+    HashingWriter hashed(&file);
+    TeeReader tee(*decoder, hashed);
+    TarReader tar(tee);
+    TarEntry entry;
+    while (tar.next(entry)) layer->entries.push_back({std::move(entry), {}, {}});
+    // The diff_id covers the whole stream, trailing blocks included.
+    char buf[65536];
+    while (tee.read(buf, sizeof buf)) {
+    }
+    hashed.finish();
+    layer->tar_size = hashed.bytes();
+    layer->diff_id = hashed.digest();
+  } catch (const Error& e) {
+    ::unlink(layer->tar_path.c_str());
+    std::string msg = e.what();
+    if (msg.rfind(where, 0) == 0 || msg.find("blob " + short_digest(descriptor.digest)) != std::string::npos)
+      throw;
+    fail(where + ": " + msg);
+  }
+  if (!diff_id.empty() && layer->diff_id != diff_id)
+    fail(where + ": diff_id mismatch: config says " + diff_id + ", layer decodes to " +
+         layer->diff_id);
+  layer->map = MappedFile(layer->tar_path);
+  return layer;
+}
+
+}  // namespace slimage

@@ -1,0 +1,152 @@
+// Files, mappings and scratch dirs (see include/slimage/util/file.h).
+#include "slimage/util/file.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <set>
+#include <utility>
+
+#include "slimage/util/error.h"
+#include "slimage/util/io.h"
+
+namespace slimage {
+
+static std::string errno_text() { return std::strerror(errno); }
+
+MappedFile::MappedFile(const std::string& path) : path_(path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail(path + ": " + errno_text());
+  struct stat st;
+  if (::fstat(fd, &st) != 0) {
+    ::close(fd);
+    fail(path + ": stat: " + errno_text());
+  }
+  size_ = static_cast<size_t>(st.st_size);
+  if (size_ > 0) {
+    void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) {
+      ::close(fd);
+      fail(path + ": mmap: " + errno_text());
+    }
+    data_ = static_cast<const uint8_t*>(p);
+  }
+  ::close(fd);
+}
+
+MappedFile::~MappedFile() {
+  if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
+}
+
+MappedFile::MappedFile(MappedFile&& o) noexcept { *this = std::move(o); }
+
+MappedFile& MappedFile::operator=(MappedFile&& o) noexcept {
+  if (this != &o) {
+    if (data_) ::munmap(const_cast<uint8_t*>(data_), size_);
+    data_ = o.data_;
+    size_ = o.size_;
+    path_ = std::move(o.path_);
+    o.data_ = nullptr;
+    o.size_ = 0;
+  }
+  return *this;
+}
+
+std::string read_file(const std::string& path) {
+  FileReader r(path);
+  return read_all(r);
+}
+
+std::string parent_dir(const std::string& path) {
+  auto slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+void fsync_dir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+void write_file_atomic(const std::string& path, std::string_view data) {
+  std::string tmp = path + ".slimage-tmp-" + std::to_string(::getpid());
+  try {
+    FileWriter w(tmp);
+    w.write(data.data(), data.size());
+    w.finish();
+  } catch (...) {
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int e = errno;
+    ::unlink(tmp.c_str());
+    fail(path + ": rename: " + std::strerror(e));
+  }
+}
+
+bool path_exists(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+bool is_directory(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static std::mutex g_temp_mu;
+static std::set<std::string>& registered() {
+  static std::set<std::string> dirs;
+  return dirs;
+}
+
+TempDir::TempDir(const std::string& parent, const std::string& prefix) {
+  std::string pattern = parent + "/" + prefix + "XXXXXX";
+  if (!::mkdtemp(pattern.data())) fail(parent + ": cannot create scratch dir: " + errno_text());
+  path_ = pattern;
+  std::lock_guard lock(g_temp_mu);
+  registered().insert(path_);
+}
+
+TempDir::~TempDir() {
+  if (path_.empty()) return;
+  remove_tree(path_);
+  std::lock_guard lock(g_temp_mu);
+  registered().erase(path_);
+}
+
+std::string TempDir::release() {
+  std::lock_guard lock(g_temp_mu);
+  registered().erase(path_);
+  return std::exchange(path_, std::string());
+}
+
+void remove_tree(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);  // does not follow symlinks
+}
+
+void remove_all_registered_temp_dirs() {
+  std::lock_guard lock(g_temp_mu);
+  for (auto& d : registered()) remove_tree(d);
+  registered().clear();
+}
+
+std::string scratch_parent() {
+  for (const char* var : {"SLIMAGE_TMPDIR", "TMPDIR"})
+    if (const char* v = std::getenv(var); v && *v) return v;
+  return "/var/tmp";
+}
+
+}  // namespace slimage

@@ -1,0 +1,48 @@
+// parallel_for (see include/slimage/util/thread_pool.h).
+#include "slimage/util/thread_pool.h"
+
+#include <atomic>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace slimage {
+
+unsigned default_jobs() {
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : n;
+}
+
+void parallel_for(size_t n, unsigned jobs, const std::function<void(size_t)>& fn) {
+  if (jobs == 0) jobs = default_jobs();
+  size_t workers = std::min<size_t>(jobs, n);
+  if (workers <= 1) {
+    for (size_t i = 0; i < n; i++) fn(i);
+    return;
+  }
+  std::atomic<size_t> next{0};
+  std::atomic<bool> stop{false};
+  std::exception_ptr first;
+  std::mutex mu;
+  auto work = [&] {
+    for (;;) {
+      size_t i = next++;
+      if (i >= n || stop) return;
+      try {
+        fn(i);
+      } catch (...) {
+        std::lock_guard lock(mu);
+        if (!first) first = std::current_exception();
+        stop = true;
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (size_t t = 1; t < workers; t++) threads.emplace_back(work);
+  work();
+  for (auto& t : threads) t.join();
+  if (first) std::rethrow_exception(first);
+}
+
+}  // namespace slimage

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# platform_index: an image index over linux/amd64 and linux/arm64 — every platform is
+# rewritten by default; --platform keeps only the one asked for.
+source "$(dirname "$0")/lib.sh"
+need_slimage; need_root; need jq python3 tar
+scratch
+
+for arch in amd64 arm64; do
+    cat >"$SCRATCH/$arch.json" <<JSON
+[{"path": "etc/arch", "data": "$arch"}, {"path": "junk/big-$arch", "data": "$(printf 'x%.0s' {1..2000})"}]
+JSON
+    PLATFORM=linux/$arch make_layout_from_dirs "$SCRATCH/$arch" img "$SCRATCH/$arch.json"
+done
+python3 "$HOSTILE_PY" index "$SCRATCH/in" img "$SCRATCH/amd64:linux/amd64" "$SCRATCH/arm64:linux/arm64"
+
+# platform_files LAYOUT OS/ARCH -> the names in that platform's layers
+platform_files() {
+    local layout="$1" os=${2%/*} arch=${2#*/} index manifest m d
+    index=$(blob_path "$layout" "$(top_digest "$layout")")
+    manifest=$(jq -r --arg o "$os" --arg a "$arch" \
+        '[.manifests[] | select(.platform.os == $o and .platform.architecture == $a)][0].digest // empty' "$index")
+    [[ -n "$manifest" ]] || return 1
+    jq -r '.layers[] | "\(.mediaType) \(.digest)"' "$(blob_path "$layout" "$manifest")" | while read -r m d; do
+        decompress_stream "$m" "$(blob_path "$layout" "$d")" | tar -t
+    done
+}
+
+slim slim "$(in_layout in)" "$(in_layout all)" --profile none --drop '/junk/**'
+[[ $RC == 0 ]] || fail "slim of the index exited $RC: $(cat "$SCRATCH/stderr")"
+jq -e '.manifests[0].mediaType | test("index")' "$SCRATCH/all/index.json" >/dev/null ||
+    fail "output of a multi-platform input is not an index"
+for p in linux/amd64 linux/arm64; do
+    files=$(platform_files "$SCRATCH/all" "$p") || fail "output index lost $p"
+    grep -q 'etc/arch' <<<"$files" || fail "$p: etc/arch missing"
+    ! grep -q 'junk/big' <<<"$files" || fail "$p: --drop '/junk/**' not applied"
+done
+
+slim slim "$(in_layout in)" "$(in_layout arm)" --profile none --platform linux/arm64
+[[ $RC == 0 ]] || fail "--platform linux/arm64 exited $RC: $(cat "$SCRATCH/stderr")"
+unpack_image "$(in_layout arm)" "$SCRATCH/u-arm" 2>/dev/null || true
+archs=$(python3 - "$SCRATCH/arm" <<'PY'
+import json, os, sys
+lay = sys.argv[1]
+def blob(d): return json.load(open(os.path.join(lay, "blobs", *d.split(":"))))
+out = []
+def walk(desc):
+    doc = blob(desc["digest"])
+    if "manifests" in doc:
+        for d in doc["manifests"]: walk(d)
+    else:
+        out.append(blob(doc["config"]["digest"])["architecture"])
+for d in json.load(open(os.path.join(lay, "index.json")))["manifests"]: walk(d)
+print(" ".join(sorted(out)))
+PY
+)
+[[ "$archs" == arm64 ]] || fail "--platform linux/arm64 output holds architectures [$archs]"
+pass "both platforms rewritten; --platform selects one"

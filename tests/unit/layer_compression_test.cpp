@@ -1,0 +1,212 @@
+// Layer codecs: round trips, determinism across job counts, interop with the
+// gzip/zstd command-line tools, the decompression-bomb guard and corrupt input.
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <string>
+
+#include "slimage/layer/compression.h"
+#include "slimage/util/error.h"
+#include "slimage/util/file.h"
+#include "slimage/util/io.h"
+
+using namespace slimage;
+
+namespace {
+
+// Compressible but not trivial: a mix of text-like runs and pseudo-random bytes.
+std::string sample_data(size_t n, uint32_t seed = 1) {
+  std::string s;
+  s.reserve(n);
+  uint32_t x = seed;
+  while (s.size() < n) {
+    x = x * 1103515245u + 12345u;
+    if ((x >> 16) % 4 == 0) {
+      s += "usr/lib/x86_64-linux-gnu/libexample.so." + std::to_string(x % 97) + "\n";
+    } else {
+      s += static_cast<char>(x >> 24);
+    }
+  }
+  s.resize(n);
+  return s;
+}
+
+std::string encode(const std::string& data, EncoderOptions options, size_t write_size = 70000) {
+  StringWriter sink;
+  auto enc = open_encoder(sink, options);
+  for (size_t pos = 0; pos < data.size(); pos += write_size)
+    enc->write(data.data() + pos, std::min(write_size, data.size() - pos));
+  enc->finish();
+  return sink.str();
+}
+
+std::string decode(const std::string& compressed, uint64_t max_output = UINT64_MAX,
+                   size_t read_size = 1 << 20) {
+  auto dec = open_decoder(std::make_unique<MemoryReader>(compressed), max_output);
+  std::string out, buf(read_size, '\0');
+  while (size_t n = dec->read(buf.data(), buf.size())) out.append(buf.data(), n);
+  return out;
+}
+
+bool have_tool(const char* tool) {
+  return std::system((std::string("command -v ") + tool + " >/dev/null 2>&1").c_str()) == 0;
+}
+
+std::string run_capture(const std::string& command) {
+  FILE* p = popen(command.c_str(), "r");
+  REQUIRE(p != nullptr);
+  std::string out;
+  char buf[65536];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+  REQUIRE(pclose(p) == 0);
+  return out;
+}
+
+std::string error_of(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+EncoderOptions gzip_options(unsigned jobs, size_t chunk = 256 << 10) {
+  EncoderOptions o;
+  o.compression = Compression::Gzip;
+  o.jobs = jobs;
+  o.gzip_chunk = chunk;
+  return o;
+}
+
+EncoderOptions zstd_options(unsigned jobs) {
+  EncoderOptions o;
+  o.compression = Compression::Zstd;
+  o.jobs = jobs;
+  return o;
+}
+
+}  // namespace
+
+TEST_CASE("layer: compression detected by magic and media type") {
+  const uint8_t gz[] = {0x1f, 0x8b, 8, 0}, zs[] = {0x28, 0xb5, 0x2f, 0xfd}, tar[] = {'e', 't', 'c', '/'};
+  CHECK(detect_compression(gz, 4) == Compression::Gzip);
+  CHECK(detect_compression(zs, 4) == Compression::Zstd);
+  CHECK(detect_compression(tar, 4) == Compression::None);
+  CHECK(detect_compression(gz, 2) == Compression::None);
+  CHECK(compression_from_media_type("application/vnd.oci.image.layer.v1.tar+gzip") == Compression::Gzip);
+  CHECK(compression_from_media_type("application/vnd.docker.image.rootfs.diff.tar.gzip") == Compression::Gzip);
+  CHECK(compression_from_media_type("application/vnd.oci.image.layer.v1.tar+zstd") == Compression::Zstd);
+  CHECK(compression_from_media_type("application/vnd.oci.image.layer.v1.tar") == Compression::None);
+  CHECK(parse_compression(compression_name(Compression::Zstd)) == Compression::Zstd);
+  CHECK(error_of([] { parse_compression("lz4"); }).find("unknown compression 'lz4'") != std::string::npos);
+}
+
+TEST_CASE("layer: gzip and zstd round trip, including empty input and small reads") {
+  const std::string data = sample_data(3 << 20);
+  for (auto options : {gzip_options(2), zstd_options(2)}) {
+    CAPTURE(compression_name(options.compression));
+    std::string compressed = encode(data, options);
+    CHECK(detect_compression(reinterpret_cast<const uint8_t*>(compressed.data()), compressed.size()) ==
+          options.compression);
+    CHECK(compressed.size() < data.size());
+    CHECK(decode(compressed) == data);
+    CHECK(decode(compressed, UINT64_MAX, 512) == data);
+    CHECK(decode(encode("", options)).empty());
+  }
+  CHECK(decode(encode(data, EncoderOptions{Compression::None})) == data);
+}
+
+TEST_CASE("layer: encoder output does not depend on jobs or write sizes") {
+  const std::string data = sample_data(2 << 20, 7);
+  CHECK(encode(data, gzip_options(1)) == encode(data, gzip_options(4), 512));
+  CHECK(encode(data, gzip_options(1)) == encode(data, gzip_options(3), 1 << 20));
+  CHECK(encode(data, zstd_options(1)) == encode(data, zstd_options(2), 512));
+}
+
+TEST_CASE("layer: gzip members have a fixed header and one member per chunk") {
+  const std::string data = sample_data(1 << 20);
+  std::string gz = encode(data, gzip_options(2, 256 << 10));
+  // mtime 0, no FNAME, XFL 0 at level 6, OS 255 (unknown)
+  const unsigned char header[10] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255};
+  CHECK(gz.compare(0, 10, reinterpret_cast<const char*>(header), 10) == 0);
+  size_t members = 0;
+  for (size_t pos = gz.find(reinterpret_cast<const char*>(header), 0, 10); pos != std::string::npos;
+       pos = gz.find(reinterpret_cast<const char*>(header), pos + 1, 10))
+    ++members;
+  CHECK(members == 4);
+  EncoderOptions best = gzip_options(1);
+  best.level = 9;
+  CHECK(static_cast<unsigned char>(encode(data, best)[8]) == 2);
+}
+
+TEST_CASE("layer: encoder levels are validated") {
+  EncoderOptions o = gzip_options(1);
+  o.level = 10;
+  StringWriter sink;
+  CHECK(error_of([&] { open_encoder(sink, o); }).find("out of range 1-9") != std::string::npos);
+  o.level = 0;
+  CHECK_THROWS_AS(open_encoder(sink, o), Error);
+  o = zstd_options(1);
+  o.level = 20;
+  CHECK(error_of([&] { open_encoder(sink, o); }).find("out of range 1-19") != std::string::npos);
+}
+
+TEST_CASE("layer: system gzip and zstd decode our output, we decode theirs") {
+  TempDir dir(scratch_parent(), "slimage-layer-test-");
+  const std::string data = sample_data(1 << 20, 3);
+  write_file_atomic(dir.path() + "/data", data);
+  if (have_tool("gzip")) {
+    write_file_atomic(dir.path() + "/ours.gz", encode(data, gzip_options(2, 100000)));
+    CHECK(run_capture("gzip -dc " + dir.path() + "/ours.gz") == data);
+    // Two concatenated members from gzip itself (RFC 1952 2.2).
+    std::string twice = run_capture("gzip -c " + dir.path() + "/data; gzip -9c " + dir.path() + "/data");
+    CHECK(decode(twice) == data + data);
+  } else {
+    MESSAGE("gzip not installed; skipped");
+  }
+  if (have_tool("zstd")) {
+    write_file_atomic(dir.path() + "/ours.zst", encode(data, zstd_options(2)));
+    CHECK(run_capture("zstd -qdc " + dir.path() + "/ours.zst") == data);
+    std::string frames = run_capture("zstd -qc " + dir.path() + "/data; zstd -qc " + dir.path() + "/data");
+    CHECK(decode(frames) == data + data);
+  } else {
+    MESSAGE("zstd not installed; skipped");
+  }
+}
+
+TEST_CASE("layer: decompression bomb stops at max_output") {
+  const std::string zeros(8 << 20, '\0');
+  for (auto options : {gzip_options(2), zstd_options(1), EncoderOptions{Compression::None}}) {
+    CAPTURE(compression_name(options.compression));
+    std::string compressed = encode(zeros, options);
+    CHECK(error_of([&] { decode(compressed, 1 << 20); })
+              .find("decompressed size exceeds limit of 1048576 bytes") != std::string::npos);
+    CHECK(decode(compressed, zeros.size()).size() == zeros.size());
+  }
+}
+
+TEST_CASE("layer: corrupt, truncated or trailing-garbage gzip is an error") {
+  const std::string data = sample_data(512 << 10, 9);
+  const std::string gz = encode(data, gzip_options(1));
+  std::string corrupt = gz;
+  for (size_t i = 1000; i < 1100; ++i) corrupt[i] = static_cast<char>(corrupt[i] ^ 0x5a);
+  CHECK(error_of([&] { decode(corrupt); }).find("gzip: corrupt data at compressed offset") == 0);
+  std::string bad_crc = gz;
+  bad_crc[bad_crc.size() - 6] ^= 1;
+  CHECK(error_of([&] { decode(bad_crc); }).find("gzip: corrupt data") == 0);
+  CHECK(error_of([&] { decode(gz.substr(0, gz.size() / 2)); }).find("gzip: truncated") == 0);
+  CHECK(error_of([&] { decode(gz + "garbage"); }).find("gzip: trailing garbage") == 0);
+}
+
+TEST_CASE("layer: corrupt or truncated zstd is an error") {
+  const std::string data = sample_data(512 << 10, 11);
+  const std::string zs = encode(data, zstd_options(1));
+  std::string corrupt = zs;
+  for (size_t i = 100; i < 200; ++i) corrupt[i] = static_cast<char>(corrupt[i] ^ 0x5a);
+  CHECK(error_of([&] { decode(corrupt); }).find("zstd: corrupt data at compressed offset") == 0);
+  CHECK(error_of([&] { decode(zs.substr(0, zs.size() - 3)); }).find("zstd:") == 0);
+  CHECK(error_of([&] { decode(zs.substr(0, zs.size() / 2)); }).find("zstd: truncated") == 0);
+}

@@ -1,0 +1,186 @@
+// Layer merge: whiteouts, opaque dirs, hardlinks across layers, symlinks
+// resolved inside the root, hostile paths — over layers built in memory.
+#include <doctest/doctest.h>
+
+#include <map>
+
+#include "slimage/layer/compression.h"
+#include "slimage/layer/tar.h"
+#include "slimage/rootfs/merged_fs.h"
+#include "slimage/util/hash.h"
+
+using namespace slimage;
+
+namespace {
+
+struct Spec {
+  std::string path;
+  TarType type = TarType::Regular;
+  std::string content_or_target = {};
+};
+
+std::string make_tar(const std::vector<Spec>& specs) {
+  StringWriter out;
+  TarWriter tar(out);
+  for (auto& s : specs) {
+    TarEntry e;
+    e.path = s.path;
+    e.type = s.type;
+    e.mode = s.type == TarType::Directory ? 0755 : 0644;
+    if (s.type == TarType::Regular) e.size = s.content_or_target.size();
+    else e.link_target = s.content_or_target;
+    tar.add(e);
+    if (s.type == TarType::Regular && !s.content_or_target.empty())
+      tar.write_data(s.content_or_target.data(), s.content_or_target.size());
+  }
+  tar.finish();
+  return out.str();
+}
+
+class MemorySource : public Source {
+ public:
+  Descriptor add(std::string bytes) {
+    Descriptor d;
+    d.media_type = media_type::kOciLayer;
+    d.digest = sha256_digest(bytes);
+    d.size = static_cast<int64_t>(bytes.size());
+    blobs_[d.digest] = std::move(bytes);
+    return d;
+  }
+  std::string name() const override { return "memory"; }
+  RootManifest root() override { return {}; }
+  std::unique_ptr<Reader> open_blob(const Descriptor& d) override {
+    auto& b = blobs_.at(d.digest);
+    return std::make_unique<VerifyingReader>(std::make_unique<MemoryReader>(std::string_view(b)),
+                                             "blob " + short_digest(d.digest), d.digest, d.size);
+  }
+
+ private:
+  std::map<std::string, std::string> blobs_;
+};
+
+struct Fixture {
+  TempDir dir{scratch_parent(), "slimage-rootfs-test-"};
+  MemorySource source;
+  Diagnostics diagnostics;
+  std::unique_ptr<MergedFs> merge(const std::vector<std::vector<Spec>>& layers) {
+    std::vector<std::unique_ptr<SpilledLayer>> spilled;
+    for (size_t i = 0; i < layers.size(); i++) {
+      std::string tar = make_tar(layers[i]);
+      Descriptor d = source.add(tar);
+      spilled.push_back(spill_layer(source, d, sha256_digest(tar), dir.path(), i));
+    }
+    return std::make_unique<MergedFs>(std::move(spilled), diagnostics);
+  }
+  std::string text(const FsView& fs, const std::string& path) {
+    const Node* n = fs.lookup(path);
+    REQUIRE(n);
+    auto b = fs.content(*n);
+    return std::string(b.begin(), b.end());
+  }
+};
+
+}  // namespace
+
+TEST_CASE("rootfs: whiteout hides lower layers only") {
+  Fixture f;
+  auto fs = f.merge({{{"a/x", TarType::Regular, "x"}, {"a/y", TarType::Regular, "y"},
+                      {"b/w", TarType::Regular, "old"}},
+                     {{"a/.wh.x"}, {"a/z", TarType::Regular, "z"},
+                      {"b/w", TarType::Regular, "new"}, {"b/.wh.w"}}});
+  CHECK_FALSE(fs->lookup("a/x"));
+  CHECK(fs->lookup("a/y"));
+  CHECK(fs->lookup("a/z"));
+  CHECK(f.text(*fs, "b/w") == "new");  // the same layer's file survives its whiteout
+  CHECK(f.diagnostics.items().empty());
+}
+
+TEST_CASE("rootfs: opaque dir hides lower layer") {
+  Fixture f;
+  auto fs = f.merge({{{"d/", TarType::Directory}, {"d/a", TarType::Regular, "a"},
+                      {"d/sub/b", TarType::Regular, "b"}, {"e", TarType::Regular, "e"}},
+                     {{"d/.wh..wh..opq"}, {"d/c", TarType::Regular, "c"}}});
+  CHECK(fs->lookup("d"));
+  CHECK_FALSE(fs->lookup("d/a"));
+  CHECK_FALSE(fs->lookup("d/sub"));
+  CHECK(fs->lookup("d/c"));
+  CHECK(fs->lookup("e"));
+  auto children = fs->list_dir("d");
+  REQUIRE(children.size() == 1);
+  CHECK(children[0]->path == "d/c");
+}
+
+TEST_CASE("rootfs: hardlink across layers survives its target's deletion") {
+  Fixture f;
+  auto fs = f.merge({{{"f", TarType::Regular, "hello"}},
+                     {{"g", TarType::Hardlink, "f"}},
+                     {{".wh.f"}}});
+  CHECK_FALSE(fs->lookup("f"));
+  const Node* g = fs->lookup("g");
+  REQUIRE(g);
+  CHECK(g->type == FileType::Hardlink);
+  CHECK(f.text(*fs, "g") == "hello");
+}
+
+TEST_CASE("rootfs: hardlink to nothing is a diagnostic") {
+  Fixture f;
+  auto fs = f.merge({{{"g", TarType::Hardlink, "missing"}, {"h", TarType::Hardlink, "../../etc/passwd"}}});
+  CHECK_FALSE(fs->lookup("g"));
+  CHECK_FALSE(fs->lookup("h"));
+  CHECK(f.diagnostics.error_count() == 2);
+}
+
+TEST_CASE("rootfs: absolute symlink parents resolve inside the root") {
+  Fixture f;
+  auto fs = f.merge({{{"usr/lib/", TarType::Directory}, {"lib", TarType::Symlink, "/usr/lib"},
+                      {"evil", TarType::Symlink, "../../../../etc"}, {"etc/", TarType::Directory}},
+                     {{"lib/libx.so", TarType::Regular, "x"}, {"evil/passwd", TarType::Regular, "p"}}});
+  CHECK(fs->lookup("usr/lib/libx.so"));
+  CHECK_FALSE(fs->lookup("lib/libx.so"));
+  CHECK(f.text(*fs, "etc/passwd") == "p");  // written through the link, still inside the root
+  std::string real;
+  CHECK(fs->resolve("lib/libx.so", true, &real));
+  CHECK(real == "usr/lib/libx.so");
+  CHECK(fs->symlink_chain("lib/libx.so") == std::vector<std::string>{"lib"});
+}
+
+TEST_CASE("rootfs: paths leaving the root are skipped with a diagnostic") {
+  Fixture f;
+  auto fs = f.merge({{{"../outside", TarType::Regular, "x"}, {"a/../../b", TarType::Regular, "y"},
+                      {"/abs/ok", TarType::Regular, "z"}, {".wh..."}}});
+  CHECK_FALSE(fs->lookup("outside"));
+  CHECK_FALSE(fs->lookup("b"));
+  CHECK(fs->lookup("abs/ok"));  // absolute names are relative to the root, as runtimes do
+  CHECK(f.diagnostics.error_count() == 3);
+}
+
+TEST_CASE("rootfs: a file replaces a directory and its subtree") {
+  Fixture f;
+  auto fs = f.merge({{{"x/", TarType::Directory}, {"x/a", TarType::Regular, "a"}},
+                     {{"x", TarType::Regular, "file"}}});
+  CHECK(fs->lookup("x")->type == FileType::Regular);
+  CHECK_FALSE(fs->lookup("x/a"));
+}
+
+TEST_CASE("rootfs: a diff_id mismatch names the layer") {
+  Fixture f;
+  std::string tar = make_tar({{"a", TarType::Regular, "a"}});
+  Descriptor d = f.source.add(tar);
+  CHECK_THROWS_WITH_AS(spill_layer(f.source, d, sha256_digest("other"), f.dir.path(), 0),
+                       doctest::Contains("diff_id mismatch"), Error);
+}
+
+TEST_CASE("rootfs: gzip layers decode and keep their digest check") {
+  Fixture f;
+  std::string tar = make_tar({{"a", TarType::Regular, "hello"}});
+  StringWriter gz;
+  EncoderOptions eo;
+  auto enc = open_encoder(gz, eo);
+  enc->write(tar.data(), tar.size());
+  enc->finish();
+  Descriptor d = f.source.add(gz.str());
+  auto layer = spill_layer(f.source, d, sha256_digest(tar), f.dir.path(), 0);
+  CHECK(layer->diff_id == sha256_digest(tar));
+  REQUIRE(layer->entries.size() == 1);
+  CHECK(layer->entries[0].tar.path == "a");
+}
