@@ -18,12 +18,12 @@ void Progress::end(const std::string& detail) {
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   timings_[stage_] = timings_.value(stage_, 0.0) + s;
   if (!quiet_)
-    std::fprintf(stderr, "slimage: %-8s %7.2f s%s%s\n", stage_.c_str(), s,
+    std::fprintf(stderr, "slimage: %s%-8s %7.2f s%s%s\n", prefix_.c_str(), stage_.c_str(), s,
                  detail.empty() ? "" : "  ", detail.c_str());
 }
 
 void Progress::note(const std::string& line) {
-  if (!quiet_) std::fprintf(stderr, "slimage: %s\n", line.c_str());
+  if (!quiet_) std::fprintf(stderr, "slimage: %s%s\n", prefix_.c_str(), line.c_str());
 }
 
 std::optional<Platform> platform_option(const CommonOptions& c) {
@@ -32,7 +32,7 @@ std::optional<Platform> platform_option(const CommonOptions& c) {
 }
 
 std::unique_ptr<LoadedImage> load_fs(Source& source, const ImageManifest& image, unsigned jobs,
-                                     Progress& progress) {
+                                     Progress& progress, const SpillFunction& spill) {
   auto loaded = std::make_unique<LoadedImage>();
   loaded->image = image;
   loaded->scratch = std::make_unique<TempDir>(scratch_parent(), "slimage-");
@@ -40,7 +40,8 @@ std::unique_ptr<LoadedImage> load_fs(Source& source, const ImageManifest& image,
   std::vector<std::unique_ptr<SpilledLayer>> layers(image.layers.size());
   uint64_t bytes = 0;
   parallel_for(layers.size(), jobs, [&](size_t i) {
-    layers[i] = spill_layer(source, image.layers[i], image.diff_ids[i], loaded->scratch->path(), i);
+    layers[i] = spill ? spill(source, image.layers[i], image.diff_ids[i], loaded->scratch->path(), i)
+                      : spill_layer(source, image.layers[i], image.diff_ids[i], loaded->scratch->path(), i);
   });
   for (auto& l : layers) bytes += l->tar_size;
   progress.end(std::to_string(layers.size()) + " layers, " + human_bytes(bytes) + " of tar");

@@ -3,6 +3,7 @@
 // config, and a plan from the command-line settings.
 #pragma once
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -20,7 +21,7 @@ namespace slimage {
 // One line per stage on stderr with its time ("slimage: merge 1.2 s").
 class Progress {
  public:
-  explicit Progress(bool quiet) : quiet_(quiet) {}
+  explicit Progress(bool quiet, std::string prefix = "") : quiet_(quiet), prefix_(std::move(prefix)) {}
   void begin(const std::string& stage);
   void end(const std::string& detail = "");
   void note(const std::string& line);
@@ -29,6 +30,7 @@ class Progress {
 
  private:
   bool quiet_;
+  std::string prefix_;
   std::string stage_;
   std::chrono::steady_clock::time_point start_;
   nlohmann::json timings_ = nlohmann::json::object();
@@ -43,8 +45,10 @@ struct LoadedImage {
 
 std::optional<Platform> platform_option(const CommonOptions& c);
 // Decodes (in parallel) and merges every layer of `image`.
+using SpillFunction = std::function<std::unique_ptr<SpilledLayer>(
+    Source&, const Descriptor&, const std::string&, const std::string&, size_t)>;
 std::unique_ptr<LoadedImage> load_fs(Source& source, const ImageManifest& image, unsigned jobs,
-                                     Progress& progress);
+                                     Progress& progress, const SpillFunction& spill = {});
 ImageRuntime runtime_of(const ImageManifest& image);
 // The plan for the settings; "none" plans nothing (every file kept as is).
 Plan make_plan(const FsView& fs, const ImageRuntime& runtime, const PlanSettings& settings,

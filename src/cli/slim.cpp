@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include "session.h"
+#include "slimage/cli/slim.h"
 #include "slimage/registry/registry.h"
 #include "slimage/report/report.h"
 #include "slimage/rewrite/image_writer.h"
@@ -57,9 +58,9 @@ struct ImageResult {
 
 }  // namespace
 
-int run_slim(const Command& cmd) {
-  const SlimOptions& o = cmd.slim;
-  Progress progress(cmd.common.quiet);
+SlimOutcome slim_one(const SlimOptions& o, const CommonOptions& common, const SlimHooks& hooks) {
+  SlimOutcome outcome;
+  Progress progress(common.quiet, hooks.log_prefix);
   ImageRef src_ref = parse_image_ref(o.source);
   ImageRef dst_ref = parse_image_ref(o.destination);
   if (same_location(src_ref, dst_ref))
@@ -67,19 +68,18 @@ int run_slim(const Command& cmd) {
   if (!o.compression.empty()) parse_compression(o.compression);
 
   progress.begin("open");
-  auto source = open_source(src_ref, cmd.common.transport);
-  auto images = load_images(*source, platform_option(cmd.common));
+  auto source = open_source(src_ref, common.transport);
+  auto images = load_images(*source, platform_option(common));
   RootManifest source_root = source->root();
   progress.end(source->name() + ", " + std::to_string(images.size()) + " image(s)");
-  auto sink = open_sink(dst_ref, cmd.common.transport);
+  auto sink = open_sink(dst_ref, common.transport);
   registry::enable_cross_repo_mount(*sink, src_ref);
 
   std::vector<std::pair<ImageManifest, Descriptor>> rewritten;
   nlohmann::json reports = nlohmann::json::array();
   std::vector<Summary> summaries;
-  int exit_code = kExitOk;
   for (const ImageManifest& image : images) {
-    auto loaded = load_fs(*source, image, cmd.common.jobs, progress);
+    auto loaded = load_fs(*source, image, common.jobs, progress, hooks.spill);
     const MergedFs& fs = *loaded->fs;
     ImageRuntime runtime = runtime_of(image);
 
@@ -111,7 +111,8 @@ int run_slim(const Command& cmd) {
                      smoke.after_output.c_str());
         std::fprintf(stderr, "slimage: error: --test passes on the original and fails on the "
                              "slimmed image; nothing written\n");
-        return kExitSmokeFailed;
+        outcome.exit_code = kExitSmokeFailed;
+        return outcome;
       }
       if (smoke.before_status != 0)
         progress.note("warning: --test fails on the original image too (exit " +
@@ -123,15 +124,16 @@ int run_slim(const Command& cmd) {
         std::fprintf(stderr, "slimage: missing after slimming: %s needs %s\n", m.from.c_str(),
                      m.needed.c_str());
       if (!o.force) {
-        print_diagnostics(loaded->diagnostics, cmd.common.quiet);
+        print_diagnostics(loaded->diagnostics, common.quiet);
         std::fprintf(stderr, "slimage: error: the slimmed image would not load (%zu missing); "
                              "nothing written (use --force to write anyway)\n", broken.size());
-        return kExitVerifyFailed;
+        outcome.exit_code = kExitVerifyFailed;
+        return outcome;
       }
     }
 
     progress.begin("write");
-    WriteOptions wo = write_options(o, cmd.common, strip);
+    WriteOptions wo = write_options(o, common, strip);
     // An OCI layout holds OCI manifests (skopeo looks for no other); Docker's
     // schema 2 stays only where the destination speaks it.
     bool oci_layout = dst_ref.transport == Transport::Oci || dst_ref.transport == Transport::OciArchive;
@@ -185,7 +187,7 @@ int run_slim(const Command& cmd) {
                        {"missing_after", after_closure.missing.size()}};
     reports.push_back(report_json(summary, plan, extra));
     summaries.push_back(summary);
-    print_diagnostics(loaded->diagnostics, cmd.common.quiet);
+    print_diagnostics(loaded->diagnostics, common.quiet);
     ImageManifest done = image;
     done.manifest_bytes = out.manifest_bytes;
     rewritten.push_back({done, out.manifest});
@@ -196,14 +198,20 @@ int run_slim(const Command& cmd) {
   sink->commit(root);
   progress.end(sink->name() + " " + root.digest);
 
-  for (auto& s : summaries) std::fputs(summary_text(s).c_str(), stdout);
-  if (!o.report.empty()) {
-    nlohmann::json report = reports.size() == 1 ? reports[0] : nlohmann::json{{"images", reports}};
-    report["timings"] = progress.timings();
-    report["root_digest"] = root.digest;
-    write_file_atomic(o.report, report.dump(2) + "\n");
-  }
-  return exit_code;
+  for (auto& s : summaries) outcome.summary_text += summary_text(s);
+  outcome.report = reports.size() == 1 ? reports[0] : nlohmann::json{{"images", reports}};
+  outcome.report["timings"] = progress.timings();
+  outcome.report["root_digest"] = root.digest;
+  outcome.root_digest = root.digest;
+  return outcome;
+}
+
+int run_slim(const Command& cmd) {
+  SlimOutcome outcome = slim_one(cmd.slim, cmd.common, {});
+  std::fputs(outcome.summary_text.c_str(), stdout);
+  if (!cmd.slim.report.empty() && !outcome.root_digest.empty())
+    write_file_atomic(cmd.slim.report, outcome.report.dump(2) + "\n");
+  return outcome.exit_code;
 }
 
 }  // namespace slimage

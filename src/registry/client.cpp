@@ -42,9 +42,8 @@ static HttpOptions http_options(const TransportOptions& options) {
 
 RegistryClient::RegistryClient(RegistryRef ref, const TransportOptions& options, bool push)
     : ref_(std::move(ref)), options_(options), http_(http_options(options)) {
-  std::string warning;
-  credentials_ = find_credentials(ref_.host, options.creds, options.authfile, &warning);
-  if (!warning.empty()) spdlog::warn("{}", warning);
+  credentials_ = find_credentials(ref_.host, options.creds, options.authfile, &credentials_warning_);
+  if (!credentials_warning_.empty()) spdlog::warn("{}", credentials_warning_);
   scopes_.push_back("repository:" + ref_.repository + (push ? ":pull,push" : ":pull"));
 }
 
@@ -171,7 +170,9 @@ void RegistryClient::fail_response(const std::string& what, const HttpResponse& 
       name() + ": " + (what.empty() ? "" : what + ": ") + describe_error_response(response);
   if (response.status == 401 || response.status == 403)
     message += credentials_ ? " (credentials for " + ref_.host + " were rejected)"
-                            : " (no credentials for " + ref_.host + ": pass --creds or --authfile)";
+                            : credentials_warning_.empty()
+                                  ? " (no credentials for " + ref_.host + ": pass --creds or --authfile)"
+                                  : " (" + credentials_warning_ + ")";
   fail(message);
 }
 

@@ -110,6 +110,41 @@ std::string layer_media_type(const WriteOptions& o) {
 using GroupMap = std::unordered_map<uint64_t, std::string>;
 uint64_t group_key(const Node& n) { return (uint64_t(n.data_layer) << 48) ^ n.data_offset; }
 
+// Everything that determines a rewritten layer's bytes (LayerCache key).
+std::string fingerprint(const MergedFs& fs, const Plan& plan, const std::vector<Item>& items,
+                        const WriteOptions& o, const GroupMap& linked) {
+  Sha256 h;
+  auto add = [&](const std::string& s) {
+    uint64_t n = s.size();
+    h.update(&n, sizeof n);
+    h.update(s.data(), s.size());
+  };
+  add("slimage " SLIMAGE_VERSION " layer v1");
+  add(std::string(compression_name(o.encoder.compression)) + " " + std::to_string(o.encoder.level) +
+      " " + strip_mode_name(o.strip) + " " + std::to_string(o.source_date_epoch.value_or(-1)) +
+      " " + std::to_string(o.encoder.gzip_chunk));
+  for (auto& item : items) {
+    add(item.path);
+    if (!item.node) continue;
+    const Node& n = *item.node;
+    std::string meta = std::to_string(int(n.type)) + " " + std::to_string(n.mode) + " " +
+                       std::to_string(n.uid) + " " + std::to_string(n.gid) + " " + n.uname + " " +
+                       n.gname + " " + std::to_string(n.mtime) + "." + std::to_string(n.mtime_nsec) +
+                       " " + std::to_string(n.dev_major) + "," + std::to_string(n.dev_minor) + " " +
+                       fate_name(fate_of(plan, n.path));
+    add(meta);
+    add(n.link_target);
+    for (auto& [k, v] : n.xattrs) add(k + "=" + v);
+    if (n.is_file()) {
+      add(fs.layers()[n.data_layer]->diff_id + "@" + std::to_string(n.data_offset) + "+" +
+          std::to_string(n.size));
+      auto it = linked.find(group_key(n));
+      add(it == linked.end() ? "" : it->second);
+    }
+  }
+  return h.hex();
+}
+
 // `linked`: content already in a reused lower layer, by hardlink group; a
 // member here becomes a hardlink to it, as runtimes resolve link targets in
 // the root being built.
@@ -117,6 +152,15 @@ LayerOutput write_layer(const MergedFs& fs, const Plan& plan, std::vector<Item> 
                         const WriteOptions& o, const std::string& staged, GroupMap linked) {
   std::sort(items.begin(), items.end(),
             [](const Item& a, const Item& b) { return a.path < b.path; });
+  std::string key;
+  if (o.cache) {
+    key = fingerprint(fs, plan, items, o, linked);
+    if (auto hit = o.cache->find(key, staged)) {
+      hit->fingerprint = key;
+      hit->from_cache = true;
+      return *hit;
+    }
+  }
   FileWriter file(staged);
   HashingWriter digest_hash(&file);
   std::unique_ptr<Writer> encoder;
@@ -174,6 +218,8 @@ LayerOutput write_layer(const MergedFs& fs, const Plan& plan, std::vector<Item> 
   out.diff_id = diff_hash.digest();
   out.uncompressed_size = diff_hash.bytes();
   out.staged_path = staged;
+  out.fingerprint = key;
+  if (o.cache) o.cache->store(key, out);
   return out;
 }
 

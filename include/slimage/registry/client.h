@@ -54,6 +54,7 @@ class RegistryClient {
   TransportOptions options_;
   HttpClient http_;
   std::optional<Credentials> credentials_;
+  std::string credentials_warning_;  // e.g. credential helpers found but not supported
   std::vector<std::string> scopes_;
 
   std::mutex mu_;       // guards what follows: blobs are transferred in parallel

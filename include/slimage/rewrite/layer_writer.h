@@ -23,6 +23,21 @@ namespace slimage {
 
 enum class LayerMode { Keep, Squash };
 
+struct LayerOutput;
+
+// Rewritten layers by fingerprint (everything that determines the bytes:
+// slimage version, write options, and each entry's metadata, fate and
+// content identity — source diff_id + offset). Lets a batch rewrite a layer
+// shared by many images once, and a later run reuse it.
+class LayerCache {
+ public:
+  virtual ~LayerCache() = default;
+  // A cached blob for `key`, copied or linked to `staged_path` (descriptor,
+  // diff_id, sizes filled); nullopt on a miss.
+  virtual std::optional<LayerOutput> find(const std::string& key, const std::string& staged_path) = 0;
+  virtual void store(const std::string& key, const LayerOutput& output) = 0;
+};
+
 struct WriteOptions {
   LayerMode layers = LayerMode::Keep;
   EncoderOptions encoder;
@@ -32,6 +47,7 @@ struct WriteOptions {
   // --compression was given: a layer stored in another encoding is
   // re-encoded even if the plan leaves it untouched.
   bool recompress_other_encodings = false;
+  LayerCache* cache = nullptr;
 };
 
 struct LayerOutput {
@@ -42,6 +58,8 @@ struct LayerOutput {
   std::string staged_path;     // the new blob in the staging dir ("" if reused)
   uint64_t uncompressed_size = 0;
   uint64_t entries = 0;
+  std::string fingerprint;     // the LayerCache key ("" if reused)
+  bool from_cache = false;
 };
 
 // Writes new blobs under `staging_dir`. Reused layers are returned with the
