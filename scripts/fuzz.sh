@@ -2,6 +2,8 @@
 # Builds every libFuzzer target under ASan+UBSan (clang) and runs each for
 # SECONDS (default 60), starting from tests/fuzz/corpus/<target>/. A crash
 # fails the run; copy the crash file into that corpus dir as a regression input.
+# Each run also starts from a few small seeds generated here (a tiny tar, /bin/true's
+# head, a minimal manifest, the built-in profiles, the host ld.so.cache), never committed.
 #   bash scripts/fuzz.sh [SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +11,55 @@ seconds=${1:-60}
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DSLIMAGE_FUZZ=ON -DSLIMAGE_TESTS=OFF "-DSLIMAGE_SANITIZE=address;undefined" >/dev/null
 cmake --build build-fuzz -j"$(nproc)"
+
+# seed NAME DIR: a few small valid inputs for fuzzer NAME, written into DIR.
+seed() {
+  local name="$1" dir="$2"
+  case "$name" in
+    tar_reader_fuzz)
+      python3 - "$dir" <<'PY'
+import gzip, io, sys, tarfile
+def tar(fmt, pax=None):
+    b = io.BytesIO()
+    with tarfile.open(fileobj=b, mode="w", format=fmt, pax_headers=pax or {}) as t:
+        for name, data in (("bin/ok", b"ok\n"), ("etc/.wh.old", b"")):
+            i = tarfile.TarInfo(name); i.size = len(data); i.mode = 0o755; t.addfile(i, io.BytesIO(data))
+        i = tarfile.TarInfo("usr/lib"); i.type = tarfile.DIRTYPE; t.addfile(i)
+        i = tarfile.TarInfo("lib"); i.type = tarfile.SYMTYPE; i.linkname = "usr/lib"; t.addfile(i)
+        i = tarfile.TarInfo("bin/ok2"); i.type = tarfile.LNKTYPE; i.linkname = "bin/ok"; t.addfile(i)
+    return b.getvalue()
+out = sys.argv[1]
+open(out + "/seed-ustar.tar", "wb").write(tar(tarfile.USTAR_FORMAT))
+open(out + "/seed-gnu.tar", "wb").write(tar(tarfile.GNU_FORMAT))
+pax = tar(tarfile.PAX_FORMAT, {"comment": "x" * 200})
+open(out + "/seed-pax.tar", "wb").write(pax)
+open(out + "/seed-pax.tar.gz", "wb").write(gzip.compress(pax, mtime=0))
+PY
+      if command -v zstd >/dev/null; then zstd -q -c "$dir/seed-pax.tar" >"$dir/seed-pax.tar.zst"; fi ;;
+    elf_reader_fuzz|strip_fuzz)
+      head -c 65536 /bin/true >"$dir/seed-true-head"
+      local lib
+      lib=$(ls /lib/x86_64-linux-gnu/libz.so.1 /usr/lib/x86_64-linux-gnu/libz.so.1 2>/dev/null | head -1 || true)
+      [ -n "$lib" ] && head -c 65536 "$lib" >"$dir/seed-libz-head" || true ;;
+    manifest_fuzz)
+      cat >"$dir/seed-manifest.json" <<'JSON'
+{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2}]}
+JSON
+      cat >"$dir/seed-index.json" <<'JSON'
+{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2,"platform":{"architecture":"amd64","os":"linux"}}]}
+JSON
+      cat >"$dir/seed-config.json" <<'JSON'
+{"architecture":"amd64","os":"linux","config":{"Entrypoint":["/bin/ok"],"Env":["PATH=/bin"]},"rootfs":{"type":"layers","diff_ids":["sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"]}}
+JSON
+      ;;
+    profile_fuzz)
+      local p
+      for p in profiles/*.json; do cp "$p" "$dir/seed-$(basename "$p")"; done ;;
+    ld_cache_fuzz)
+      [ -r /etc/ld.so.cache ] && head -c 65536 /etc/ld.so.cache >"$dir/seed-ld.so.cache" || true ;;
+  esac
+}
+
 status=0
 for src in tests/fuzz/*_fuzz.cpp; do
   name=$(basename "$src" .cpp)
@@ -16,7 +67,9 @@ for src in tests/fuzz/*_fuzz.cpp; do
   mkdir -p "$corpus"
   work=$(mktemp -d)
   cp -r "$corpus"/. "$work"/ 2>/dev/null || true
-  echo "fuzz: $name for ${seconds}s" >&2
+  rm -f "$work/README"
+  seed "$name" "$work"
+  echo "fuzz: $name for ${seconds}s ($(ls "$work" | wc -l) seeds)" >&2
   if ! (cd build-fuzz && ASAN_OPTIONS=detect_leaks=0 ./"$name" -max_total_time="$seconds" \
         -rss_limit_mb=2048 -artifact_prefix="$work/" "$work" >"$work/log" 2>&1); then
     echo "fuzz: $name FAILED; artifacts in $work" >&2

@@ -1,4 +1,8 @@
 // slimage: parse the command line, run it, print the one error line.
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -10,8 +14,12 @@
 
 namespace {
 
+std::atomic<bool> g_interrupted{false};
+
 // SIGINT/SIGTERM: a watcher thread removes every scratch dir and staged
-// output (all are TempDirs), then exits; nothing half-written stays behind.
+// output (all are TempDirs or registered temp files), then exits; nothing
+// half-written stays behind. Workers still running may re-create a path
+// (create_directories) while the first sweep runs, hence the second one.
 void watch_signals() {
   static sigset_t set;
   sigemptyset(&set);
@@ -21,6 +29,9 @@ void watch_signals() {
   std::thread([] {
     int sig = 0;
     sigwait(&set, &sig);
+    g_interrupted = true;
+    slimage::remove_all_registered_temp_dirs();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
     slimage::remove_all_registered_temp_dirs();
     std::fprintf(stderr, "slimage: interrupted (%s); no output written\n",
                  sig == SIGINT ? "SIGINT" : "SIGTERM");
@@ -28,16 +39,25 @@ void watch_signals() {
   }).detach();
 }
 
+// The run failed or finished because the watcher is removing its files under
+// it: let the watcher report the interrupt and choose the exit code.
+int unless_interrupted(int code) {
+  while (g_interrupted) ::pause();
+  return code;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   watch_signals();
   try {
-    return slimage::run_cli(argc, argv);
+    return unless_interrupted(slimage::run_cli(argc, argv));
   } catch (const slimage::Error& e) {
+    unless_interrupted(0);
     std::fprintf(stderr, "slimage: error: %s\n", e.what());
     return slimage::kExitError;
   } catch (const std::exception& e) {
+    unless_interrupted(0);
     std::fprintf(stderr, "slimage: error: %s\n", e.what());
     return slimage::kExitError;
   }

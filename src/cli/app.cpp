@@ -57,6 +57,35 @@ int run_cli(int argc, char** argv) {
                    "run CMD in the original and the slimmed root; refuse if it breaks");
   slim->add_flag("--force", cmd.slim.force, "write even if the slimmed closure has missing libraries");
 
+  auto* batch = app.add_subcommand(
+      "batch",
+      "slim many images: LIST holds one `SRC DST` per line ('-': stdin), or every tag of "
+      "--from goes to the same tag of --to; shared layers are decoded and rewritten once");
+  auto* list = batch->add_option("LIST", cmd.batch.list, "file of `SRC DST` lines, '#' comments; - for stdin");
+  auto* from = batch->add_option("--from", cmd.batch.from, "docker://HOST/REPO to take tags from (with --all-tags)");
+  auto* to = batch->add_option("--to", cmd.batch.to, "docker://HOST/REPO to write each tag to");
+  auto* all_tags = batch->add_flag("--all-tags", cmd.batch.all_tags, "every tag of --from (GET /v2/<repo>/tags/list)");
+  all_tags->needs(from)->needs(to)->excludes(list);
+  from->needs(all_tags);
+  to->needs(all_tags);
+  batch->add_option("--shard", cmd.batch.shard,
+                    "I/N: only the jobs whose position in the list (from 0) is I mod N; "
+                    "N workers with I = 0..N-1 cover the list exactly once");
+  batch->add_option("--parallel", cmd.batch.parallel, "images slimmed at once (default 2)");
+  batch->add_option("--report", cmd.batch.report, "write every image's outcome and report as JSON to FILE");
+  batch->add_option("--cache", cmd.batch.cache_dir,
+                    "rewritten-layer cache dir (default $XDG_CACHE_HOME/slimage/layers or ~/.cache/slimage/layers)");
+  batch->add_flag("--no-cache", cmd.batch.no_cache, "no rewritten-layer cache on disk");
+  add_plan_settings(batch, cmd.slim.plan);
+  add_common(batch, cmd.common, false);
+  batch->add_option("--layers", cmd.slim.layers, "keep | squash")->check(CLI::IsMember({"keep", "squash"}));
+  batch->add_option("--compression", cmd.slim.compression, "gzip | zstd | none")
+      ->check(CLI::IsMember({"gzip", "zstd", "none"}));
+  batch->add_option("--level", cmd.slim.level, "compression level");
+  batch->add_option("--test", cmd.slim.test_command,
+                    "run CMD in the original and the slimmed root of each image; refuse if it breaks");
+  batch->add_flag("--force", cmd.slim.force, "write even if the slimmed closure has missing libraries");
+
   auto* inspect = app.add_subcommand("inspect", "layers, sizes, wasted bytes, largest directories");
   inspect->add_option("SRC", cmd.source)->required();
   add_common(inspect, cmd.common, true);
@@ -86,7 +115,7 @@ int run_cli(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? 0 : kExitUsage;
   }
-  for (auto* sub : {slim, inspect, plan, why, verify, profiles})
+  for (auto* sub : {slim, batch, inspect, plan, why, verify, profiles})
     if (sub->parsed()) cmd.name = sub->get_name();
   return run(cmd);
 }

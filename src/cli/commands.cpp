@@ -10,6 +10,7 @@
 namespace slimage {
 
 int run_slim(const Command& cmd);
+int run_batch(const Command& cmd);  // batch_run.cpp
 
 namespace {
 
@@ -205,6 +206,7 @@ int run_profiles(const Command& cmd) {
 
 int run(const Command& cmd) {
   if (cmd.name == "slim") return run_slim(cmd);
+  if (cmd.name == "batch") return run_batch(cmd);
   if (cmd.name == "inspect") return run_inspect(cmd);
   if (cmd.name == "plan") return run_plan(cmd);
   if (cmd.name == "why") return run_why(cmd);

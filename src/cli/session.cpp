@@ -1,20 +1,60 @@
 // Shared command plumbing (see src/cli/session.h).
 #include "session.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdio>
 
 #include "slimage/elf/elf.h"
 #include "slimage/plan/profile.h"
+#include "slimage/util/progress.h"
 #include "slimage/util/thread_pool.h"
 
 namespace slimage {
 
-void Progress::begin(const std::string& stage) {
+Progress::~Progress() { stop_ticker(); }
+
+void Progress::begin(const std::string& stage, uint64_t total_bytes) {
+  stop_ticker();
   stage_ = stage;
+  total_ = total_bytes;
   start_ = std::chrono::steady_clock::now();
+  progress_reset();
+  if (quiet_ || total_ == 0) return;
+  bool tty = ::isatty(2);
+  stopping_ = false;
+  ticker_ = std::thread([this, tty] {
+    auto period = tty ? std::chrono::milliseconds(250) : std::chrono::milliseconds(5000);
+    std::unique_lock lock(mu_);
+    while (!cv_.wait_for(lock, period, [this] { return stopping_; })) tick(tty);
+  });
+}
+
+void Progress::tick(bool tty) {
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  uint64_t done = std::min(progress_done(), total_);
+  double rate = s > 0 ? done / s : 0;
+  char eta[32] = "";
+  if (rate > 0 && done < total_) std::snprintf(eta, sizeof eta, "  ETA %.0f s", (total_ - done) / rate);
+  std::fprintf(stderr, "%sslimage: %s%-8s %s / %s  %s/s%s%s", tty ? "\r\033[K" : "", prefix_.c_str(),
+               stage_.c_str(), human_bytes(done).c_str(), human_bytes(total_).c_str(),
+               human_bytes(static_cast<uint64_t>(rate)).c_str(), eta, tty ? "" : "\n");
+}
+
+void Progress::stop_ticker() {
+  if (!ticker_.joinable()) return;
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  ticker_.join();
+  if (::isatty(2)) std::fprintf(stderr, "\r\033[K");
 }
 
 void Progress::end(const std::string& detail) {
+  stop_ticker();
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   timings_[stage_] = timings_.value(stage_, 0.0) + s;
   if (!quiet_)
@@ -36,7 +76,9 @@ std::unique_ptr<LoadedImage> load_fs(Source& source, const ImageManifest& image,
   auto loaded = std::make_unique<LoadedImage>();
   loaded->image = image;
   loaded->scratch = std::make_unique<TempDir>(scratch_parent(), "slimage-");
-  progress.begin("decode");
+  uint64_t compressed = 0;
+  for (auto& d : image.layers) compressed += static_cast<uint64_t>(std::max<int64_t>(d.size, 0));
+  progress.begin("decode", compressed);
   std::vector<std::unique_ptr<SpilledLayer>> layers(image.layers.size());
   uint64_t bytes = 0;
   parallel_for(layers.size(), jobs, [&](size_t i) {
@@ -98,7 +140,10 @@ StripMode effective_strip(const Plan& plan, const PlanSettings& settings) {
 Graph closure_of(const FsView& fs, const ImageRuntime& runtime, const Profile* profile,
                  Diagnostics& diagnostics) {
   auto is_elf_file = [&](const Node& n) {
-    return n.type == FileType::Regular && is_elf(fs.content(n).first(std::min<size_t>(4, n.size)));
+    if (n.type != FileType::Regular) return false;
+    bool elf = is_elf(fs.content(n));
+    fs.release(n);
+    return elf;
   };
   auto roots = find_roots(fs, runtime, {}, is_elf_file, [](const std::string&) { return false; },
                           diagnostics);

@@ -3,6 +3,9 @@
 // config, and a plan from the command-line settings.
 #pragma once
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <functional>
 #include <memory>
 #include <string>
@@ -19,21 +22,32 @@
 namespace slimage {
 
 // One line per stage on stderr with its time ("slimage: merge 1.2 s").
+// A stage begun with a byte total also shows a live line — bytes done/total,
+// rate, ETA — redrawn in place on a terminal, printed every few seconds
+// otherwise. --quiet silences both.
 class Progress {
  public:
   explicit Progress(bool quiet, std::string prefix = "") : quiet_(quiet), prefix_(std::move(prefix)) {}
-  void begin(const std::string& stage);
+  ~Progress();
+  void begin(const std::string& stage, uint64_t total_bytes = 0);
   void end(const std::string& detail = "");
   void note(const std::string& line);
   bool quiet() const { return quiet_; }
   nlohmann::json timings() const { return timings_; }
 
  private:
+  void stop_ticker();
+  void tick(bool tty);
   bool quiet_;
   std::string prefix_;
   std::string stage_;
+  uint64_t total_ = 0;
   std::chrono::steady_clock::time_point start_;
   nlohmann::json timings_ = nlohmann::json::object();
+  std::thread ticker_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
 };
 
 struct LoadedImage {

@@ -88,6 +88,7 @@ SlimOutcome slim_one(const SlimOptions& o, const CommonOptions& common, const Sl
     StripMode strip = effective_strip(plan, o.plan);
     progress.end("profile " + plan.profile.name);
 
+    fs.trim();
     progress.begin("verify");
     auto dropped = [&](const std::string& p) {
       const Action* a = plan.find(p);
@@ -132,8 +133,12 @@ SlimOutcome slim_one(const SlimOptions& o, const CommonOptions& common, const Sl
       }
     }
 
-    progress.begin("write");
+    fs.trim();
+    uint64_t to_write = 0;
+    for (auto& [path, a] : plan.actions) to_write += a.fate == Fate::Drop ? 0 : a.bytes_after;
+    progress.begin("write", to_write);
     WriteOptions wo = write_options(o, common, strip);
+    wo.cache = hooks.cache;
     // An OCI layout holds OCI manifests (skopeo looks for no other); Docker's
     // schema 2 stays only where the destination speaks it.
     bool oci_layout = dst_ref.transport == Transport::Oci || dst_ref.transport == Transport::OciArchive;
@@ -144,6 +149,8 @@ SlimOutcome slim_one(const SlimOptions& o, const CommonOptions& common, const Sl
                              (wo.layers == LayerMode::Squash ? " --layers squash" : "");
     RewrittenImage out = rewrite_image(image, layers, wo, created_by);
     uint64_t compressed_before = 0, compressed_after = 0, reused = 0;
+    uint64_t layers_reused = 0, layers_from_cache = 0, layers_rewritten = 0;
+    for (auto& l : layers) (l.reused ? layers_reused : l.from_cache ? layers_from_cache : layers_rewritten)++;
     for (auto& d : image.layers) compressed_before += static_cast<uint64_t>(d.size);
     for (size_t i = 0; i < layers.size(); i++) {
       compressed_after += static_cast<uint64_t>(out.layers[i].size);
@@ -183,6 +190,9 @@ SlimOutcome slim_one(const SlimOptions& o, const CommonOptions& common, const Sl
       diags.push_back({{"level", d.level == Diagnostic::Level::Error ? "error" : "warning"},
                        {"where", d.where}, {"message", d.message}});
     extra["diagnostics"] = diags;
+    // rewritten: encoded by this run; from_cache: the same bytes, found in the LayerCache.
+    extra["layers"] = {{"rewritten", layers_rewritten}, {"reused", layers_reused},
+                       {"from_cache", layers_from_cache}};
     extra["verify"] = {{"missing_before", before_closure.missing.size()},
                        {"missing_after", after_closure.missing.size()}};
     reports.push_back(report_json(summary, plan, extra));

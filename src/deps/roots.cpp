@@ -267,7 +267,9 @@ std::vector<Root> find_roots(const FsView& fs, const ImageRuntime& runtime,
     bool python = python_extension(node.path);
     if (!python && !(kept_elf && kept_elf(node))) return;
     if (excluded && excluded(node.path)) return;
-    if (!is_elf(fs.content(node))) return;
+    bool elf = is_elf(fs.content(node));
+    fs.release(node);
+    if (!elf) return;
     if (python) finder.add(node.path, How::PythonExtension, "Python extension module");
     else finder.add(node.path, How::KeptElf, "kept by the plan");
   });

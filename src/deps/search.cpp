@@ -70,10 +70,14 @@ static void parse_into(const FsView& fs, Diagnostics& diagnostics, const std::st
   const Node* node = fs.lookup(real);
   if (!node || !node->is_file()) return;
   auto bytes = fs.content(*node);
-  if (!is_elf(bytes)) return;
+  if (!is_elf(bytes)) {
+    fs.release(*node);
+    return;
+  }
   std::string error;
   e.info = parse_elf(bytes, &error);
   if (!e.info) diagnostics.warn(real, error);
+  fs.release(*node);
 }
 
 ElfEntry* Search::entry(const std::string& real) {
@@ -108,6 +112,7 @@ void Search::scan_strings(const std::vector<std::string>& reals) {
   parallel_for(todo.size(), 0, [&](size_t i) {
     auto& [node, e] = todo[i];
     e->strings = library_name_strings(fs_.content(*node), *e->info);
+    fs_.release(*node);
   });
 }
 

@@ -113,6 +113,17 @@ class Scanner {
   const uint8_t* last_binary_ = nullptr;
 };
 
+// Alloc read-only sections that hold binary payloads, not C strings: GPU
+// code (cuBLAS carries ~250 MB of it), unwind tables, notes. Skipping them
+// keeps the scan to the strings a dlopen() argument can come from.
+bool is_payload_section(const std::string& name) {
+  static const char* kPrefixes[] = {".nv_fatbin", ".nvFatBinSegment", "__nv_relfatbin", ".nv.",
+                                    ".cask_resource", ".eh_frame", ".gcc_except_table", ".note"};
+  for (const char* p : kPrefixes)
+    if (name.rfind(p, 0) == 0) return true;
+  return false;
+}
+
 }  // namespace
 
 std::vector<std::string> library_name_strings(std::span<const uint8_t> bytes, const ElfInfo& info) {
@@ -124,7 +135,7 @@ std::vector<std::string> library_name_strings(std::span<const uint8_t> bytes, co
   }
   for (const ElfSection& s : info.sections) {
     if (s.type != kShtProgbits || !(s.flags & kShfAlloc) || (s.flags & kShfWrite) ||
-        (s.flags & kShfExecinstr))
+        (s.flags & kShfExecinstr) || is_payload_section(s.name))
       continue;
     uint64_t end;
     if (!checked_add(s.offset, s.size, &end) || end > bytes.size()) continue;

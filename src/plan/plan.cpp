@@ -253,17 +253,25 @@ Plan build_plan(const FsView& fs, const ImageRuntime& runtime, const PlanOptions
                          Action{n->path, n->type, Fate::Keep, ReasonKind::Kept, "no rule drops it"});
   b.elf.assign(b.nodes.size(), 0);
   parallel_for(b.nodes.size(), options.jobs, [&](size_t i) {
-    if (b.nodes[i]->type == FileType::Regular || b.nodes[i]->type == FileType::Hardlink)
+    if (b.nodes[i]->type == FileType::Regular || b.nodes[i]->type == FileType::Hardlink) {
       b.elf[i] = is_elf(fs.content(*b.nodes[i]));
+      fs.release(*b.nodes[i]);
+    }
   });
 
+  // Each pass reads file heads or whole files through mappings; trimming
+  // between passes keeps resident memory to one pass's reads.
+  fs.trim();
   plan_detail::pre_drop_pass(b);                   // (a)
+  fs.trim();
   plan.graph = walk(b, runtime);                   // (b)
+  fs.trim();
   needed_and_cuda_pass(b, plan.graph);             // (c)
   keep_parents_pass(b);
   for (int round = 0; round < 16 && dangling_and_empty_round(b); ++round) {  // (e)
   }
   plan_detail::strip_and_account_pass(b, plan.profile.strip);  // (d), on the final fates
+  fs.trim();
   return plan;
 }
 

@@ -127,6 +127,7 @@ PlanBuilder::ImportIndex index_package(PlanBuilder& b, const std::string& site, 
     auto bytes = b.fs.content(node);
     std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
     for (auto& m : imported_modules(text, parts)) index.emplace(m, node.path);
+    b.fs.release(node);
   }
   return index;
 }

@@ -86,6 +86,7 @@ void strip_and_account_pass(PlanBuilder& b, StripMode mode) {
     if (info->type != 2 && info->type != 3) return;  // ET_EXEC, ET_DYN only
     std::string why;
     decisions[k].result = plan_strip(bytes, *info, mode, &why);
+    b.fs.release(n);
     if (decisions[k].result && decisions[k].result->output_size >= n.size) decisions[k].result.reset();
   });
 

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "slimage/util/hash.h"
+#include "slimage/util/progress.h"
 
 namespace slimage {
 
@@ -52,7 +53,10 @@ TarEntry entry_for(const Node& n, const WriteOptions& o) {
 class TarDataWriter : public Writer {
  public:
   explicit TarDataWriter(TarWriter& tar) : tar_(tar) {}
-  void write(const void* data, size_t n) override { tar_.write_data(data, n); }
+  void write(const void* data, size_t n) override {
+    tar_.write_data(data, n);
+    progress_add(n);
+  }
 
  private:
   TarWriter& tar_;
@@ -175,6 +179,7 @@ LayerOutput write_layer(const MergedFs& fs, const Plan& plan, std::vector<Item> 
   // First path (in sort order) of each hardlink group carries the content.
   GroupMap& group_first = linked;
   LayerOutput out;
+  uint64_t since_trim = 0;
   for (auto& item : items) {
     out.entries++;
     if (!item.node) {
@@ -209,7 +214,14 @@ LayerOutput write_layer(const MergedFs& fs, const Plan& plan, std::vector<Item> 
     if (stripped)
       write_stripped(bytes, *stripped, data);
     else if (!bytes.empty())
-      tar.write_data(bytes.data(), bytes.size());
+      data.write(bytes.data(), bytes.size());
+    fs.release(n);
+    // Pages the kernel mapped around our reads (neighbours we skip) would
+    // otherwise stay resident: drop them every so often.
+    if ((since_trim += bytes.size()) > (64 << 20)) {
+      fs.trim();
+      since_trim = 0;
+    }
   }
   tar.finish();
   out.descriptor.media_type = layer_media_type(o);

@@ -3,6 +3,8 @@
 // apply in tar order, a later duplicate winning.
 #include "slimage/rootfs/merged_fs.h"
 
+#include <sys/mman.h>
+
 #include <cstdint>
 
 namespace slimage {
@@ -246,6 +248,26 @@ std::span<const uint8_t> MergedFs::content(const Node& node) const {
   auto bytes = layers_[node.data_layer]->map.bytes();
   if (node.data_offset > bytes.size() || node.size > bytes.size() - node.data_offset) return {};
   return bytes.subspan(node.data_offset, node.size);
+}
+
+void MergedFs::release(const Node& node) const {
+  auto bytes = content(node);
+  if (bytes.empty()) return;
+  // The mapping is private and read-only: dropping its pages (even ones a
+  // neighbour's bytes share) loses nothing; a later read refaults them from
+  // the page cache.
+  const uintptr_t page = 4096;
+  uintptr_t begin = reinterpret_cast<uintptr_t>(bytes.data()) & ~(page - 1);
+  uintptr_t end = (reinterpret_cast<uintptr_t>(bytes.data()) + bytes.size() + page - 1) & ~(page - 1);
+  ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
+
+void MergedFs::trim() const {
+  for (auto& l : layers_) {
+    auto bytes = l->map.bytes();
+    if (!bytes.empty())
+      ::madvise(const_cast<uint8_t*>(bytes.data()), bytes.size(), MADV_DONTNEED);
+  }
 }
 
 bool MergedFs::entry_visible(size_t layer, const LayerEntry& entry) const {

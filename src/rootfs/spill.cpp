@@ -1,11 +1,18 @@
 // Decoding a layer blob into the scratch dir (see include/slimage/rootfs/merged_fs.h).
 // One pass: blob bytes -> digest check -> decoder -> (scratch file + diff_id
 // hash) -> tar parser. The decoded tar on disk is what every later stage reads.
+// $SLIMAGE_MAX_LAYER_BYTES lowers the per-layer decode limit (bomb guard).
 #include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
 
 #include "slimage/layer/compression.h"
 #include "slimage/rootfs/merged_fs.h"
+#include "slimage/util/error.h"
 #include "slimage/util/hash.h"
+#include "slimage/util/progress.h"
 
 namespace slimage {
 
@@ -26,6 +33,32 @@ class TeeReader : public Reader {
   Writer& out_;
 };
 
+// The limit to decode under: the caller's, lowered by $SLIMAGE_MAX_LAYER_BYTES.
+uint64_t max_layer_bytes(const SpillLimits& limits) {
+  const char* env = std::getenv("SLIMAGE_MAX_LAYER_BYTES");
+  if (!env || !*env) return limits.max_layer_bytes;
+  char* end = nullptr;
+  errno = 0;
+  unsigned long long v = std::strtoull(env, &end, 10);
+  if (errno != 0 || *end != '\0' || v == 0 || env[0] == '-')
+    fail(std::string("SLIMAGE_MAX_LAYER_BYTES=") + env + ": not a positive byte count");
+  return std::min<uint64_t>(limits.max_layer_bytes, v);
+}
+
+// Counts compressed bytes for the progress line.
+class ProgressReader : public Reader {
+ public:
+  explicit ProgressReader(std::unique_ptr<Reader> in) : in_(std::move(in)) {}
+  size_t read(void* buf, size_t n) override {
+    size_t k = in_->read(buf, n);
+    progress_add(k);
+    return k;
+  }
+
+ private:
+  std::unique_ptr<Reader> in_;
+};
+
 }  // namespace
 
 std::string SpilledLayer::where() const { return "layer " + short_digest(descriptor.digest); }
@@ -38,7 +71,7 @@ std::unique_ptr<SpilledLayer> spill_layer(Source& source, const Descriptor& desc
   layer->tar_path = dir + "/layer-" + std::to_string(index) + ".tar";
   std::string where = layer->where();
   try {
-    auto decoder = open_decoder(source.open_blob(descriptor), limits.max_layer_bytes);
+    auto decoder = open_decoder(source.open_blob(descriptor), max_layer_bytes(limits));
     FileWriter file(layer->tar_path, /*durable=*/false);
     HashingWriter hashed(&file);
     TeeReader tee(*decoder, hashed);

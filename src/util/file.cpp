@@ -11,7 +11,9 @@
 #include <cstring>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <set>
+#include <thread>
 #include <utility>
 
 #include "slimage/util/error.h"
@@ -78,21 +80,46 @@ void fsync_dir(const std::string& dir) {
   ::close(fd);
 }
 
+static std::mutex g_temp_mu;
+static std::set<std::string>& registered() {
+  static std::set<std::string> dirs;
+  return dirs;
+}
+static std::set<std::string>& registered_files() {
+  static std::set<std::string> files;
+  return files;
+}
+
+static void unregister_temp_file(const std::string& path) {
+  std::lock_guard lock(g_temp_mu);
+  registered_files().erase(path);
+}
+
 void write_file_atomic(const std::string& path, std::string_view data) {
   std::string tmp = path + ".slimage-tmp-" + std::to_string(::getpid());
   try {
-    FileWriter w(tmp);
-    w.write(data.data(), data.size());
-    w.finish();
+    std::optional<FileWriter> w;
+    {
+      // Created and registered under the lock: the interrupt sweep either sees it
+      // or runs before it exists (and then holds the lock so it never will).
+      std::lock_guard lock(g_temp_mu);
+      w.emplace(tmp);
+      registered_files().insert(tmp);
+    }
+    w->write(data.data(), data.size());
+    w->finish();
   } catch (...) {
     ::unlink(tmp.c_str());
+    unregister_temp_file(tmp);
     throw;
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     int e = errno;
     ::unlink(tmp.c_str());
+    unregister_temp_file(tmp);
     fail(path + ": rename: " + std::strerror(e));
   }
+  unregister_temp_file(tmp);
 }
 
 bool path_exists(const std::string& path) {
@@ -105,17 +132,11 @@ bool is_directory(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-static std::mutex g_temp_mu;
-static std::set<std::string>& registered() {
-  static std::set<std::string> dirs;
-  return dirs;
-}
-
 TempDir::TempDir(const std::string& parent, const std::string& prefix) {
   std::string pattern = parent + "/" + prefix + "XXXXXX";
+  std::lock_guard lock(g_temp_mu);  // see write_file_atomic
   if (!::mkdtemp(pattern.data())) fail(parent + ": cannot create scratch dir: " + errno_text());
   path_ = pattern;
-  std::lock_guard lock(g_temp_mu);
   registered().insert(path_);
 }
 
@@ -138,9 +159,15 @@ void remove_tree(const std::string& path) {
 }
 
 void remove_all_registered_temp_dirs() {
-  std::lock_guard lock(g_temp_mu);
+  // Never unlocked: the process is about to _Exit, and meanwhile no thread may
+  // register (and so create) anything new. A second call (same thread) sweeps again.
+  static std::thread::id sweeper;
+  if (sweeper != std::this_thread::get_id()) {
+    g_temp_mu.lock();
+    sweeper = std::this_thread::get_id();
+  }
   for (auto& d : registered()) remove_tree(d);
-  registered().clear();
+  for (auto& f : registered_files()) ::unlink(f.c_str());
 }
 
 std::string scratch_parent() {

@@ -7,6 +7,8 @@
 #                                (COMPRESSION=gzip|zstd|none, PLATFORM=os/arch, ENTRYPOINT=)
 #   unpack_image SRC DIR         any transport -> umoci bundle at DIR (rootfs at DIR/rootfs)
 #   tree_manifest DIR            sorted listing of every entry's metadata + content hash
+#   input_digest DIR             one sha256 over DIR's sorted listing (type, mode, size, mtime)
+#                                and every file's bytes: compare before/after to see DIR unchanged
 #   run_in_root ROOT CMD...      chroot with /proc mounted ($ORIGIN needs /proc/self/exe), clean env
 #   make_elf_root DIR            a tiny runnable root: /usr/bin/hello -> libgreet.so.1 -> libc
 #   fail MSG / pass MSG          result lines; fail exits 1
@@ -148,6 +150,12 @@ for dirpath, dirs, files in os.walk(root):
 for r in sorted(rows):
     print(r)
 PY
+}
+
+input_digest() {
+    (cd "$1" && { find . -printf '%p %y %m %s %T@ %l\n' | LC_ALL=C sort
+                  find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum; }) |
+        sha256sum | cut -d' ' -f1
 }
 
 # layer_listing LAYOUT [REF] — `tar -tv`-style names of every layer, "== layer N" between.

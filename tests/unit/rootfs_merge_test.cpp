@@ -2,6 +2,7 @@
 // resolved inside the root, hostile paths — over layers built in memory.
 #include <doctest/doctest.h>
 
+#include <cstdlib>
 #include <map>
 
 #include "slimage/layer/compression.h"
@@ -183,4 +184,24 @@ TEST_CASE("rootfs: gzip layers decode and keep their digest check") {
   CHECK(layer->diff_id == sha256_digest(tar));
   REQUIRE(layer->entries.size() == 1);
   CHECK(layer->entries[0].tar.path == "a");
+}
+
+TEST_CASE("rootfs: SLIMAGE_MAX_LAYER_BYTES lowers the decode limit and names the layer") {
+  Fixture f;
+  std::string tar = make_tar({{"a", TarType::Regular, std::string(8192, 'x')}});
+  Descriptor d = f.source.add(tar);
+  ::setenv("SLIMAGE_MAX_LAYER_BYTES", "4096", 1);
+  std::string message;
+  try {
+    spill_layer(f.source, d, sha256_digest(tar), f.dir.path(), 0);
+  } catch (const Error& e) {
+    message = e.what();
+  }
+  CHECK(message.rfind("layer " + short_digest(d.digest) + ": ", 0) == 0);
+  CHECK(message.find("exceeds limit of 4096 bytes") != std::string::npos);
+  ::setenv("SLIMAGE_MAX_LAYER_BYTES", "lots", 1);
+  CHECK_THROWS_WITH_AS(spill_layer(f.source, d, sha256_digest(tar), f.dir.path(), 0),
+                       doctest::Contains("SLIMAGE_MAX_LAYER_BYTES=lots"), Error);
+  ::unsetenv("SLIMAGE_MAX_LAYER_BYTES");
+  CHECK(spill_layer(f.source, d, sha256_digest(tar), f.dir.path(), 0)->tar_size == tar.size());
 }

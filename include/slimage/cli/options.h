@@ -34,6 +34,18 @@ struct SlimOptions {
   bool force = false;
 };
 
+// `slimage batch`: many SRC DST pairs, sharing decoded and rewritten layers.
+struct BatchOptions {
+  std::string list;             // LIST file, "-" for stdin
+  std::string from, to;         // --from/--to docker://HOST/REPO with --all-tags
+  bool all_tags = false;
+  std::string shard;            // "I/N"; "" = every job
+  unsigned parallel = 2;        // images at once
+  std::string report;           // --report FILE.json
+  std::string cache_dir;        // "" = DiskLayerCache::default_dir()
+  bool no_cache = false;
+};
+
 struct Command {
   std::string name;  // slim, inspect, plan, why, verify, profiles, batch
   CommonOptions common;
@@ -41,8 +53,7 @@ struct Command {
   std::string source;      // inspect/plan/why/verify
   std::string path;        // why PATH
   std::string profile_to_show;  // profiles show NAME
-  std::string batch_list;
-  std::string batch_report;
+  BatchOptions batch;
 };
 
 // Runs a parsed command; returns the exit code. Throws Error for failures

@@ -27,6 +27,8 @@ class FilteredFs : public FsView {
     });
   }
   std::span<const uint8_t> content(const Node& node) const override { return base_.content(node); }
+  void release(const Node& node) const override { base_.release(node); }
+  void trim() const override { base_.trim(); }
 
  private:
   const FsView& base_;

@@ -53,6 +53,12 @@ class FsView {
   // Content of a Regular or Hardlink node; empty span for anything else.
   // Valid as long as the view lives. Pages are read lazily (mmap).
   virtual std::span<const uint8_t> content(const Node& node) const = 0;
+  // Done with this node's content for now: lets a view backed by mappings
+  // drop the pages from this process (they stay in the page cache), so
+  // resident memory does not grow with the image.
+  virtual void release(const Node& node) const {}
+  // The same for every node at once (pages the kernel mapped around reads).
+  virtual void trim() const {}
 
   // Follows symlinks in every component (and in the last if follow_last),
   // at most 40 of them, never leaving the root. Returns nullptr if some

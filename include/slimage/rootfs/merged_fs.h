@@ -61,6 +61,8 @@ class MergedFs : public FsView {
   std::vector<const Node*> list_dir(std::string_view dir) const override;
   void for_each(const std::function<void(const Node&)>& fn) const override;
   std::span<const uint8_t> content(const Node& node) const override;
+  void release(const Node& node) const override;
+  void trim() const override;
 
   const std::vector<std::unique_ptr<SpilledLayer>>& layers() const { return layers_; }
   // True if this entry of layer `layer` is what the merged view shows at its path.

@@ -28,7 +28,8 @@ class MappedFile {
 };
 
 std::string read_file(const std::string& path);
-// Writes via a temp file in the same directory and renames it into place.
+// Writes via a temp file in the same directory and renames it into place. The
+// temp file is registered like a TempDir, so an interrupt removes it too.
 void write_file_atomic(const std::string& path, std::string_view data);
 bool path_exists(const std::string& path);
 bool is_directory(const std::string& path);
@@ -51,8 +52,11 @@ class TempDir {
 
 // Removes a tree without following symlinks; ignores a missing path.
 void remove_tree(const std::string& path);
-// Removes every live TempDir; async-signal use is best effort (called from the
-// signal-watching thread, not from a handler).
+// Removes every live TempDir and write_file_atomic temp file; best effort
+// (called from the signal-watching thread, not from a handler). It keeps the
+// registry locked afterwards, so no thread can create another TempDir or
+// atomic temp file before the process exits; call it again to sweep paths a
+// running thread re-created meanwhile.
 void remove_all_registered_temp_dirs();
 // Directory for scratch space: $SLIMAGE_TMPDIR, $TMPDIR, else /var/tmp.
 std::string scratch_parent();

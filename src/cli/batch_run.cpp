@@ -1,0 +1,213 @@
+// The `slimage batch` runner: loads the job list (LIST or --all-tags), takes
+// this worker's --shard, runs --parallel images at once through slim_one()
+// with shared decoded layers (SpillCache) and rewritten layers (DiskLayerCache),
+// records each image's outcome without stopping the others, then prints one
+// row per image and writes --report. Exit 0 only if every image succeeded.
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <iterator>
+#include <mutex>
+#include <thread>
+
+#include "slimage/cli/batch.h"
+#include "session.h"
+#include "slimage/cli/slim.h"
+#include "slimage/registry/tags.h"
+#include "slimage/report/report.h"
+#include "slimage/rewrite/layer_cache.h"
+#include "slimage/util/thread_pool.h"
+#include "slimage/cli/spill_cache.h"
+
+namespace slimage {
+
+namespace {
+
+struct JobResult {
+  BatchJob job;
+  std::string status = "failed";  // ok | failed | verify-failed | test-failed
+  std::string error;
+  double seconds = 0;
+  uint64_t bytes_before = 0, bytes_after = 0;  // compressed layers, every platform
+  uint64_t rewritten = 0, reused = 0, from_cache = 0;
+  std::atomic<uint64_t> decoded{0}, decode_shared{0};
+  nlohmann::json report;
+};
+
+std::vector<BatchJob> load_jobs(const BatchOptions& b, const TransportOptions& transport) {
+  if (b.all_tags) {
+    auto tags = registry::list_tags(parse_image_ref(b.from), transport);
+    return jobs_for_tags(b.from, b.to, tags);
+  }
+  if (b.list.empty()) fail("batch: give a LIST file (or -), or --from/--to with --all-tags");
+  if (b.list == "-") {
+    std::string text(std::istreambuf_iterator<char>(std::cin), {});
+    return parse_batch_list(text, "<stdin>");
+  }
+  return parse_batch_list(read_file(b.list), b.list);
+}
+
+// Adds up the per-platform reports slim_one wrote.
+void take_counts(JobResult& r) {
+  const nlohmann::json& rep = r.report;
+  auto add = [&](const nlohmann::json& one) {
+    if (!one.is_object()) return;
+    if (one.contains("before")) r.bytes_before += one["before"].value("compressed_bytes", uint64_t(0));
+    if (one.contains("after")) r.bytes_after += one["after"].value("compressed_bytes", uint64_t(0));
+    if (one.contains("layers")) {
+      r.rewritten += one["layers"].value("rewritten", uint64_t(0));
+      r.reused += one["layers"].value("reused", uint64_t(0));
+      r.from_cache += one["layers"].value("from_cache", uint64_t(0));
+    }
+  };
+  if (rep.contains("images") && rep["images"].is_array())
+    for (auto& one : rep["images"]) add(one);
+  else
+    add(rep);
+}
+
+void run_job(JobResult& r, const Command& cmd, const CommonOptions& common, SpillCache& spills,
+             LayerCache* cache, const std::string& prefix) {
+  auto start = std::chrono::steady_clock::now();
+  SlimOptions options = cmd.slim;
+  options.source = r.job.source;
+  options.destination = r.job.destination;
+  options.report.clear();
+  SlimHooks hooks;
+  hooks.cache = cache;
+  hooks.log_prefix = prefix;
+  hooks.spill = [&](Source& source, const Descriptor& d, const std::string& diff_id,
+                    const std::string&, size_t) {
+    bool shared = false;
+    auto layer = spills.get(source, d, diff_id, &shared);
+    (shared ? r.decode_shared : r.decoded)++;
+    return layer;
+  };
+  try {
+    SlimOutcome outcome = slim_one(options, common, hooks);
+    r.report = outcome.report;
+    r.status = outcome.exit_code == kExitOk               ? "ok"
+               : outcome.exit_code == kExitVerifyFailed ? "verify-failed"
+               : outcome.exit_code == kExitSmokeFailed  ? "test-failed"
+                                                        : "failed";
+    if (outcome.exit_code != kExitOk) r.error = "exit " + std::to_string(outcome.exit_code);
+    take_counts(r);
+  } catch (const std::exception& e) {
+    r.status = "failed";
+    r.error = e.what();
+    if (!common.quiet) std::fprintf(stderr, "%serror: %s\n", prefix.c_str(), e.what());
+  }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+nlohmann::json result_json(const JobResult& r) {
+  nlohmann::json j = {{"source", r.job.source},
+                      {"destination", r.job.destination},
+                      {"status", r.status},
+                      {"seconds", r.seconds},
+                      {"bytes_before", r.bytes_before},
+                      {"bytes_after", r.bytes_after},
+                      {"layers_rewritten", r.rewritten},
+                      {"layers_reused", r.reused},
+                      {"layers_from_cache", r.from_cache},
+                      {"layers_decoded", r.decoded.load()},
+                      {"layers_decode_shared", r.decode_shared.load()},
+                      {"report", r.report.is_null() ? nlohmann::json::object() : r.report}};
+  if (r.job.line) j["line"] = r.job.line;
+  if (!r.error.empty()) j["error"] = r.error;
+  return j;
+}
+
+void print_table(const std::vector<std::unique_ptr<JobResult>>& results) {
+  std::printf("%-4s %-13s %9s %10s %10s %14s  %s\n", "#", "status", "seconds", "before", "after",
+              "rw/reuse/cache", "SRC -> DST");
+  for (size_t i = 0; i < results.size(); i++) {
+    const JobResult& r = *results[i];
+    std::string layers = std::to_string(r.rewritten) + "/" + std::to_string(r.reused) + "/" +
+                         std::to_string(r.from_cache);
+    std::printf("%-4zu %-13s %9.1f %10s %10s %14s  %s -> %s\n", i + 1, r.status.c_str(), r.seconds,
+                human_bytes(r.bytes_before).c_str(), human_bytes(r.bytes_after).c_str(),
+                layers.c_str(), r.job.source.c_str(), r.job.destination.c_str());
+  }
+  for (size_t i = 0; i < results.size(); i++)
+    if (!results[i]->error.empty())
+      std::printf("%zu: %s: %s\n", i + 1, results[i]->job.source.c_str(), results[i]->error.c_str());
+}
+
+}  // namespace
+
+int run_batch(const Command& cmd) {
+  const BatchOptions& b = cmd.batch;
+  auto start = std::chrono::steady_clock::now();
+  Shard shard = b.shard.empty() ? Shard{} : parse_shard(b.shard);
+  if (b.parallel == 0) fail("--parallel: must be at least 1");
+  std::vector<BatchJob> all = load_jobs(b, cmd.common.transport);
+  std::vector<BatchJob> jobs = select_shard(all, shard);
+  std::unique_ptr<DiskLayerCache> cache;
+  if (!b.no_cache) cache = std::make_unique<DiskLayerCache>(b.cache_dir.empty() ? DiskLayerCache::default_dir() : b.cache_dir);
+
+  CommonOptions common = cmd.common;
+  unsigned parallel = std::max<unsigned>(1, std::min<size_t>(b.parallel, jobs.size()));
+  // The cores are shared between the images running at once.
+  if (common.jobs == 0) common.jobs = std::max(1u, default_jobs() / parallel);
+  if (!common.quiet)
+    std::fprintf(stderr, "slimage: batch: %zu of %zu image(s) (shard %zu/%zu), %u at once, cache %s\n",
+                 jobs.size(), all.size(), shard.index, shard.count, parallel,
+                 cache ? cache->dir().c_str() : "off");
+
+  TempDir scratch(scratch_parent(), "slimage-batch-");
+  SpillCache spills(scratch.path());
+  std::vector<std::unique_ptr<JobResult>> results;
+  for (auto& job : jobs) {
+    results.push_back(std::make_unique<JobResult>());
+    results.back()->job = job;
+  }
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i; (i = next++) < results.size();) {
+      std::string prefix = "[" + std::to_string(i + 1) + "/" + std::to_string(results.size()) + " " +
+                           results[i]->job.source + "] ";
+      run_job(*results[i], cmd, common, spills, cache.get(), prefix);
+    }
+  };
+  std::vector<std::thread> threads;
+  for (unsigned t = 0; t < parallel; t++) threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
+
+  print_table(results);
+  size_t ok = 0;
+  nlohmann::json images = nlohmann::json::array();
+  uint64_t before = 0, after = 0, from_cache = 0;
+  for (auto& r : results) {
+    ok += r->status == "ok";
+    before += r->bytes_before, after += r->bytes_after, from_cache += r->from_cache;
+    images.push_back(result_json(*r));
+  }
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("%zu image(s): %zu ok, %zu failed; %s -> %s compressed; %.1f s\n", results.size(), ok,
+              results.size() - ok, human_bytes(before).c_str(), human_bytes(after).c_str(), seconds);
+  if (!b.report.empty()) {
+    nlohmann::json report = {
+        {"shard", std::to_string(shard.index) + "/" + std::to_string(shard.count)},
+        {"jobs_in_list", all.size()},
+        {"parallel", parallel},
+        {"cache", cache ? nlohmann::json(cache->dir()) : nlohmann::json(nullptr)},
+        {"totals",
+         {{"images", results.size()},
+          {"ok", ok},
+          {"failed", results.size() - ok},
+          {"bytes_before", before},
+          {"bytes_after", after},
+          {"layers_decoded", spills.decoded()},
+          {"layers_decode_shared", spills.reused()},
+          {"layers_from_cache", from_cache},
+          {"cache_stores", cache ? cache->stores() : 0},
+          {"seconds", seconds}}},
+        {"images", images}};
+    write_file_atomic(b.report, report.dump(2) + "\n");
+  }
+  return ok == results.size() ? kExitOk : kExitError;
+}
+
+}  // namespace slimage

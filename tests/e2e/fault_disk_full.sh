@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# fault_disk_full: a full disk (a 2 MiB tmpfs) under the destination, or under the
+# scratch dir ($SLIMAGE_TMPDIR), fails the slim with a "No space left on device" error
+# that names the file, leaves no output and no temp files on that disk, and leaves the
+# input untouched. An existing layout on the full disk keeps its old contents.
+source "$(dirname "$0")/lib.sh"
+need_slimage; need_root; need jq python3 mount umount
+scratch
+
+# 8 MiB of incompressible data: too big for the 2 MiB disks, whatever the encoding.
+mkdir -p "$SCRATCH/root/data"
+head -c $((8 << 20)) /dev/urandom >"$SCRATCH/root/data/blob"
+echo small >"$SCRATCH/root/data/small"
+COMPRESSION=none make_layout_from_dirs "$SCRATCH/in" img "$SCRATCH/root"
+before=$(input_digest "$SCRATCH/in")
+
+small_disk() {  # small_disk DIR: a fresh 2 MiB tmpfs at DIR (the scratch trap unmounts it)
+    mkdir -p "$1"
+    mount -t tmpfs -o size=2m slimage-e2e "$1" || skip "cannot mount a tmpfs"
+}
+disk_full_error() {  # disk_full_error WHAT DIR: the run failed cleanly, naming a file in DIR
+    [[ $RC != 0 ]] || fail "$1: succeeded on a full disk"
+    (( RC < 128 )) || fail "$1: killed by signal $((RC - 128))"
+    grep -q "No space left on device" "$SCRATCH/stderr" ||
+        fail "$1: no 'No space left on device' error: $(cat "$SCRATCH/stderr")"
+    grep "No space left on device" "$SCRATCH/stderr" | grep -qF "$2/" ||
+        fail "$1: the error does not name the file under $2: $(tail -1 "$SCRATCH/stderr")"
+    [[ "$(input_digest "$SCRATCH/in")" == "$before" ]] || fail "$1: the input changed"
+}
+
+# 1. The destination's disk is full: nothing is left there.
+export SLIMAGE_TMPDIR="$SCRATCH/tmp"
+mkdir "$SLIMAGE_TMPDIR"
+small_disk "$SCRATCH/full-dst"
+for dst in "oci:$SCRATCH/full-dst/out:img" "oci-archive:$SCRATCH/full-dst/out.tar:img" \
+           "docker-archive:$SCRATCH/full-dst/out.tar:x/y:1"; do
+    slim slim "$(in_layout in)" "$dst" --profile none --compression gzip --level 1
+    disk_full_error "$dst" "$SCRATCH/full-dst"
+    only_names_in "$SCRATCH/full-dst"
+    only_names_in "$SLIMAGE_TMPDIR"
+done
+
+# 2. An existing layout on the full disk: refused the same way, its files unchanged.
+cat >"$SCRATCH/tiny.json" <<'JSON'
+[{"path": "bin/ok", "data": "ok", "mode": 493}]
+JSON
+make_layout_from_dirs "$SCRATCH/full-dst/existing" old "$SCRATCH/tiny.json"
+# Its files, not its dirs: staging inside blobs/sha256 touches that dir's mtime.
+files_of() { (cd "$1" && find . ! -type d -printf '%p %m %s %T@\n' | LC_ALL=C sort &&
+              find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum); }
+existing=$(files_of "$SCRATCH/full-dst/existing")
+slim slim "$(in_layout in)" "oci:$SCRATCH/full-dst/existing:new" --profile none --compression gzip --level 1
+disk_full_error "existing layout" "$SCRATCH/full-dst/existing"
+diff <(echo "$existing") <(files_of "$SCRATCH/full-dst/existing") >&2 || fail "existing layout changed"
+only_names_in "$SCRATCH/full-dst" existing
+rm -rf "$SCRATCH/full-dst/existing"
+pass "full destination disk: clear error, nothing left, input and existing layout unchanged"
+
+# 3. The scratch disk is full (the decoded layers do not fit): nothing left in either place.
+small_disk "$SCRATCH/full-tmp"
+export SLIMAGE_TMPDIR="$SCRATCH/full-tmp"
+mkdir "$SCRATCH/dst"
+slim slim "$(in_layout in)" "oci:$SCRATCH/dst/out:img" --profile none
+disk_full_error "full scratch disk" "$SCRATCH/full-tmp"
+only_names_in "$SCRATCH/full-tmp"
+only_names_in "$SCRATCH/dst"
+pass "full scratch disk: clear error, no scratch files left, no output"

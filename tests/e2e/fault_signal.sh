@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# fault_signal: SIGINT or SIGTERM during a slim (while decoding into the scratch dir,
+# and while the sink stages the output beside the destination) exits 130 with an
+# "interrupted" message, leaves no output, no slimage-* scratch dirs, no
+# *.slimage-tmp-* files beside the destination, and the input unchanged.
+source "$(dirname "$0")/lib.sh"
+need_slimage; need jq python3 timeout
+scratch
+
+# ~200 MiB of random-ish data (40 MiB under SLIMAGE_E2E_QUICK): a slim takes seconds.
+mib=200
+[[ -n "${SLIMAGE_E2E_QUICK:-}" ]] && mib=40
+mkdir -p "$SCRATCH/root/data"
+for i in $(seq 1 $((mib / 8))); do head -c $((8 << 20)) /dev/urandom >"$SCRATCH/root/data/chunk-$i"; done
+# Stored uncompressed and re-encoded to gzip: every layer is rewritten, none reused.
+COMPRESSION=none make_layout_from_dirs "$SCRATCH/in" img "$SCRATCH/root"
+rm -rf "$SCRATCH/root"
+before=$(input_digest "$SCRATCH/in")
+
+# wait_for GLOB PID: poll (10 ms) until GLOB matches or PID exits; 0 when it matched.
+wait_for() {
+    local i
+    for ((i = 0; i < 3000; i++)); do
+        compgen -G "$1" >/dev/null && return 0
+        kill -0 "$2" 2>/dev/null || return 1
+        sleep 0.01
+    done
+    return 1
+}
+
+# interrupt SIGNAL STAGE GLOB DELAY DST: start a slim, send SIGNAL DELAY seconds after
+# GLOB exists, check.
+interrupt() {
+    local sig="$1" stage="$2" glob="$3" delay="$4" dst="$5" pid rc
+    rm -rf "$SCRATCH/tmp" "$SCRATCH/dst"
+    mkdir "$SCRATCH/tmp" "$SCRATCH/dst"
+    SLIMAGE_TMPDIR="$SCRATCH/tmp" "$SLIMAGE" slim "$(in_layout in)" "$dst" \
+        --profile none --compression gzip --jobs 2 2>"$SCRATCH/stderr" &
+    pid=$!
+    if ! wait_for "$glob" "$pid"; then
+        wait "$pid" || true
+        fail "$sig during $stage: never saw $glob before the slim ended: $(tail -2 "$SCRATCH/stderr")"
+    fi
+    sleep "$delay"
+    kill -s "$sig" "$pid" 2>/dev/null || true
+    set +e
+    timeout 60 tail --pid="$pid" -f /dev/null
+    wait "$pid"; rc=$?
+    set -e
+    [[ $rc == 130 || $rc == $((128 + $(kill -l "$sig"))) ]] ||
+        fail "$sig during $stage: exit $rc, want 130: $(tail -2 "$SCRATCH/stderr")"
+    grep -q "interrupted" "$SCRATCH/stderr" || fail "$sig during $stage: no 'interrupted' message"
+    only_names_in "$SCRATCH/dst"
+    only_names_in "$SCRATCH/tmp"
+    [[ "$(input_digest "$SCRATCH/in")" == "$before" ]] || fail "$sig during $stage: the input changed"
+    pass "$sig during $stage ($dst): exit $rc, nothing left behind"
+}
+
+interrupt INT decode "$SCRATCH/tmp/slimage-*/layer-0.tar" 0.2 "oci:$SCRATCH/dst/out:img"
+interrupt TERM decode "$SCRATCH/tmp/slimage-*/layer-0.tar" 0.2 "oci:$SCRATCH/dst/out:img"
+# While the new layers are encoded (the sink's staging dir already beside the destination).
+interrupt INT "layer write" "$SCRATCH/tmp/slimage-out-*/*" 0.1 "oci:$SCRATCH/dst/out:img"
+# While the archive sink writes its tar beside the destination, at commit.
+interrupt TERM "archive commit" "$SCRATCH/dst/out.tar.slimage-tmp-*/out.tar" 0 \
+    "oci-archive:$SCRATCH/dst/out.tar:img"
