@@ -11,20 +11,10 @@
 #include <set>
 
 #include "slimage/deps/ld_cache.h"
+#include "slimage/util/strings.h"
 
 namespace slimage {
 
-static std::vector<std::string> split_any(std::string_view s, std::string_view seps) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < s.size()) {
-    size_t j = s.find_first_of(seps, i);
-    if (j == std::string_view::npos) j = s.size();
-    if (j > i) out.emplace_back(s.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
 
 static bool has_glob(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
 

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "search.h"
+#include "slimage/util/strings.h"
 
 namespace slimage {
 
@@ -15,17 +16,6 @@ namespace {
 
 constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-std::vector<std::string> split(std::string_view s, std::string_view seps) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < s.size()) {
-    size_t j = s.find_first_of(seps, i);
-    if (j == std::string_view::npos) j = s.size();
-    if (j > i) out.emplace_back(s.substr(i, j - i));
-    i = j + 1;
-  }
-  return out;
-}
 
 bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
@@ -72,7 +62,7 @@ struct RootFinder {
     auto bytes = fs.content(*n);
     if (bytes.size() < 2 || bytes[0] != '#' || bytes[1] != '!') return;
     std::string_view text(reinterpret_cast<const char*>(bytes.data()), std::min<size_t>(bytes.size(), 512));
-    auto words = split(text.substr(2, text.find('\n') - 2), " \t\r");
+    auto words = split_any(text.substr(2, text.find('\n') - 2), " \t\r");
     if (words.empty()) return;
     std::string interp = normalize_path(words[0]);
     add(interp, How::Shebang, "#! of " + normalize_path(path));
@@ -99,8 +89,8 @@ struct RootFinder {
         "!", "{", "}", "exec", "command", "nohup", "time", "cd", "echo", "export", "set", "unset",
         "test", "[", "[[", "true", "false", ":", ".", "source", "eval", "exit", "return", "trap",
         "ulimit", "umask", "wait", "read", "shift", "local", "printf"};
-    for (auto& simple : split(text, ";|&\n()`")) {
-      for (auto& raw : split(simple, " \t")) {
+    for (auto& simple : split_any(text, ";|&\n()`")) {
+      for (auto& raw : split_any(simple, " \t")) {
         std::string w = raw;
         w.erase(std::remove(w.begin(), w.end(), '"'), w.end());
         w.erase(std::remove(w.begin(), w.end(), '\''), w.end());
@@ -126,7 +116,7 @@ bool python_extension(const std::string& path) {
   std::string base = basename_of(path);
   if (!ends_with(base, ".so")) return false;
   if (base.find(".cpython-") != std::string::npos || ends_with(base, ".abi3.so")) return true;
-  for (auto& part : split(path, "/"))
+  for (auto& part : split_any(path, "/"))
     if (part == "site-packages" || part == "dist-packages" || part == "lib-dynload") return true;
   return false;
 }
@@ -223,7 +213,7 @@ std::vector<Root> find_roots(const FsView& fs, const ImageRuntime& runtime,
                              const std::function<bool(const std::string&)>& excluded,
                              Diagnostics& diagnostics) {
   std::string path_env = runtime.env_value("PATH");
-  RootFinder finder{fs, runtime, split(path_env.empty() ? kDefaultPath : path_env, ":"), {}, {}};
+  RootFinder finder{fs, runtime, split_any(path_env.empty() ? kDefaultPath : path_env, ":"), {}, {}};
 
   // Entrypoint + Cmd.
   std::vector<std::string> argv = runtime.entrypoint;
@@ -255,11 +245,11 @@ std::vector<Root> find_roots(const FsView& fs, const ImageRuntime& runtime,
   }
   for (auto& r : extra) finder.add(r.path, r.how, r.detail);
 
-  preload_roots(finder, split(runtime.env_value("LD_PRELOAD"), ": "), "LD_PRELOAD", diagnostics);
+  preload_roots(finder, split_any(runtime.env_value("LD_PRELOAD"), ": "), "LD_PRELOAD", diagnostics);
   if (const Node* n = fs.resolve("etc/ld.so.preload"); n && n->is_file()) {
     auto bytes = fs.content(*n);
     std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-    preload_roots(finder, split(text, " \t\n:"), "etc/ld.so.preload", diagnostics);
+    preload_roots(finder, split_any(text, " \t\n:"), "etc/ld.so.preload", diagnostics);
   }
 
   fs.for_each([&](const Node& node) {

@@ -109,15 +109,6 @@ std::string BlobDir::path(const std::string& digest) const {
 }
 
 namespace {
-// Lets a VerifyingReader (which owns its input) read a caller's stream.
-class BorrowedReader : public Reader {
- public:
-  explicit BorrowedReader(Reader& in) : in_(in) {}
-  size_t read(void* buf, size_t n) override { return in_.read(buf, n); }
-
- private:
-  Reader& in_;
-};
 }  // namespace
 
 void BlobDir::put_stream(const Descriptor& d, Reader& in) {

@@ -1,6 +1,7 @@
 // Internal to src/plan: the state build_plan's passes share. Each pass is a
 // free function over PlanBuilder, in the order plan.cpp calls them.
 #pragma once
+#include "slimage/util/strings.h"
 #include <map>
 #include <optional>
 #include <set>
@@ -51,6 +52,6 @@ std::optional<ImportHit> find_import_of(PlanBuilder& b, const std::string& site_
 void strip_and_account_pass(PlanBuilder& b, StripMode mode);
 
 // "12.3 MiB"
-std::string human_bytes(uint64_t bytes);
+using slimage::human_bytes;
 
 }  // namespace slimage::plan_detail

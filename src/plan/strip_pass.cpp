@@ -35,18 +35,6 @@ struct Group {
 
 }  // namespace
 
-std::string human_bytes(uint64_t bytes) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = static_cast<double>(bytes);
-  int u = 0;
-  while (v >= 1024 && u < 4) v /= 1024, ++u;
-  char buf[32];
-  if (u == 0)
-    snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(bytes));
-  else
-    snprintf(buf, sizeof buf, "%.1f %s", v, units[u]);
-  return buf;
-}
 
 void strip_and_account_pass(PlanBuilder& b, StripMode mode) {
   // Content groups: a Hardlink joins its target's group.

@@ -21,15 +21,6 @@ namespace {
 constexpr size_t kChunkSize = 16 << 20;  // also the largest monolithic upload
 constexpr size_t kManifestLimit = 16 << 20;
 
-// A Reader borrowed, not owned (VerifyingReader wants ownership).
-class BorrowedReader : public Reader {
- public:
-  explicit BorrowedReader(Reader& in) : in_(in) {}
-  size_t read(void* buf, size_t n) override { return in_.read(buf, n); }
-
- private:
-  Reader& in_;
-};
 
 // Fills `chunk` with up to kChunkSize bytes; false if nothing was left.
 bool read_chunk(Reader& in, std::string& chunk) {

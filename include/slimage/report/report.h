@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "slimage/plan/plan.h"
+#include "slimage/util/strings.h"
 
 namespace slimage {
 
@@ -45,7 +46,5 @@ nlohmann::json report_json(const Summary& summary, const Plan& plan, const nlohm
 // The table `slimage slim` prints at the end.
 std::string summary_text(const Summary& summary);
 
-// "12.3 MiB"
-std::string human_bytes(uint64_t bytes);
 
 }  // namespace slimage

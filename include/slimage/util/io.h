@@ -78,6 +78,17 @@ class StringWriter : public Writer {
   std::string out_;
 };
 
+// Reads a stream it does not own (for wrappers that take ownership, such as
+// VerifyingReader, over a caller's stream).
+class BorrowedReader : public Reader {
+ public:
+  explicit BorrowedReader(Reader& in) : in_(in) {}
+  size_t read(void* buf, size_t n) override { return in_.read(buf, n); }
+
+ private:
+  Reader& in_;
+};
+
 // Counts bytes and forwards them (to nothing if `out` is null).
 class CountingWriter : public Writer {
  public:
