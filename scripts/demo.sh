@@ -24,7 +24,6 @@ echo "smoke test in a chroot of the slimmed image:"
 root=$(mktemp -d "$out/root.XXXXXX")
 trap 'rm -rf "$root"' EXIT
 umoci unpack --image "$out/slim:sample" "$root/bundle" >/dev/null
-cp fixtures/sample/smoke.sh "$root/bundle/rootfs/smoke.sh"
-chroot "$root/bundle/rootfs" /bin/sh /smoke.sh
+bash fixtures/sample/smoke.sh "$root/bundle/rootfs"
 echo
 jq -r '"file bytes: \(.before.bytes) -> \(.after.bytes) (\(100 - (100 * .after.bytes / .before.bytes) | floor)% smaller); compressed: \(.before.compressed_bytes) -> \(.after.compressed_bytes)"' "$out/report.json"

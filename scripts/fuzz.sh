@@ -10,7 +10,9 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DSLIMAGE_FUZZ=ON -DSLIMAGE_TESTS=OFF "-DSLIMAGE_SANITIZE=address;undefined" >/dev/null
-cmake --build build-fuzz -j"$(nproc)"
+targets=$(for f in tests/fuzz/*_fuzz.cpp; do basename "$f" .cpp; done)
+# shellcheck disable=SC2086  # one word per target
+cmake --build build-fuzz -j"$(nproc)" --target $targets
 
 # seed NAME DIR: a few small valid inputs for fuzzer NAME, written into DIR.
 seed() {

@@ -25,5 +25,5 @@ fi
 
 [ "${1:-}" = "--no-build" ] && exit 0
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build -j"$(nproc)"
+cmake --build build --target slimage -j"$(nproc)"
 echo "setup: built build/slimage" >&2

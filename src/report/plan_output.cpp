@@ -73,7 +73,8 @@ std::string plan_text(const Plan& plan) {
   for (auto& [path, a] : plan.actions) {
     while (!open.empty() && !path.starts_with(open.back().dir + "/")) open.pop_back();
     if (!open.empty() && a.fate == Fate::Drop) {
-      auto same = std::find_if(open.rbegin(), open.rend(), [&](const Open& o) { return o.kind == a.kind; });
+      auto same = std::find_if(open.rbegin(), open.rend(),
+                               [kind = a.kind](const Open& o) { return o.kind == kind; });
       if (same != open.rend()) {
         groups[a.kind][same->index].bytes += a.bytes;
         totals[a.kind] += a.bytes;

@@ -51,6 +51,7 @@ std::string summary_text(const Summary& s) {
     row("layers", std::to_string(s.before.layers), std::to_string(s.after.layers));
   out << "  saved by reason:\n";
   for (auto& [kind, r] : s.removed_by_reason) {
+    if (r.first == 0 && r.second == 0) continue;  // e.g. only empty directories
     snprintf(line, sizeof line, "    %-18s %8llu files %12s\n", kind.c_str(),
              static_cast<unsigned long long>(r.first), human_bytes(r.second).c_str());
     out << line;

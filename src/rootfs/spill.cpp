@@ -71,7 +71,8 @@ std::unique_ptr<SpilledLayer> spill_layer(Source& source, const Descriptor& desc
   layer->tar_path = dir + "/layer-" + std::to_string(index) + ".tar";
   std::string where = layer->where();
   try {
-    auto decoder = open_decoder(source.open_blob(descriptor), max_layer_bytes(limits));
+    auto decoder = open_decoder(std::make_unique<ProgressReader>(source.open_blob(descriptor)),
+                                max_layer_bytes(limits));
     FileWriter file(layer->tar_path, /*durable=*/false);
     HashingWriter hashed(&file);
     TeeReader tee(*decoder, hashed);
