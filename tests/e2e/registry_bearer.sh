@@ -4,7 +4,7 @@
 # serves an OCI layout behind a token realm, and its "storage" refuses any
 # Authorization header. unit_registry's live case pulls every blob through it.
 source "$(dirname "$0")/lib.sh"
-UNIT=${BUILD_DIR:-}/unit_registry
+UNIT=${BUILD_DIR:-}/unit_tests  # every unit test; the live cases are selected by name
 [[ -x "$UNIT" ]] || skip "$UNIT is not built"
 need python3
 scratch

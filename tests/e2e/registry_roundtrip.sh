@@ -7,7 +7,7 @@
 # (verified with the test's own CA, and unverified).
 source "$(dirname "$0")/lib.sh"
 source "$REPO_ROOT/fixtures/registry/registry_lib.sh"
-UNIT=${BUILD_DIR:-}/unit_registry
+UNIT=${BUILD_DIR:-}/unit_tests  # every unit test; the live cases are selected by name
 [[ -x "$UNIT" ]] || skip "$UNIT is not built"
 need docker-registry htpasswd openssl curl python3
 scratch
