@@ -156,8 +156,12 @@ int run_why(const Command& cmd) {
   for (auto& image : o.images) {
     auto loaded = load_fs(*o.source, image, cmd.common.jobs, progress);
     Plan plan = make_plan(*loaded->fs, runtime_of(image), cmd.slim.plan, loaded->diagnostics);
-    std::string path = normalize_path(cmd.path);
-    if (!loaded->fs->lookup(path)) fail(cmd.path + ": no such file in " + o.source->name());
+    // Parents may be symlinks (/usr/local/cuda -> cuda-13.0): explain the
+    // entry itself, found as the container would find it.
+    std::string path;
+    if (!loaded->fs->resolve(cmd.path, /*follow_last=*/false, &path))
+      fail(cmd.path + ": no such file in " + o.source->name());
+    if (path != normalize_path(cmd.path)) std::printf("/%s is /%s\n", normalize_path(cmd.path).c_str(), path.c_str());
     std::fputs(explain(plan, *loaded->fs, path).c_str(), stdout);
   }
   return kExitOk;
