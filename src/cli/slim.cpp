@@ -49,13 +49,6 @@ WriteOptions write_options(const SlimOptions& o, const CommonOptions& c, StripMo
   return w;
 }
 
-struct ImageResult {
-  ImageManifest source;
-  RewrittenImage output;
-  Summary summary;
-  nlohmann::json report;
-};
-
 }  // namespace
 
 SlimOutcome slim_one(const SlimOptions& o, const CommonOptions& common, const SlimHooks& hooks) {

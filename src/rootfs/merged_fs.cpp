@@ -57,7 +57,7 @@ MergedFs::MergedFs(std::vector<std::unique_ptr<SpilledLayer>> layers, Diagnostic
   index_children();
 }
 
-void MergedFs::remove_subtree(const std::string& path, bool keep_self, uint32_t) {
+void MergedFs::remove_subtree(const std::string& path, bool keep_self) {
   if (path.empty()) {
     auto root = nodes_.extract("");
     nodes_.clear();
@@ -121,7 +121,7 @@ void MergedFs::apply_layer(uint32_t index, Diagnostics& d) {
     if (base == kOpaqueMarker) {
       e.kind = LayerEntry::Kind::Opaque;
       e.path = dir;
-      remove_subtree(dir, true, index);
+      remove_subtree(dir, true);
       continue;
     }
     std::string name = base.substr(kWhiteoutPrefix.size());
@@ -132,7 +132,7 @@ void MergedFs::apply_layer(uint32_t index, Diagnostics& d) {
     }
     e.kind = LayerEntry::Kind::Whiteout;
     e.path = dir.empty() ? name : dir + "/" + name;
-    remove_subtree(e.path, false, index);
+    remove_subtree(e.path, false);
   }
   std::string last_parent_raw, last_parent_real;
   bool last_parent_ok = false, have_parent = false;
@@ -211,7 +211,7 @@ void MergedFs::apply_layer(uint32_t index, Diagnostics& d) {
         it->second = std::move(node);
         continue;
       }
-      if (was_dir) remove_subtree(path, true, index);
+      if (was_dir) remove_subtree(path, true);
       it->second = std::move(node);
       continue;
     }

@@ -70,7 +70,8 @@ class MergedFs : public FsView {
 
  private:
   void apply_layer(uint32_t index, Diagnostics& diagnostics);
-  void remove_subtree(const std::string& path, bool keep_self, uint32_t below_layer);
+  // Removes everything below `path`, and `path` itself unless keep_self.
+  void remove_subtree(const std::string& path, bool keep_self);
   std::string resolve_parent(const std::string& raw, const std::string& where, Diagnostics& d,
                              bool* ok);
   Node* ensure_dir(const std::string& path, uint32_t layer);
