@@ -1,6 +1,6 @@
 // Decoding a layer blob into the scratch dir (see include/slimage/rootfs/merged_fs.h).
-// One pass: blob bytes -> digest check -> decoder -> (scratch file + diff_id
-// hash) -> tar parser. The decoded tar on disk is what every later stage reads.
+// One pass: blob bytes -> digest check -> decoder | (scratch file + diff_id
+// hash) -> tar parser, the two halves on two threads. The decoded tar on disk is what every later stage reads.
 // $SLIMAGE_MAX_LAYER_BYTES lowers the per-layer decode limit (bomb guard).
 #include <unistd.h>
 
@@ -13,6 +13,7 @@
 #include "slimage/util/error.h"
 #include "slimage/util/hash.h"
 #include "slimage/util/progress.h"
+#include "slimage/util/read_ahead.h"
 
 namespace slimage {
 
@@ -71,8 +72,10 @@ std::unique_ptr<SpilledLayer> spill_layer(Source& source, const Descriptor& desc
   layer->tar_path = dir + "/layer-" + std::to_string(index) + ".tar";
   std::string where = layer->where();
   try {
-    auto decoder = open_decoder(std::make_unique<ProgressReader>(source.open_blob(descriptor)),
-                                max_layer_bytes(limits));
+    // Two threads per layer: blob digest + inflate ahead, diff_id + scratch
+    // write + tar parse here.
+    auto decoder = read_ahead(open_decoder(
+        std::make_unique<ProgressReader>(source.open_blob(descriptor)), max_layer_bytes(limits)));
     FileWriter file(layer->tar_path, /*durable=*/false);
     HashingWriter hashed(&file);
     TeeReader tee(*decoder, hashed);
