@@ -17,6 +17,7 @@
 #include "slimage/util/error.h"
 #include "slimage/util/file.h"
 #include "slimage/util/io.h"
+#include "slimage/util/strings.h"
 
 namespace slimage {
 
@@ -69,13 +70,7 @@ int run_in_root(const std::string& root, const std::string& command, bool have_s
   if (have_shell) {
     argv.insert(argv.end(), {"/bin/sh", "-c", command});
   } else {
-    size_t i = 0;
-    while (i < command.size()) {
-      size_t j = command.find_first_of(" \t", i);
-      if (j == std::string::npos) j = command.size();
-      if (j > i) argv.push_back(command.substr(i, j - i));
-      i = j + 1;
-    }
+    for (auto& word : split_any(command, " \t")) argv.push_back(word);
   }
   if (::access("/usr/bin/unshare", X_OK) == 0) {
     // In a private mount namespace: /proc (glibc needs it for the
