@@ -114,8 +114,9 @@ ImageRuntime runtime_of(const ImageManifest& image) {
 }
 
 Plan make_plan(const FsView& fs, const ImageRuntime& runtime, const PlanSettings& settings,
-               Diagnostics& diagnostics) {
+               Diagnostics& diagnostics, std::shared_ptr<ElfFacts> facts) {
   PlanOptions options;
+  options.facts = std::move(facts);
   if (settings.profile == "none") {
     // Nothing dropped or stripped but what the command line asks for.
     options.profile.name = "none";
@@ -137,16 +138,27 @@ StripMode effective_strip(const Plan& plan, const PlanSettings& settings) {
   return settings.strip.empty() ? plan.profile.strip : parse_strip_mode(settings.strip);
 }
 
-Graph closure_of(const FsView& fs, const ImageRuntime& runtime, const Profile* profile,
-                 Diagnostics& diagnostics) {
+std::vector<Root> closure_roots(const FsView& fs, const ImageRuntime& runtime,
+                                Diagnostics& diagnostics) {
   auto is_elf_file = [&](const Node& n) {
     if (n.type != FileType::Regular) return false;
     bool elf = is_elf(fs.content(n));
     fs.release(n);
     return elf;
   };
-  auto roots = find_roots(fs, runtime, {}, is_elf_file, [](const std::string&) { return false; },
-                          diagnostics);
+  return find_roots(fs, runtime, {}, is_elf_file, [](const std::string&) { return false; },
+                    diagnostics);
+}
+
+Graph closure_of(const FsView& fs, const ImageRuntime& runtime, const Profile* profile,
+                 Diagnostics& diagnostics, std::shared_ptr<ElfFacts> facts) {
+  return closure_from(fs, closure_roots(fs, runtime, diagnostics), runtime, profile, diagnostics,
+                      std::move(facts));
+}
+
+Graph closure_from(const FsView& fs, const std::vector<Root>& roots, const ImageRuntime& runtime,
+                   const Profile* profile, Diagnostics& diagnostics,
+                   std::shared_ptr<ElfFacts> facts) {
   ResolveOptions options = resolve_options_for(runtime);
   if (profile) {
     options.dlopen_families = profile->dlopen;
@@ -157,6 +169,7 @@ Graph closure_of(const FsView& fs, const ImageRuntime& runtime, const Profile* p
     options.dlopen_families = def.dlopen;
     options.host_provided = def.host_provided;
   }
+  options.facts = std::move(facts);
   return resolve_graph(fs, roots, options, diagnostics);
 }
 

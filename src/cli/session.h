@@ -66,11 +66,20 @@ std::unique_ptr<LoadedImage> load_fs(Source& source, const ImageManifest& image,
 ImageRuntime runtime_of(const ImageManifest& image);
 // The plan for the settings; "none" plans nothing (every file kept as is).
 Plan make_plan(const FsView& fs, const ImageRuntime& runtime, const PlanSettings& settings,
-               Diagnostics& diagnostics);
+               Diagnostics& diagnostics, std::shared_ptr<ElfFacts> facts = nullptr);
 StripMode effective_strip(const Plan& plan, const PlanSettings& settings);
 // Closure of a view: every ELF in it is a root. Used by verify and by slim's guard.
+// `facts` carries parsed ELF facts between walks over views of the same layers.
 Graph closure_of(const FsView& fs, const ImageRuntime& runtime, const Profile* profile,
-                 Diagnostics& diagnostics);
+                 Diagnostics& diagnostics, std::shared_ptr<ElfFacts> facts = nullptr);
+// The two halves of closure_of: its roots (entrypoint, every ELF, …), and the
+// walk from given roots, which slim's guard runs on the input and on the
+// output from the output's roots.
+std::vector<Root> closure_roots(const FsView& fs, const ImageRuntime& runtime,
+                                Diagnostics& diagnostics);
+Graph closure_from(const FsView& fs, const std::vector<Root>& roots, const ImageRuntime& runtime,
+                   const Profile* profile, Diagnostics& diagnostics,
+                   std::shared_ptr<ElfFacts> facts);
 void print_diagnostics(const Diagnostics& d, bool quiet);
 
 }  // namespace slimage

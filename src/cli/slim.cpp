@@ -77,7 +77,8 @@ SlimOutcome slim_one(const SlimOptions& o, const CommonOptions& common, const Sl
     ImageRuntime runtime = runtime_of(image);
 
     progress.begin("plan");
-    Plan plan = make_plan(fs, runtime, o.plan, loaded->diagnostics);
+    auto facts = make_elf_facts();  // the plan's walk and both closures parse each ELF once
+    Plan plan = make_plan(fs, runtime, o.plan, loaded->diagnostics, facts);
     StripMode strip = effective_strip(plan, o.plan);
     progress.end("profile " + plan.profile.name);
 
@@ -89,8 +90,14 @@ SlimOutcome slim_one(const SlimOptions& o, const CommonOptions& common, const Sl
     };
     FilteredFs after_fs(fs, dropped);
     const Profile* profile = o.plan.profile == "none" ? nullptr : &plan.profile;
-    Graph before_closure = closure_of(fs, runtime, profile, loaded->diagnostics);
-    Graph after_closure = closure_of(after_fs, runtime, profile, loaded->diagnostics);
+    // What the output keeps, walked in the output and in the input: a need
+    // that resolved in the input and does not in the output is what slimming
+    // broke. (The input's other ELFs are dropped; their needs do not matter.)
+    std::vector<Root> kept_roots = closure_roots(after_fs, runtime, loaded->diagnostics);
+    Graph before_closure =
+        closure_from(fs, kept_roots, runtime, profile, loaded->diagnostics, facts);
+    Graph after_closure =
+        closure_from(after_fs, kept_roots, runtime, profile, loaded->diagnostics, facts);
     auto broken = new_missing(before_closure, after_closure);
     progress.end(broken.empty() ? "closure complete"
                                 : std::to_string(broken.size()) + " libraries would be missing");

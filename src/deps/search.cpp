@@ -49,7 +49,19 @@ Triplet triplet_for(uint16_t machine, uint8_t elf_class, uint8_t data) {
 }
 
 Search::Search(const FsView& fs, const ResolveOptions& options, Diagnostics& diagnostics)
-    : fs_(fs), options_(options), diagnostics_(diagnostics) {}
+    : fs_(fs), options_(options), diagnostics_(diagnostics),
+      facts_(options.facts ? options.facts : make_elf_facts()) {
+  if (facts_->content_id == 0) facts_->content_id = fs.content_id();
+  if (facts_->content_id != fs.content_id()) facts_ = make_elf_facts();  // other bytes
+}
+
+}  // namespace slimage::deps
+
+std::shared_ptr<slimage::ElfFacts> slimage::make_elf_facts() {
+  return std::make_shared<ElfFacts>();
+}
+
+namespace slimage::deps {
 
 void Search::warn(const std::string& message) {
   if (warned_.insert(message).second) warnings_.push_back(message);
@@ -81,7 +93,7 @@ static void parse_into(const FsView& fs, Diagnostics& diagnostics, const std::st
 }
 
 ElfEntry* Search::entry(const std::string& real) {
-  auto& slot = elves_[real];
+  auto& slot = facts_->entries[real];
   if (!slot) slot = std::make_unique<ElfEntry>();
   return slot.get();
 }

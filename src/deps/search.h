@@ -100,7 +100,7 @@ class Search {
   const FsView& fs_;
   const ResolveOptions& options_;
   Diagnostics& diagnostics_;
-  std::unordered_map<std::string, std::unique_ptr<ElfEntry>> elves_;
+  std::shared_ptr<ElfFacts> facts_;  // the options' if they serve this view's bytes
   struct Lookup {
     const Node* node = nullptr;
     std::string real;
@@ -118,3 +118,10 @@ bool glob_match(const std::string& pattern, const std::string& name);
 std::string display(const std::string& raw);  // "/usr/lib/./x" -> "usr/lib/./x"
 
 }  // namespace slimage::deps
+
+namespace slimage {
+struct ElfFacts {
+  uint64_t content_id = 0;  // FsView::content_id() of the views served; 0 until first use
+  std::unordered_map<std::string, std::unique_ptr<deps::ElfEntry>> entries;  // by real path
+};
+}  // namespace slimage

@@ -117,6 +117,7 @@ Graph walk(PlanBuilder& b, const ImageRuntime& runtime) {
   }
   options.host_provided = b.profile.host_provided;
   options.string_heuristic = b.profile.string_heuristic;
+  options.facts = b.options.facts;
   Graph graph = resolve_graph(b.fs, roots, options, b.diagnostics);
   for (int round = 0; round < 8 && path_dlopen_roots(b, graph, roots) > 0; ++round)
     graph = resolve_graph(b.fs, roots, options, b.diagnostics);

@@ -1,6 +1,7 @@
 // Path normalization and symlink resolution inside a root
 // (see include/slimage/rootfs/fs_view.h). Resolution is the chroot's: an
 // absolute link target restarts at the root and '..' never leaves it.
+#include <atomic>
 #include "slimage/rootfs/fs_view.h"
 
 #include <deque>
@@ -103,6 +104,11 @@ static const Node* walk(const FsView& fs, std::string_view path, bool follow_las
   }
   if (resolved) *resolved = current();
   return node;
+}
+
+uint64_t FsView::next_content_id() {
+  static std::atomic<uint64_t> next{1};
+  return next++;
 }
 
 const Node* FsView::resolve(std::string_view path, bool follow_last, std::string* resolved) const {

@@ -253,6 +253,14 @@ std::span<const uint8_t> MergedFs::content(const Node& node) const {
 void MergedFs::release(const Node& node) const {
   auto bytes = content(node);
   if (bytes.empty()) return;
+  // One madvise per small file (and its TLB shootdown across our threads)
+  // cost more than the reads: small files are dropped in bulk.
+  constexpr uint64_t kSmall = 1 << 20, kBulk = 64 << 20;
+  if (bytes.size() < kSmall) {
+    uint64_t pending = released_small_.fetch_add(bytes.size()) + bytes.size();
+    if (pending >= kBulk && pending - bytes.size() < kBulk) trim();
+    return;
+  }
   // The mapping is private and read-only: dropping its pages (even ones a
   // neighbour's bytes share) loses nothing; a later read refaults them from
   // the page cache.
@@ -263,6 +271,7 @@ void MergedFs::release(const Node& node) const {
 }
 
 void MergedFs::trim() const {
+  released_small_ = 0;
   for (auto& l : layers_) {
     auto bytes = l->map.bytes();
     if (!bytes.empty())

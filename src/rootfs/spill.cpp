@@ -1,12 +1,15 @@
 // Decoding a layer blob into the scratch dir (see include/slimage/rootfs/merged_fs.h).
 // One pass: blob bytes -> digest check -> decoder | (scratch file + diff_id
-// hash) -> tar parser, the two halves on two threads. The decoded tar on disk is what every later stage reads.
+// hash) -> tar parser, the two halves on two threads. The decoded tar on disk
+// is what every later stage reads.
 // $SLIMAGE_MAX_LAYER_BYTES lowers the per-layer decode limit (bomb guard).
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 
 #include "slimage/layer/compression.h"
 #include "slimage/rootfs/merged_fs.h"
@@ -60,6 +63,116 @@ class ProgressReader : public Reader {
   std::unique_ptr<Reader> in_;
 };
 
+// Writes the decoded tar to the scratch file. Ranges declared cold (the
+// content of big files) go around the page cache through a second, O_DIRECT
+// descriptor, page-aligned parts only; everything else is buffered. Filling
+// the page cache with gigabytes that no stage reads before the write (and
+// that the plan mostly drops: unreachable CUDA libraries) costs more CPU than
+// inflating them. Where O_DIRECT is refused, everything is buffered.
+class ScratchWriter : public Writer {
+ public:
+  explicit ScratchWriter(const std::string& path) : path_(path) {
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd_ < 0) fail(path + ": " + std::strerror(errno));
+    dfd_ = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_DIRECT);
+    if (dfd_ >= 0) {
+      cold_buf_ = static_cast<char*>(std::aligned_alloc(kPage, kChunk));
+      if (!cold_buf_) disable_direct();
+    }
+    hot_.reserve(kChunk);
+  }
+  ~ScratchWriter() override {
+    if (fd_ >= 0) ::close(fd_);
+    disable_direct();
+    std::free(cold_buf_);
+  }
+
+  // Stream bytes [begin, end) are cold; must not start before what was written.
+  void cold(uint64_t begin, uint64_t end) {
+    if (dfd_ < 0 || begin < pos_) return;
+    uint64_t a = (begin + kPage - 1) & ~(kPage - 1), b = end & ~(kPage - 1);
+    if (b <= a || b - a < kChunk / 4) return;
+    cold_begin_ = a;
+    cold_end_ = b;
+  }
+
+  void write(const void* data, size_t n) override {
+    auto* p = static_cast<const char*>(data);
+    while (n > 0) {
+      size_t k;
+      if (pos_ >= cold_begin_ && pos_ < cold_end_) {
+        if (cold_len_ == 0) cold_off_ = pos_;
+        k = static_cast<size_t>(std::min<uint64_t>({n, cold_end_ - pos_, kChunk - cold_len_}));
+        std::memcpy(cold_buf_ + cold_len_, p, k);
+        cold_len_ += k;
+        if (cold_len_ == kChunk || pos_ + k == cold_end_) flush_cold();
+      } else {
+        k = pos_ < cold_begin_ ? static_cast<size_t>(std::min<uint64_t>(n, cold_begin_ - pos_)) : n;
+        if (!hot_.empty() && hot_off_ + hot_.size() != pos_) flush_hot();
+        if (hot_.empty()) hot_off_ = pos_;
+        hot_.append(p, k);
+        if (hot_.size() >= kChunk) flush_hot();
+      }
+      p += k;
+      n -= k;
+      pos_ += k;
+    }
+  }
+
+  void finish() override {
+    flush_cold();
+    flush_hot();
+    if (::ftruncate(fd_, static_cast<off_t>(pos_)) != 0) fail(path_ + ": " + std::strerror(errno));
+    disable_direct();
+    int fd = fd_;
+    fd_ = -1;
+    if (::close(fd) != 0) fail(path_ + ": close: " + std::strerror(errno));
+  }
+
+ private:
+  static constexpr uint64_t kPage = 4096;
+  static constexpr size_t kChunk = 4 << 20;
+
+  void pwrite_all(int fd, const char* p, size_t n, uint64_t off) {
+    while (n > 0) {
+      ssize_t w = ::pwrite(fd, p, n, static_cast<off_t>(off));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0 && fd == dfd_ && errno == EINVAL) {  // alignment refused: buffered from now on
+        disable_direct();
+        fd = fd_;
+        continue;
+      }
+      if (w < 0) fail(path_ + ": write: " + std::strerror(errno));
+      p += w;
+      n -= static_cast<size_t>(w);
+      off += static_cast<uint64_t>(w);
+    }
+  }
+  void flush_hot() {
+    pwrite_all(fd_, hot_.data(), hot_.size(), hot_off_);
+    hot_.clear();
+  }
+  void flush_cold() {
+    if (cold_len_ == 0) return;
+    pwrite_all(dfd_ >= 0 ? dfd_ : fd_, cold_buf_, cold_len_, cold_off_);
+    cold_len_ = 0;
+  }
+  // A cold range under way still collects into cold_buf_, flushed buffered.
+  void disable_direct() {
+    if (dfd_ >= 0) ::close(dfd_);
+    dfd_ = -1;
+  }
+
+  std::string path_;
+  int fd_ = -1, dfd_ = -1;
+  uint64_t pos_ = 0;
+  std::string hot_;
+  uint64_t hot_off_ = 0;
+  char* cold_buf_ = nullptr;
+  size_t cold_len_ = 0;
+  uint64_t cold_off_ = 0, cold_begin_ = 0, cold_end_ = 0;
+};
+
 }  // namespace
 
 std::string SpilledLayer::where() const { return "layer " + short_digest(descriptor.digest); }
@@ -76,12 +189,16 @@ std::unique_ptr<SpilledLayer> spill_layer(Source& source, const Descriptor& desc
     // write + tar parse here.
     auto decoder = read_ahead(open_decoder(
         std::make_unique<ProgressReader>(source.open_blob(descriptor)), max_layer_bytes(limits)));
-    FileWriter file(layer->tar_path, /*durable=*/false);
+    ScratchWriter file(layer->tar_path);
     HashingWriter hashed(&file);
     TeeReader tee(*decoder, hashed);
     TarReader tar(tee);
     TarEntry entry;
-    while (tar.next(entry)) layer->entries.push_back({std::move(entry), {}, {}});
+    while (tar.next(entry)) {
+      if (entry.type == TarType::Regular && entry.size >= limits.direct_min_bytes)
+        file.cold(entry.data_offset, entry.data_offset + entry.size);
+      layer->entries.push_back({std::move(entry), {}, {}});
+    }
     // The diff_id covers the whole stream, trailing blocks included.
     char buf[65536];
     while (tee.read(buf, sizeof buf)) {

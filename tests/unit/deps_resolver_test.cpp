@@ -158,3 +158,31 @@ TEST_CASE("deps: DF_1_NODEFLIB skips ld.so.cache system entries and the default 
   CHECK(g.missing[0].searched.find("DF_1_NODEFLIB") != std::string::npos);
   CHECK(edge_to(g, "opt/nd/libnd2.so.1", How::Runpath));
 }
+
+TEST_CASE("deps: shared ELF facts serve the same bytes only") {
+  // Two roots with the same path holding different binaries: facts parsed in
+  // the first walk must not answer for the second (slim shares facts between
+  // the plan's walk and the verify closures, which see the same layers).
+  Fixture a, b;
+  for (Fixture* f : {&a, &b}) {
+    f->glibc();
+    f->lib("opt/one/libx.so.1", "libx.so.1", "x");
+    f->lib("opt/two/libx.so.1", "libx.so.1", "x");
+  }
+  a.cc("app/main", kMain, "@opt/one/libx.so.1 -Wl,--enable-new-dtags,-rpath,/opt/one");
+  b.cc("app/main", kMain, "@opt/two/libx.so.1 -Wl,--enable-new-dtags,-rpath,/opt/two");
+  ResolveOptions options;
+  options.facts = make_elf_facts();
+  Graph ga = check(a, "app/main", options);
+  Graph gb = check(b, "app/main", options);
+  CHECK(edge_to(ga, "opt/one/libx.so.1", How::Runpath));
+  CHECK(edge_to(gb, "opt/two/libx.so.1", How::Runpath));
+  CHECK_FALSE(gb.needed.count("opt/one/libx.so.1"));
+  // The same view walked again with the same facts gives the same graph.
+  DirFs fs(a.root);
+  Diagnostics d;
+  Graph g1 = resolve_graph(fs, {{"app/main", How::CliRoot, "test"}}, options, d);
+  Graph g2 = resolve_graph(fs, {{"app/main", How::CliRoot, "test"}}, options, d);
+  CHECK(g1.needed == g2.needed);
+  CHECK(g1.needed.count("opt/one/libx.so.1"));
+}

@@ -6,6 +6,7 @@
 // with soname reuse; plus dlopen families and the string heuristic.
 #pragma once
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,13 @@ struct DlopenFamily {
   std::string reason;                 // "cuDNN 9 dlopens its sub-libraries by soname"
 };
 
+// Parsed ELF facts (headers, dynamic section, library-name strings) kept
+// across walks, keyed by path and checked against the bytes they came from:
+// the plan's walk, the closure of the input and the closure of the output
+// (a FilteredFs over the same layers) each parse a file once between them.
+struct ElfFacts;
+std::shared_ptr<ElfFacts> make_elf_facts();
+
 struct ResolveOptions {
   std::vector<std::string> ld_library_path;  // from the config Env, split on ':'
   std::vector<DlopenFamily> dlopen_families;
@@ -31,6 +39,7 @@ struct ResolveOptions {
   // mounted by the container runtime): never required, never missing.
   std::vector<std::string> host_provided;
   bool string_heuristic = true;
+  std::shared_ptr<ElfFacts> facts;  // null: facts live for one walk
 };
 
 struct Root {

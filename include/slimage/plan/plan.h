@@ -6,6 +6,7 @@
 #pragma once
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,6 +56,7 @@ struct PlanOptions {
   std::vector<std::string> keep, drop, entrypoints;  // from the command line
   std::optional<StripMode> strip;                    // overrides the profile's
   unsigned jobs = 0;                                 // parallel ELF checks; 0 = all cores
+  std::shared_ptr<ElfFacts> facts;                   // shared with later walks (verify)
 };
 
 struct Plan {

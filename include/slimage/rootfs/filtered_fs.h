@@ -29,6 +29,7 @@ class FilteredFs : public FsView {
   std::span<const uint8_t> content(const Node& node) const override { return base_.content(node); }
   void release(const Node& node) const override { base_.release(node); }
   void trim() const override { base_.trim(); }
+  uint64_t content_id() const override { return base_.content_id(); }
 
  private:
   const FsView& base_;

@@ -59,6 +59,10 @@ class FsView {
   virtual void release(const Node& node) const {}
   // The same for every node at once (pages the kernel mapped around reads).
   virtual void trim() const {}
+  // Views showing the same bytes at the same node share this id (a
+  // FilteredFs has its base's); any other view has its own, never reused.
+  // Caches of facts parsed from content are keyed by it.
+  virtual uint64_t content_id() const { return content_id_; }
 
   // Follows symlinks in every component (and in the last if follow_last),
   // at most 40 of them, never leaving the root. Returns nullptr if some
@@ -69,6 +73,10 @@ class FsView {
   // The symlinks followed on the way to the file (normalized paths), in order.
   // Used to keep whole soname chains: libfoo.so.1 -> libfoo.so.1.2.3.
   std::vector<std::string> symlink_chain(std::string_view path) const;
+
+ private:
+  static uint64_t next_content_id();
+  uint64_t content_id_ = next_content_id();
 };
 
 // Normalizes a path lexically: strips leading '/', collapses '//' and '.',

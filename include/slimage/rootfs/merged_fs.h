@@ -11,6 +11,7 @@
 //    later deletion; hardlinks to nothing are diagnostics.
 // Spec: https://github.com/opencontainers/image-spec/blob/main/layer.md
 #pragma once
+#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
@@ -43,6 +44,10 @@ struct SpilledLayer {
 
 struct SpillLimits {
   uint64_t max_layer_bytes = uint64_t(64) << 30;  // decompression bomb guard, per layer
+  // Content of a regular file at least this big is written around the page
+  // cache (O_DIRECT, where the scratch filesystem allows it): until the write
+  // stage most such bytes are never read, and many are dropped.
+  uint64_t direct_min_bytes = uint64_t(1) << 20;
 };
 
 // Decodes a layer blob into `dir`/layer-N.tar, checking its digest (by the
@@ -81,6 +86,9 @@ class MergedFs : public FsView {
   std::map<std::string, Node, std::less<>> nodes_;
   std::map<std::string, std::vector<const Node*>, std::less<>> children_;
   uint32_t current_layer_ = 0;
+  // Bytes of small files released since the last trim: they are dropped in
+  // bulk (one madvise per 64 MiB, not one per file).
+  mutable std::atomic<uint64_t> released_small_{0};
 };
 
 }  // namespace slimage
