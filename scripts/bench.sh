@@ -6,7 +6,7 @@
 #   SLIMAGE=path/to/slimage (default build/slimage); missing -> its rows are skipped
 #
 # Rows, each timed with /usr/bin/time -v (wall clock, peak RSS):
-#   slimage-gzip, slimage-zstd   slimage slim with the default profile (gzip level 6)
+#   slimage-gzip, slimage-zstd   slimage slim with the default profile (gzip level 5)
 #   slimage-gzip-l3              the same with --level 3 (ISA-L igzip: faster, a little larger)
 #   peer                         umoci unpack -> strip --strip-unneeded every *.so* ->
 #                                rm tests/__pycache__/examples dirs, apt and pip caches ->
@@ -63,6 +63,11 @@ measure() {
 }
 
 if [[ -n "$slimage" ]]; then
+    # Untimed warm-up: the input's blobs into the page cache, and the first
+    # process to touch gigabytes of fresh memory on a VM pays for it; without
+    # this the first timed row (and only it) carries both.
+    log "warm-up: slimage inspect"
+    "$slimage" inspect --quiet "oci:$image:$ref" >/dev/null
     for c in gzip zstd; do
         measure "slimage-$c" "$slimage" slim "oci:$image:$ref" "oci:$out/slim-$c:$ref" \
             --compression "$c" --report "$out/slim-$c.report.json" --force

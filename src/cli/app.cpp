@@ -51,7 +51,7 @@ int run_cli(int argc, char** argv) {
       ->check(CLI::IsMember({"keep", "squash"}));
   slim->add_option("--compression", cmd.slim.compression, "gzip | zstd | none")
       ->check(CLI::IsMember({"gzip", "zstd", "none"}));
-  slim->add_option("--level", cmd.slim.level, "compression level");
+  slim->add_option("--level", cmd.slim.level, "compression level (default: gzip 5, zstd 3)");
   slim->add_option("--report", cmd.slim.report, "write the full report as JSON to FILE");
   slim->add_option("--test", cmd.slim.test_command,
                    "run CMD in the original and the slimmed root; refuse if it breaks");
@@ -81,7 +81,7 @@ int run_cli(int argc, char** argv) {
   batch->add_option("--layers", cmd.slim.layers, "keep | squash")->check(CLI::IsMember({"keep", "squash"}));
   batch->add_option("--compression", cmd.slim.compression, "gzip | zstd | none")
       ->check(CLI::IsMember({"gzip", "zstd", "none"}));
-  batch->add_option("--level", cmd.slim.level, "compression level");
+  batch->add_option("--level", cmd.slim.level, "compression level (default: gzip 5, zstd 3)");
   batch->add_option("--test", cmd.slim.test_command,
                     "run CMD in the original and the slimmed root of each image; refuse if it breaks");
   batch->add_flag("--force", cmd.slim.force, "write even if the slimmed closure has missing libraries");

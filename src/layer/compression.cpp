@@ -137,7 +137,7 @@ std::unique_ptr<Writer> open_encoder(Writer& out, const EncoderOptions& options)
   const unsigned jobs = options.jobs == 0 ? std::max(1u, default_jobs()) : options.jobs;
   switch (options.compression) {
     case Compression::Gzip: {
-      int level = options.level == -1 ? 6 : options.level;
+      int level = options.level == -1 ? kDefaultGzipLevel : options.level;
       if (level < 1 || level > 9)
         fail("gzip: compression level " + std::to_string(options.level) + " out of range 1-9");
       if (options.gzip_chunk == 0 || options.gzip_chunk > (size_t{1} << 30))

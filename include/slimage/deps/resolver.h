@@ -26,9 +26,10 @@ struct DlopenFamily {
 };
 
 // Parsed ELF facts (headers, dynamic section, library-name strings) kept
-// across walks, keyed by path and checked against the bytes they came from:
-// the plan's walk, the closure of the input and the closure of the output
-// (a FilteredFs over the same layers) each parse a file once between them.
+// across walks over views of the same bytes (FsView::content_id): the plan's
+// walk and the closures of the input and of the output (a FilteredFs over
+// the same layers) parse each file once between them. A walk over other
+// bytes gets facts of its own.
 struct ElfFacts;
 std::shared_ptr<ElfFacts> make_elf_facts();
 

@@ -29,9 +29,13 @@ Compression parse_compression(std::string_view name);  // throws Error on unknow
 // "<codec>: decompressed size exceeds limit of N bytes".
 std::unique_ptr<Reader> open_decoder(std::unique_ptr<Reader> in, uint64_t max_output = UINT64_MAX);
 
+// zlib level 5: on the CUDA sample 1.2% larger than level 6 (Docker's
+// default) in two thirds of the time.
+constexpr int kDefaultGzipLevel = 5;
+
 struct EncoderOptions {
   Compression compression = Compression::Gzip;
-  int level = -1;        // -1 = codec default (gzip 6, zstd 3)
+  int level = -1;        // -1 = codec default (gzip kDefaultGzipLevel, zstd 3)
   unsigned jobs = 0;     // 0 = cores
   size_t gzip_chunk = 1 << 20;  // input bytes per gzip member (part of the output format: fixed)
 };
