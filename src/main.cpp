@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <thread>
 
 #include "slimage/cli/app.h"
@@ -33,8 +34,11 @@ void watch_signals() {
     slimage::remove_all_registered_temp_dirs();
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     slimage::remove_all_registered_temp_dirs();
-    std::fprintf(stderr, "slimage: interrupted (%s); no output written\n",
-                 sig == SIGINT ? "SIGINT" : "SIGTERM");
+    std::string written;
+    for (auto& name : slimage::committed_outputs()) written += (written.empty() ? "" : ", ") + name;
+    std::fprintf(stderr, "slimage: interrupted (%s); %s\n", sig == SIGINT ? "SIGINT" : "SIGTERM",
+                 written.empty() ? "no output written"
+                                 : ("written before it: " + written + "; nothing else").c_str());
     std::_Exit(slimage::kExitInterrupted);
   }).detach();
 }

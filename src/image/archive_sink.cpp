@@ -77,6 +77,7 @@ class ArchiveSink : public Sink {
       fail(name_ + ": rename into place: " + std::strerror(errno));
     fsync_dir(parent_dir(file_));
     committed_ = true;
+    note_output_committed(name_);
     staging_.reset();
   }
 

@@ -104,6 +104,7 @@ class OciSink : public Sink {
       fsync_dir(parent_dir(dir_));
     }
     committed_ = true;
+    note_output_committed(name_);
   }
 
  private:

@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include "slimage/registry/client.h"
+#include "slimage/util/file.h"
 #include "slimage/util/hash.h"
 
 namespace slimage::registry {
@@ -107,6 +108,7 @@ class RegistrySink : public Sink {
     if (!ref.digest.empty() && ref.digest != root.digest)
       fail(name() + ": the manifest's digest is " + root.digest + ", not the one named");
     put_manifest(ref.reference(), root.media_type, root.bytes);
+    note_output_committed(name());
   }
 
  private:

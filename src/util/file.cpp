@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <mutex>
+#include <vector>
 #include <optional>
 #include <set>
 #include <thread>
@@ -168,6 +169,19 @@ void remove_all_registered_temp_dirs() {
   }
   for (auto& d : registered()) remove_tree(d);
   for (auto& f : registered_files()) ::unlink(f.c_str());
+}
+
+static std::mutex g_committed_mu;
+static std::vector<std::string> g_committed;
+
+void note_output_committed(const std::string& name) {
+  std::lock_guard lock(g_committed_mu);
+  g_committed.push_back(name);
+}
+
+std::vector<std::string> committed_outputs() {
+  std::lock_guard lock(g_committed_mu);
+  return g_committed;
 }
 
 std::string scratch_parent() {

@@ -2,9 +2,10 @@
 # fault_signal: SIGINT or SIGTERM during a slim (while decoding into the scratch dir,
 # and while the sink stages the output beside the destination) exits 130 with an
 # "interrupted" message, leaves no output, no slimage-* scratch dirs, no
-# *.slimage-tmp-* files beside the destination, and the input unchanged.
+# *.slimage-tmp-* files beside the destination, and the input unchanged. A batch
+# interrupted after one output is in place keeps it and names it.
 source "$(dirname "$0")/lib.sh"
-need_slimage; need jq python3 timeout
+need_slimage; need jq python3 timeout skopeo
 scratch
 
 # ~200 MiB of random-ish data (40 MiB under SLIMAGE_E2E_QUICK): a slim takes seconds.
@@ -63,3 +64,32 @@ interrupt INT "layer write" "$SCRATCH/tmp/slimage-out-*/*" 0.1 "oci:$SCRATCH/dst
 # While the archive sink writes its tar beside the destination, at commit.
 interrupt TERM "archive commit" "$SCRATCH/dst/out.tar.slimage-tmp-*/out.tar" 0 \
     "oci-archive:$SCRATCH/dst/out.tar:img"
+
+# A batch interrupted after its first output is in place: that output stays
+# whole and the message names it; the one under way leaves nothing.
+printf '[{"path": "etc", "type": "dir"}, {"path": "etc/small.txt", "data": "small\\n"}]' \
+    >"$SCRATCH/small.json"
+make_layout_from_dirs "$SCRATCH/small" img "$SCRATCH/small.json"
+rm -rf "$SCRATCH/tmp" "$SCRATCH/dst"
+mkdir "$SCRATCH/tmp" "$SCRATCH/dst"
+printf '%s %s\n%s %s\n' "$(in_layout small)" "oci:$SCRATCH/dst/first:img" \
+    "$(in_layout in)" "oci:$SCRATCH/dst/second:img" >"$SCRATCH/list"
+SLIMAGE_TMPDIR="$SCRATCH/tmp" "$SLIMAGE" batch "$SCRATCH/list" --parallel 1 --profile none \
+    --compression gzip --jobs 2 --no-cache 2>"$SCRATCH/stderr" &
+pid=$!
+wait_for "$SCRATCH/dst/first/index.json" "$pid" ||
+    { wait "$pid" || true; fail "batch: never saw the first output: $(tail -2 "$SCRATCH/stderr")"; }
+wait_for "$SCRATCH/tmp/slimage-*/layer-0.tar" "$pid" ||
+    { wait "$pid" || true; fail "batch: the second image never started: $(tail -2 "$SCRATCH/stderr")"; }
+kill -s INT "$pid" 2>/dev/null || true
+set +e
+timeout 60 tail --pid="$pid" -f /dev/null
+wait "$pid"; rc=$?
+set -e
+[[ $rc == 130 ]] || fail "batch SIGINT: exit $rc, want 130: $(tail -2 "$SCRATCH/stderr")"
+grep -q "interrupted (SIGINT); written before it: oci:$SCRATCH/dst/first:img; nothing else" \
+    "$SCRATCH/stderr" || fail "batch SIGINT: message does not name the first output: $(tail -2 "$SCRATCH/stderr")"
+only_names_in "$SCRATCH/dst" first
+only_names_in "$SCRATCH/tmp"
+skopeo inspect --raw "oci:$SCRATCH/dst/first:img" >/dev/null || fail "batch SIGINT: the first output is not a valid image"
+pass "SIGINT in a batch after its first output: exit 130, that output whole and named, nothing else"

@@ -5,6 +5,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace slimage {
 
@@ -58,6 +59,10 @@ void remove_tree(const std::string& path);
 // atomic temp file before the process exits; call it again to sweep paths a
 // running thread re-created meanwhile.
 void remove_all_registered_temp_dirs();
+// Sinks note each output once it is in place, so an interrupt reports what
+// was written before it (a batch commits one output per image).
+void note_output_committed(const std::string& name);
+std::vector<std::string> committed_outputs();
 // Directory for scratch space: $SLIMAGE_TMPDIR, $TMPDIR, else /var/tmp.
 std::string scratch_parent();
 // The directory part of a path ("." if none).
