@@ -57,6 +57,20 @@ void warn_once(const std::string& message) {
 
 }  // namespace
 
+LayerCache::Claim::Claim(LayerCache& cache, std::string key) : cache_(cache), key_(std::move(key)) {
+  std::unique_lock lock(cache_.claims_mu_);
+  cache_.claims_cv_.wait(lock, [&] { return !cache_.claimed_.count(key_); });
+  cache_.claimed_.insert(key_);
+}
+
+LayerCache::Claim::~Claim() {
+  {
+    std::lock_guard lock(cache_.claims_mu_);
+    cache_.claimed_.erase(key_);
+  }
+  cache_.claims_cv_.notify_all();
+}
+
 DiskLayerCache::DiskLayerCache(std::string dir) : dir_(std::move(dir)) {
   std::error_code ec;
   fs::create_directories(dir_, ec);

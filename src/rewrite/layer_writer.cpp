@@ -157,8 +157,10 @@ LayerOutput write_layer(const MergedFs& fs, const Plan& plan, std::vector<Item> 
   std::sort(items.begin(), items.end(),
             [](const Item& a, const Item& b) { return a.path < b.path; });
   std::string key;
+  std::optional<LayerCache::Claim> claim;
   if (o.cache) {
     key = fingerprint(fs, plan, items, o, linked);
+    claim.emplace(*o.cache, key);
     if (auto hit = o.cache->find(key, staged)) {
       hit->fingerprint = key;
       hit->from_cache = true;

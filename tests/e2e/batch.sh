@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # batch: `slimage batch LIST` over three OCI layouts sharing a base layer, plus
 # one broken source. The broken one fails alone (exit 1, the others written and
-# valid); the shared base layer is decoded once; a second run takes every
+# valid); the shared base layer is decoded and rewritten once; a second run takes every
 # rewritten layer from the disk cache and writes the same digests; --shard 0/2
 # and 1/2 together cover the list exactly once.
 source "$(dirname "$0")/lib.sh"
@@ -59,7 +59,11 @@ jq -e '.totals.layers_decoded == 4 and .totals.layers_decode_shared == 2' "$SCRA
     fail "shared base layer not decoded once: $(jq -c .totals "$SCRATCH/r1.json")"
 jq -e '[.images[].layers_decoded] | add == 4' "$SCRATCH/r1.json" >/dev/null ||
     fail "per-image decode counts do not add up: $(jq -c '[.images[] | {layers_decoded, layers_decode_shared}]' "$SCRATCH/r1.json")"
-pass "the shared base layer is decoded once for three images"
+# Rewritten once too: the three images run at once (--parallel 3) and share the
+# rewritten base layer; one encodes it, the other two wait and take it from the cache.
+jq -e '[.images[] | select(.status == "ok") | .report.layers.rewritten] | add == 4' "$SCRATCH/r1.json" >/dev/null ||
+    fail "shared base layer encoded more than once: $(jq -c '[.images[] | select(.status == "ok") | .report.layers]' "$SCRATCH/r1.json")"
+pass "the shared base layer is decoded once and rewritten once for three images"
 
 # Second run: every rewritten layer comes from the disk cache, same digests.
 rewritten_first=$(jq '[.images[] | select(.status == "ok") | .report.layers.rewritten + .report.layers.from_cache] | add' "$SCRATCH/r1.json")

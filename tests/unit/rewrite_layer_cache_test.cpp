@@ -3,7 +3,10 @@
 // a damaged entry is a miss, removed so that the next store repairs it.
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "slimage/rewrite/layer_cache.h"
 #include "slimage/util/file.h"
@@ -121,4 +124,30 @@ TEST_CASE("layer cache: keys that are not fingerprints are refused") {
   DiskLayerCache cache(tmp.path() + "/cache");
   CHECK_THROWS_AS(cache.find("../escape", tmp.path() + "/x"), Error);
   CHECK_THROWS_AS(cache.find(std::string(64, 'A'), tmp.path() + "/x"), Error);
+}
+
+TEST_CASE("layer cache: a claimed key makes a second writer wait for the first's entry") {
+  TempDir tmp(scratch_parent(), "slimage-cache-test-");
+  DiskLayerCache cache(tmp.path() + "/cache");
+  std::atomic<bool> second_in{false};
+  std::optional<LayerOutput> second_found;
+  std::thread second;
+  {
+    LayerCache::Claim first(cache, kKey);
+    CHECK_FALSE(cache.find(kKey, tmp.path() + "/out-1"));
+    second = std::thread([&] {
+      LayerCache::Claim mine(cache, kKey);  // waits for `first`
+      second_in = true;
+      second_found = cache.find(kKey, tmp.path() + "/out-2");
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    CHECK_FALSE(second_in.load());  // still waiting while the first holds the key
+    cache.store(kKey, staged_layer(tmp.path(), "layer bytes"));
+    LayerCache::Claim other(cache, std::string(64, 'b'));  // other keys do not wait
+  }
+  second.join();
+  CHECK(second_in.load());
+  REQUIRE(second_found);
+  CHECK(second_found->descriptor.digest == sha256_digest("layer bytes"));
+  CHECK(cache.stores() == 1);
 }

@@ -9,7 +9,10 @@
 // Tar is deterministic (sorted entries, PAX, fixed fields); hardlinks are
 // kept within a layer (first path in sort order carries the content).
 #pragma once
+#include <condition_variable>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -36,6 +39,26 @@ class LayerCache {
   // diff_id, sizes filled); nullopt on a miss.
   virtual std::optional<LayerOutput> find(const std::string& key, const std::string& staged_path) = 0;
   virtual void store(const std::string& key, const LayerOutput& output) = 0;
+
+  // Held from find() to store(): a second writer of the same key in this
+  // process waits, then finds the first one's entry, so images of a batch
+  // that share a rewritten layer encode it once.
+  class Claim {
+   public:
+    Claim(LayerCache& cache, std::string key);
+    ~Claim();
+    Claim(const Claim&) = delete;
+    Claim& operator=(const Claim&) = delete;
+
+   private:
+    LayerCache& cache_;
+    std::string key_;
+  };
+
+ private:
+  std::mutex claims_mu_;
+  std::condition_variable claims_cv_;
+  std::set<std::string> claimed_;
 };
 
 struct WriteOptions {
