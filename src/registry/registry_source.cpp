@@ -5,12 +5,11 @@
 // /blobs/ (registries keep them apart); a blob GET is usually redirected to
 // object storage; a dropped connection resumes with a Range request. A layer
 // is never held whole in memory: a download thread feeds a bounded queue.
-#include <condition_variable>
-#include <deque>
 #include <thread>
 
 #include "slimage/registry/client.h"
 #include "slimage/util/hash.h"
+#include "slimage/util/read_ahead.h"
 
 namespace slimage::registry {
 
@@ -50,48 +49,20 @@ class BlobStream : public Reader {
   }
 
   ~BlobStream() override {
-    {
-      std::lock_guard lock(mu_);
-      cancelled_ = true;
-    }
-    cv_.notify_all();
+    queue_.cancel();
     thread_.join();
   }
 
-  size_t read(void* buf, size_t n) override {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return !chunks_.empty() || done_; });
-    if (chunks_.empty()) {
-      if (!error_.empty()) fail(error_);
-      return 0;
-    }
-    std::string& front = chunks_.front();
-    size_t k = std::min(n, front.size() - front_pos_);
-    std::copy_n(front.data() + front_pos_, k, static_cast<char*>(buf));
-    front_pos_ += k;
-    queued_ -= k;
-    if (front_pos_ == front.size()) {
-      chunks_.pop_front();
-      front_pos_ = 0;
-    }
-    cv_.notify_all();
-    return k;
-  }
+  size_t read(void* buf, size_t n) override { return queue_.read(buf, n); }
 
  private:
-  // Feeds the queue, blocking while it is full.
+  // Feeds the queue (on the download thread), blocking while it is full.
   class QueueWriter : public Writer {
    public:
     explicit QueueWriter(BlobStream& s) : s_(s) {}
     void write(const void* data, size_t n) override {
-      auto* p = static_cast<const char*>(data);
-      std::unique_lock lock(s_.mu_);
-      s_.cv_.wait(lock, [&] { return s_.queued_ < kQueueLimit || s_.cancelled_; });
-      if (s_.cancelled_) throw Error("cancelled");
-      s_.chunks_.emplace_back(p, n);
-      s_.queued_ += n;
+      if (!s_.queue_.push(std::string(static_cast<const char*>(data), n))) throw Error("cancelled");
       s_.delivered_ += n;
-      s_.cv_.notify_all();
     }
 
    private:
@@ -99,17 +70,12 @@ class BlobStream : public Reader {
   };
 
   void download() {
-    std::string error;
+    std::exception_ptr error;
     try {
       for (int attempt = 1;; attempt++) {
-        uint64_t offset;
-        {
-          std::lock_guard lock(mu_);
-          offset = delivered_;
-        }
         HttpRequest request("GET", path_);
         request.follow_redirects = true;
-        request.resume_from = offset;
+        request.resume_from = delivered_;
         QueueWriter writer(*this);
         try {
           HttpResponse response = client_.send(request, &writer);
@@ -121,26 +87,18 @@ class BlobStream : public Reader {
         }
       }
     } catch (const std::exception& e) {
-      error = e.what();
-      if (!error.starts_with(client_.name())) error = client_.name() + ": " + what_ + ": " + error;
+      std::string message = e.what();
+      if (!message.starts_with(client_.name())) message = client_.name() + ": " + what_ + ": " + message;
+      error = std::make_exception_ptr(Error(message));
     }
-    std::lock_guard lock(mu_);
-    done_ = true;
-    if (!cancelled_) error_ = error;
-    cv_.notify_all();
+    queue_.close(error);
   }
 
   RegistryClient& client_;
   std::string path_, what_;
+  ByteQueue queue_{kQueueLimit};
+  uint64_t delivered_ = 0;  // bytes pushed so far: where a retry resumes (download thread only)
   std::thread thread_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::string> chunks_;
-  size_t front_pos_ = 0;
-  size_t queued_ = 0;
-  uint64_t delivered_ = 0;
-  bool done_ = false, cancelled_ = false;
-  std::string error_;
 };
 
 class RegistrySource : public Source {

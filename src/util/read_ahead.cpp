@@ -1,54 +1,73 @@
-// Read-ahead thread (see include/slimage/util/read_ahead.h). The destructor
-// cancels and joins the producer, so a consumer that stops early (a bad tar
-// header) never leaves a thread behind.
+// Read-ahead thread and its queue (see include/slimage/util/read_ahead.h). The
+// reader's destructor cancels and joins the producer, so a consumer that stops
+// early (a bad tar header) never leaves a thread behind.
 #include "slimage/util/read_ahead.h"
 
-#include <condition_variable>
 #include <cstring>
-#include <deque>
-#include <exception>
-#include <mutex>
-#include <string>
 #include <thread>
 
 namespace slimage {
+
+bool ByteQueue::push(std::string chunk) {
+  std::unique_lock lock(mu_);
+  cv_.wait(lock, [&] { return queued_ < limit_ || cancelled_; });
+  if (cancelled_) return false;
+  queued_ += chunk.size();
+  chunks_.push_back(std::move(chunk));
+  cv_.notify_all();
+  return true;
+}
+
+void ByteQueue::close(std::exception_ptr error) {
+  std::lock_guard lock(mu_);
+  closed_ = true;
+  error_ = error;
+  cv_.notify_all();
+}
+
+void ByteQueue::cancel() {
+  {
+    std::lock_guard lock(mu_);
+    cancelled_ = true;
+  }
+  cv_.notify_all();
+}
+
+size_t ByteQueue::read(void* buf, size_t n) {
+  while (pos_ == current_.size()) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return !chunks_.empty() || closed_; });
+    if (chunks_.empty()) {
+      if (error_) std::rethrow_exception(error_);
+      return 0;
+    }
+    current_ = std::move(chunks_.front());
+    chunks_.pop_front();
+    queued_ -= current_.size();
+    pos_ = 0;
+    cv_.notify_all();
+  }
+  size_t k = std::min(n, current_.size() - pos_);
+  std::memcpy(buf, current_.data() + pos_, k);
+  pos_ += k;
+  return k;
+}
 
 namespace {
 
 class ReadAheadReader : public Reader {
  public:
   ReadAheadReader(std::unique_ptr<Reader> in, size_t chunk, size_t depth)
-      : in_(std::move(in)), chunk_(chunk), depth_(depth) {
+      : in_(std::move(in)), chunk_(chunk), queue_(chunk * depth) {
     thread_ = std::thread([this] { produce(); });
   }
 
   ~ReadAheadReader() override {
-    {
-      std::lock_guard lock(mu_);
-      cancel_ = true;
-    }
-    cv_.notify_all();
+    queue_.cancel();
     thread_.join();
   }
 
-  size_t read(void* buf, size_t n) override {
-    while (pos_ == current_.size()) {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return !queue_.empty() || done_; });
-      if (queue_.empty()) {
-        if (error_) std::rethrow_exception(error_);
-        return 0;
-      }
-      current_ = std::move(queue_.front());
-      queue_.pop_front();
-      pos_ = 0;
-      cv_.notify_all();
-    }
-    size_t k = std::min(n, current_.size() - pos_);
-    std::memcpy(buf, current_.data() + pos_, k);
-    pos_ += k;
-    return k;
-  }
+  size_t read(void* buf, size_t n) override { return queue_.read(buf, n); }
 
  private:
   void produce() {
@@ -66,29 +85,18 @@ class ReadAheadReader : public Reader {
         error = std::current_exception();  // after the bytes read before it
       }
       chunk.resize(filled);
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return queue_.size() < depth_ || cancel_; });
-      if (cancel_) return;
-      if (!chunk.empty()) queue_.push_back(std::move(chunk));
+      if (filled > 0 && !queue_.push(std::move(chunk))) return;
       if (error || filled == 0) {
-        error_ = error;
-        done_ = true;
+        queue_.close(error);
+        return;
       }
-      cv_.notify_all();
-      if (done_) return;
     }
   }
 
   std::unique_ptr<Reader> in_;
-  size_t chunk_, depth_;
+  size_t chunk_;
+  ByteQueue queue_;
   std::thread thread_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::string> queue_;
-  bool done_ = false, cancel_ = false;
-  std::exception_ptr error_;
-  std::string current_;
-  size_t pos_ = 0;
 };
 
 }  // namespace
