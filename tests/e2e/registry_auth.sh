@@ -6,9 +6,7 @@ source "$(dirname "$0")/lib.sh"
 source "$REPO_ROOT/fixtures/registry/registry_lib.sh"
 need_slimage; need docker-registry htpasswd skopeo jq python3 curl base64
 scratch
-export HOME=$SCRATCH/home DOCKER_CONFIG=$SCRATCH/home/.docker XDG_RUNTIME_DIR=$SCRATCH/run
-mkdir -p "$XDG_RUNTIME_DIR"
-unset REGISTRY_AUTH_FILE
+registry_private_home
 registry_start htpasswd "$SCRATCH/registry" || fail "cannot start the registry"
 registry_push_sample "$SCRATCH/sample" 1 || fail "skopeo could not push the sample"
 SECRET=${REGISTRY_CREDS#*:}

@@ -12,9 +12,7 @@ UNIT=${BUILD_DIR:-}/unit_tests  # every unit test; the live cases are selected b
 need docker-registry htpasswd openssl curl python3
 scratch
 # Never read the developer's own registry credentials.
-export HOME=$SCRATCH/home DOCKER_CONFIG=$SCRATCH/home/.docker XDG_RUNTIME_DIR=$SCRATCH/run
-mkdir -p "$XDG_RUNTIME_DIR"
-unset REGISTRY_AUTH_FILE
+registry_private_home
 
 run_mode() {  # MODE [VAR=VALUE…]
     local mode=$1; shift
