@@ -62,6 +62,14 @@ void Progress::end(const std::string& detail) {
                  detail.empty() ? "" : "  ", detail.c_str());
 }
 
+void Progress::record(const std::string& stage, double seconds, const std::string& detail) {
+  timings_[stage] = timings_.value(stage, 0.0) + seconds;
+  if (quiet_) return;
+  std::lock_guard lock(mu_);  // not in the middle of the ticker's line
+  std::fprintf(stderr, "%sslimage: %s%-8s %7.2f s%s%s\n", ::isatty(2) ? "\r\033[K" : "",
+               prefix_.c_str(), stage.c_str(), seconds, detail.empty() ? "" : "  ", detail.c_str());
+}
+
 void Progress::note(const std::string& line) {
   if (!quiet_) std::fprintf(stderr, "slimage: %s%s\n", prefix_.c_str(), line.c_str());
 }

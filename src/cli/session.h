@@ -32,6 +32,9 @@ class Progress {
   void begin(const std::string& stage, uint64_t total_bytes = 0);
   void end(const std::string& detail = "");
   void note(const std::string& line);
+  // A stage that ran beside the current one (on another thread): its line
+  // and timing, without ending the current stage.
+  void record(const std::string& stage, double seconds, const std::string& detail = "");
   bool quiet() const { return quiet_; }
   nlohmann::json timings() const { return timings_; }
 

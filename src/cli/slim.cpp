@@ -5,7 +5,10 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <chrono>
 #include <filesystem>
+#include <future>
+#include <thread>
 
 #include "session.h"
 #include "slimage/cli/slim.h"
@@ -83,7 +86,6 @@ SlimOutcome slim_one(const SlimOptions& o, const CommonOptions& common, const Sl
     progress.end("profile " + plan.profile.name);
 
     fs.trim();
-    progress.begin("verify");
     auto dropped = [&](const std::string& p) {
       const Action* a = plan.find(p);
       return a && a->fate == Fate::Drop;
@@ -93,15 +95,67 @@ SlimOutcome slim_one(const SlimOptions& o, const CommonOptions& common, const Sl
     // What the output keeps, walked in the output and in the input: a need
     // that resolved in the input and does not in the output is what slimming
     // broke. (The input's other ELFs are dropped; their needs do not matter.)
-    std::vector<Root> kept_roots = closure_roots(after_fs, runtime, loaded->diagnostics);
-    Graph before_closure =
-        closure_from(fs, kept_roots, runtime, profile, loaded->diagnostics, facts);
-    Graph after_closure =
-        closure_from(after_fs, kept_roots, runtime, profile, loaded->diagnostics, facts);
-    auto broken = new_missing(before_closure, after_closure);
-    progress.end(broken.empty() ? "closure complete"
-                                : std::to_string(broken.size()) + " libraries would be missing");
-    if (!o.test_command.empty()) {
+    Graph before_closure, after_closure;
+    std::vector<Missing> broken;
+    double verify_seconds = 0;
+    auto verify = [&] {
+      auto start = std::chrono::steady_clock::now();
+      std::vector<Root> kept_roots = closure_roots(after_fs, runtime, loaded->diagnostics);
+      before_closure = closure_from(fs, kept_roots, runtime, profile, loaded->diagnostics, facts);
+      after_closure = closure_from(after_fs, kept_roots, runtime, profile, loaded->diagnostics, facts);
+      broken = new_missing(before_closure, after_closure);
+      verify_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
+    auto verify_detail = [&] {
+      return broken.empty() ? std::string("closure complete")
+                            : std::to_string(broken.size()) + " libraries would be missing";
+    };
+    // False if the verdict stops the run (the caller returns `outcome`).
+    auto verdict = [&] {
+      if (broken.empty()) return true;
+      for (auto& m : broken)
+        std::fprintf(stderr, "slimage: missing after slimming: %s needs %s\n", m.from.c_str(),
+                     m.needed.c_str());
+      if (o.force) return true;
+      print_diagnostics(loaded->diagnostics, common.quiet);
+      std::fprintf(stderr, "slimage: error: the slimmed image would not load (%zu missing); "
+                           "nothing written (use --force to write anyway)\n", broken.size());
+      outcome.exit_code = kExitVerifyFailed;
+      return false;
+    };
+    // With no --test, verify runs beside the write (its CPU is mostly one
+    // core; the write's leaves room): staged layers are only output once
+    // committed, and a failed verify discards them. Then, as only kept
+    // content is read from there on, the dropped files' scratch blocks are
+    // freed beside the rest of the write, not by the final cleanup, which
+    // otherwise waits for the disk to discard them. (A batch's decoded
+    // layers serve other images too: theirs stay.)
+    auto discard = [&] {
+      if (hooks.spill || (!broken.empty() && !o.force)) return;
+      try {
+        fs.discard([&](const Node& n) { return dropped(n.path); });
+      } catch (const std::exception&) {  // best effort: the cleanup frees them anyway
+      }
+    };
+    bool beside = o.test_command.empty();
+    std::promise<void> verified;
+    std::future<void> verified_done = verified.get_future();
+    std::jthread background;
+    if (beside) {
+      background = std::jthread([&] {
+        try {
+          verify();
+          verified.set_value();
+        } catch (...) {
+          verified.set_exception(std::current_exception());
+          return;
+        }
+        discard();
+      });
+    } else {
+      progress.begin("verify");
+      verify();
+      progress.end(verify_detail());
       progress.begin("test");
       SmokeResult smoke = smoke_test(fs, after_fs, plan, strip, o.test_command);
       progress.end("before: exit " + std::to_string(smoke.before_status) +
@@ -118,19 +172,8 @@ SlimOutcome slim_one(const SlimOptions& o, const CommonOptions& common, const Sl
       if (smoke.before_status != 0)
         progress.note("warning: --test fails on the original image too (exit " +
                       std::to_string(smoke.before_status) + "); not used as a guard");
-    }
-
-    if (!broken.empty()) {
-      for (auto& m : broken)
-        std::fprintf(stderr, "slimage: missing after slimming: %s needs %s\n", m.from.c_str(),
-                     m.needed.c_str());
-      if (!o.force) {
-        print_diagnostics(loaded->diagnostics, common.quiet);
-        std::fprintf(stderr, "slimage: error: the slimmed image would not load (%zu missing); "
-                             "nothing written (use --force to write anyway)\n", broken.size());
-        outcome.exit_code = kExitVerifyFailed;
-        return outcome;
-      }
+      if (!verdict()) return outcome;
+      background = std::jthread(discard);
     }
 
     fs.trim();
@@ -145,6 +188,11 @@ SlimOutcome slim_one(const SlimOptions& o, const CommonOptions& common, const Sl
     wo.docker_media_types = !oci_layout && use_docker_media_types(image, wo.encoder.compression);
     TempDir staging(scratch_parent(), "slimage-out-");
     auto layers = write_layers(fs, plan, wo, staging.path());
+    if (beside) {  // before the sink sees a byte
+      verified_done.get();
+      progress.record("verify", verify_seconds, verify_detail() + " (beside the write)");
+      if (!verdict()) return outcome;
+    }
     std::string created_by = "slimage slim --profile " + plan.profile.name +
                              (wo.layers == LayerMode::Squash ? " --layers squash" : "");
     RewrittenImage out = rewrite_image(image, layers, wo, created_by);

@@ -5,23 +5,40 @@
 // O(pattern × path) however many stars a hostile pattern holds.
 #include "slimage/plan/glob.h"
 
+#include <array>
 #include <string>
 #include <vector>
 
 namespace slimage {
 namespace {
 
-std::vector<std::string_view> split_components(std::string_view s) {
-  std::vector<std::string_view> parts;
-  size_t i = 0;
-  while (i < s.size()) {
-    size_t j = s.find('/', i);
-    if (j == std::string_view::npos) j = s.size();
-    if (j > i) parts.push_back(s.substr(i, j - i));
-    i = j + 1;
+// The non-empty components of a path. Globs run for every file against every
+// profile pattern, so the usual depths need no allocation.
+class Components {
+ public:
+  explicit Components(std::string_view s) {
+    size_t i = 0;
+    while (i < s.size()) {
+      size_t j = s.find('/', i);
+      if (j == std::string_view::npos) j = s.size();
+      if (j > i) push(s.substr(i, j - i));
+      i = j + 1;
+    }
   }
-  return parts;
-}
+  size_t size() const { return size_; }
+  std::string_view operator[](size_t i) const { return i < kInline ? inline_[i] : more_[i - kInline]; }
+
+ private:
+  static constexpr size_t kInline = 32;
+  void push(std::string_view part) {
+    if (size_ < kInline) inline_[size_] = part;
+    else more_.push_back(part);
+    size_++;
+  }
+  std::array<std::string_view, kInline> inline_;
+  std::vector<std::string_view> more_;
+  size_t size_ = 0;
+};
 
 // Matches one character against the class starting at pattern[p] == '['.
 // Sets *end to the index after ']'; returns false for *end == 0 if the class
@@ -122,8 +139,7 @@ bool glob_match(std::string_view pattern, std::string_view path) {
     std::string_view base = slash == std::string_view::npos ? path : path.substr(slash + 1);
     return match_component(pattern, base);
   }
-  auto pat = split_components(pattern);
-  auto parts = split_components(path);
+  Components pat(pattern), parts(path);
   size_t p = 0, n = 0;
   size_t star_p = SIZE_MAX, star_n = 0;
   while (n < parts.size()) {

@@ -3,8 +3,11 @@
 // apply in tar order, a later duplicate winning.
 #include "slimage/rootfs/merged_fs.h"
 
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 
 namespace slimage {
@@ -277,6 +280,60 @@ void MergedFs::trim() const {
     if (!bytes.empty())
       ::madvise(const_cast<uint8_t*>(bytes.data()), bytes.size(), MADV_DONTNEED);
   }
+}
+
+uint64_t MergedFs::discard(const std::function<bool(const Node&)>& dead) const {
+  struct Range {
+    uint64_t begin, end;
+    bool operator<(const Range& o) const { return begin < o.begin; }
+  };
+  constexpr uint64_t kPage = 4096, kMin = 64 << 10, kStep = 32 << 20;
+  std::vector<std::vector<Range>> gone(layers_.size()), live(layers_.size());
+  for (auto& [path, n] : nodes_) {
+    if (!n.is_file() || n.size == 0 || n.data_layer >= layers_.size()) continue;
+    Range r{n.data_offset, n.data_offset + n.size};
+    if (!dead(n)) {
+      live[n.data_layer].push_back({r.begin & ~(kPage - 1), (r.end + kPage - 1) & ~(kPage - 1)});
+    } else if (r.begin + kMin < r.end) {  // whole pages inside the file only
+      gone[n.data_layer].push_back({(r.begin + kPage - 1) & ~(kPage - 1), r.end & ~(kPage - 1)});
+    }
+  }
+  uint64_t freed = 0;
+  for (size_t i = 0; i < layers_.size(); i++) {
+    if (gone[i].empty()) continue;
+    std::sort(gone[i].begin(), gone[i].end());
+    std::sort(live[i].begin(), live[i].end());
+    int fd = ::open(layers_[i]->tar_path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    // Punches [a, b) in steps: each call holds the file's invalidate lock,
+    // which the writer's page faults on live bytes of this file wait for.
+    auto punch = [&](uint64_t a, uint64_t b) {
+      for (; a + kMin <= b; a += kStep) {
+        uint64_t len = std::min(kStep, b - a);
+        if (::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(a),
+                        static_cast<off_t>(len)) != 0)
+          return false;
+        freed += len;
+      }
+      return true;
+    };
+    size_t k = 0;       // first live range that may overlap
+    uint64_t done = 0;  // hardlinked dead files share ranges: punch once
+    bool ok = true;
+    for (const Range& g : gone[i]) {
+      uint64_t at = std::max(g.begin, done);
+      done = std::max(done, g.end);
+      while (k < live[i].size() && live[i][k].end <= at) k++;
+      for (size_t j = k; ok && j < live[i].size() && live[i][j].begin < g.end; j++) {
+        if (live[i][j].begin > at) ok = punch(at, live[i][j].begin);
+        at = std::max(at, live[i][j].end);
+      }
+      if (ok && at < g.end) ok = punch(at, g.end);
+      if (!ok) break;  // no holes here (EOPNOTSUPP): the blocks go with the file
+    }
+    ::close(fd);
+  }
+  return freed;
 }
 
 bool MergedFs::entry_visible(size_t layer, const LayerEntry& entry) const {

@@ -9,7 +9,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 #include "slimage/layer/compression.h"
 #include "slimage/rootfs/merged_fs.h"
@@ -24,12 +30,27 @@ namespace {
 
 // Passes bytes through while writing them to a file and hashing them.
 class TeeReader : public Reader {
+  struct Fan : Writer {
+    Fan(Writer& a, Writer* b) : a(a), b(b) {}
+    void write(const void* data, size_t n) override {
+      a.write(data, n);
+      if (b) b->write(data, n);
+    }
+    Writer& a;
+    Writer* b;
+  };
+
  public:
   TeeReader(Reader& in, Writer& out) : in_(in), out_(out) {}
   size_t read(void* buf, size_t n) override {
     size_t k = in_.read(buf, n);
     if (k) out_.write(buf, k);
     return k;
+  }
+  // In place: the tar parser skips file contents through here.
+  size_t pass(Writer* out, size_t n) override {
+    Fan fan{out_, out};
+    return in_.pass(&fan, n);
   }
 
  private:
@@ -69,27 +90,40 @@ class ProgressReader : public Reader {
 // the page cache with gigabytes that no stage reads before the write (and
 // that the plan mostly drops: unreachable CUDA libraries) costs more CPU than
 // inflating them. Where O_DIRECT is refused, everything is buffered.
+// The writes themselves run on a thread of their own: a direct write waits
+// for the disk, and the tar parse and diff_id hash go on meanwhile (at most
+// kInFlight chunks queued). An error surfaces at the next write or finish().
 class ScratchWriter : public Writer {
  public:
   explicit ScratchWriter(const std::string& path) : path_(path) {
     fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd_ < 0) fail(path + ": " + std::strerror(errno));
     dfd_ = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_DIRECT);
-    if (dfd_ >= 0) {
-      cold_buf_ = static_cast<char*>(std::aligned_alloc(kPage, kChunk));
-      if (!cold_buf_) disable_direct();
+    for (size_t i = 0; dfd_ >= 0 && i < kInFlight + 1; i++) {
+      char* p = static_cast<char*>(std::aligned_alloc(kPage, kChunk));
+      if (!p) break;
+      aligned_.push_back(p);
+      free_.push_back(p);
+    }
+    if (free_.empty()) {
+      disable_direct();
+    } else {
+      cold_buf_ = free_.back();
+      free_.pop_back();
     }
     hot_.reserve(kChunk);
+    io_ = std::thread([this] { io_loop(); });
   }
   ~ScratchWriter() override {
+    stop_io();  // after an error elsewhere: the IO thread's own error is moot
     if (fd_ >= 0) ::close(fd_);
-    disable_direct();
-    std::free(cold_buf_);
+    if (dfd_ >= 0) ::close(dfd_);
+    for (char* p : aligned_) std::free(p);
   }
 
   // Stream bytes [begin, end) are cold; must not start before what was written.
   void cold(uint64_t begin, uint64_t end) {
-    if (dfd_ < 0 || begin < pos_) return;
+    if (!cold_buf_ || begin < pos_) return;
     uint64_t a = (begin + kPage - 1) & ~(kPage - 1), b = end & ~(kPage - 1);
     if (b <= a || b - a < kChunk / 4) return;
     cold_begin_ = a;
@@ -100,7 +134,7 @@ class ScratchWriter : public Writer {
     auto* p = static_cast<const char*>(data);
     while (n > 0) {
       size_t k;
-      if (pos_ >= cold_begin_ && pos_ < cold_end_) {
+      if (cold_buf_ && pos_ >= cold_begin_ && pos_ < cold_end_) {
         if (cold_len_ == 0) cold_off_ = pos_;
         k = static_cast<size_t>(std::min<uint64_t>({n, cold_end_ - pos_, kChunk - cold_len_}));
         std::memcpy(cold_buf_ + cold_len_, p, k);
@@ -122,8 +156,11 @@ class ScratchWriter : public Writer {
   void finish() override {
     flush_cold();
     flush_hot();
+    stop_io();
+    if (error_) std::rethrow_exception(error_);
     if (::ftruncate(fd_, static_cast<off_t>(pos_)) != 0) fail(path_ + ": " + std::strerror(errno));
-    disable_direct();
+    if (dfd_ >= 0) ::close(dfd_);
+    dfd_ = -1;
     int fd = fd_;
     fd_ = -1;
     if (::close(fd) != 0) fail(path_ + ": close: " + std::strerror(errno));
@@ -132,13 +169,95 @@ class ScratchWriter : public Writer {
  private:
   static constexpr uint64_t kPage = 4096;
   static constexpr size_t kChunk = 4 << 20;
+  static constexpr size_t kInFlight = 3;
 
+  struct Job {
+    char* aligned;    // a cold buffer, back to free_ once written; or
+    std::string hot;  // buffered bytes, back to spare_ once written
+    size_t size;
+    uint64_t off;
+  };
+
+  void submit(Job job) {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return jobs_.size() < kInFlight || error_; });
+    rethrow_locked();
+    jobs_.push_back(std::move(job));
+    cv_.notify_all();
+  }
+  void flush_hot() {
+    if (hot_.empty()) return;
+    size_t n = hot_.size();
+    submit(Job{nullptr, std::move(hot_), n, hot_off_});
+    std::lock_guard lock(mu_);
+    if (spare_.empty()) {
+      hot_ = std::string();
+      hot_.reserve(kChunk);
+    } else {
+      hot_ = std::move(spare_.back());
+      spare_.pop_back();
+      hot_.clear();
+    }
+  }
+  void flush_cold() {
+    if (cold_len_ == 0) return;
+    submit(Job{cold_buf_, {}, cold_len_, cold_off_});
+    cold_len_ = 0;
+    cold_buf_ = take_buffer();
+  }
+  // A free aligned buffer (waits for the IO thread to return one).
+  char* take_buffer() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return !free_.empty() || error_; });
+    rethrow_locked();
+    char* p = free_.back();
+    free_.pop_back();
+    return p;
+  }
+  void rethrow_locked() {
+    if (error_) std::rethrow_exception(error_);
+  }
+
+  void io_loop() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [&] { return !jobs_.empty() || stopping_; });
+      if (jobs_.empty()) return;
+      Job job = std::move(jobs_.front());
+      lock.unlock();
+      std::exception_ptr error;
+      try {
+        pwrite_all(job.aligned && direct_ok_ ? dfd_ : fd_,
+                   job.aligned ? job.aligned : job.hot.data(), job.size, job.off);
+      } catch (...) {
+        error = std::current_exception();
+      }
+      lock.lock();
+      jobs_.pop_front();
+      if (job.aligned) free_.push_back(job.aligned);
+      else if (spare_.size() < kInFlight) spare_.push_back(std::move(job.hot));
+      if (error && !error_) error_ = error;
+      cv_.notify_all();
+    }
+  }
+  // Lets the IO thread write what is queued, then ends it.
+  void stop_io() {
+    if (!io_.joinable()) return;
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+      cv_.notify_all();
+    }
+    io_.join();
+  }
+
+  // IO thread only (direct_ok_ is read there alone once the thread runs).
   void pwrite_all(int fd, const char* p, size_t n, uint64_t off) {
     while (n > 0) {
       ssize_t w = ::pwrite(fd, p, n, static_cast<off_t>(off));
       if (w < 0 && errno == EINTR) continue;
       if (w < 0 && fd == dfd_ && errno == EINVAL) {  // alignment refused: buffered from now on
-        disable_direct();
+        direct_ok_ = false;
         fd = fd_;
         continue;
       }
@@ -148,29 +267,31 @@ class ScratchWriter : public Writer {
       off += static_cast<uint64_t>(w);
     }
   }
-  void flush_hot() {
-    pwrite_all(fd_, hot_.data(), hot_.size(), hot_off_);
-    hot_.clear();
-  }
-  void flush_cold() {
-    if (cold_len_ == 0) return;
-    pwrite_all(dfd_ >= 0 ? dfd_ : fd_, cold_buf_, cold_len_, cold_off_);
-    cold_len_ = 0;
-  }
-  // A cold range under way still collects into cold_buf_, flushed buffered.
   void disable_direct() {
     if (dfd_ >= 0) ::close(dfd_);
     dfd_ = -1;
+    direct_ok_ = false;
   }
 
   std::string path_;
   int fd_ = -1, dfd_ = -1;
+  bool direct_ok_ = true;
   uint64_t pos_ = 0;
   std::string hot_;
   uint64_t hot_off_ = 0;
-  char* cold_buf_ = nullptr;
+  std::vector<char*> aligned_;  // every aligned buffer, owned
+  char* cold_buf_ = nullptr;    // the one filling; null when direct is off
   size_t cold_len_ = 0;
   uint64_t cold_off_ = 0, cold_begin_ = 0, cold_end_ = 0;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> jobs_;
+  std::vector<char*> free_;
+  std::vector<std::string> spare_;
+  std::exception_ptr error_;
+  bool stopping_ = false;
+  std::thread io_;
 };
 
 }  // namespace
@@ -188,7 +309,8 @@ std::unique_ptr<SpilledLayer> spill_layer(Source& source, const Descriptor& desc
     // Two threads per layer: blob digest + inflate ahead, diff_id + scratch
     // write + tar parse here.
     auto decoder = read_ahead(open_decoder(
-        std::make_unique<ProgressReader>(source.open_blob(descriptor)), max_layer_bytes(limits)));
+        std::make_unique<ProgressReader>(source.open_blob(descriptor)),
+        max_layer_bytes(limits)));
     ScratchWriter file(layer->tar_path);
     HashingWriter hashed(&file);
     TeeReader tee(*decoder, hashed);

@@ -104,11 +104,17 @@ void copy_exact(Reader& in, Writer& out, uint64_t n) {
   }
 }
 
-uint64_t skip_stream(Reader& in, uint64_t n) {
+size_t Reader::pass(Writer* out, size_t n) {
   char buf[65536];
+  size_t k = read(buf, std::min(n, sizeof buf));
+  if (k && out) out->write(buf, k);
+  return k;
+}
+
+uint64_t skip_stream(Reader& in, uint64_t n) {
   uint64_t done = 0;
   while (done < n) {
-    size_t k = in.read(buf, std::min<uint64_t>(n - done, sizeof buf));
+    size_t k = in.pass(nullptr, static_cast<size_t>(std::min<uint64_t>(n - done, SIZE_MAX)));
     if (k == 0) break;
     done += k;
   }

@@ -33,24 +33,46 @@ void ByteQueue::cancel() {
   cv_.notify_all();
 }
 
-size_t ByteQueue::read(void* buf, size_t n) {
+bool ByteQueue::next_chunk() {
   while (pos_ == current_.size()) {
     std::unique_lock lock(mu_);
     cv_.wait(lock, [&] { return !chunks_.empty() || closed_; });
     if (chunks_.empty()) {
       if (error_) std::rethrow_exception(error_);
-      return 0;
+      return false;
     }
+    if (spares_.size() < 2 && !current_.empty()) spares_.push_back(std::move(current_));
     current_ = std::move(chunks_.front());
     chunks_.pop_front();
     queued_ -= current_.size();
     pos_ = 0;
     cv_.notify_all();
   }
+  return true;
+}
+
+size_t ByteQueue::read(void* buf, size_t n) {
+  if (n == 0 || !next_chunk()) return 0;
   size_t k = std::min(n, current_.size() - pos_);
   std::memcpy(buf, current_.data() + pos_, k);
   pos_ += k;
   return k;
+}
+
+size_t ByteQueue::pass(Writer* out, size_t n) {
+  if (n == 0 || !next_chunk()) return 0;
+  size_t k = std::min(n, current_.size() - pos_);
+  if (out) out->write(current_.data() + pos_, k);
+  pos_ += k;
+  return k;
+}
+
+std::string ByteQueue::spare() {
+  std::lock_guard lock(mu_);
+  if (spares_.empty()) return {};
+  std::string s = std::move(spares_.back());
+  spares_.pop_back();
+  return s;
 }
 
 namespace {
@@ -68,11 +90,13 @@ class ReadAheadReader : public Reader {
   }
 
   size_t read(void* buf, size_t n) override { return queue_.read(buf, n); }
+  size_t pass(Writer* out, size_t n) override { return queue_.pass(out, n); }
 
  private:
   void produce() {
     for (;;) {
-      std::string chunk(chunk_, '\0');
+      std::string chunk = queue_.spare();  // no fresh memory (and memset) per chunk
+      chunk.resize(chunk_);
       size_t filled = 0;
       std::exception_ptr error;
       try {

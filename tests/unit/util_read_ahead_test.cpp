@@ -70,3 +70,31 @@ TEST_CASE("util: read_ahead stops its thread when the consumer gives up early") 
   r.reset();  // must join, not hang with a full queue
   CHECK(true);
 }
+
+TEST_CASE("util: read_ahead passes bytes in place, mixed with reads, and drops them for null") {
+  std::string data = pattern((3 << 20) + 11);
+  auto r = read_ahead(std::make_unique<PieceReader>(data, false), 1 << 20, 2);
+  StringWriter seen;
+  std::string got;
+  char buf[512];
+  size_t dropped = 0;
+  for (int turn = 0;; turn++) {
+    size_t k;
+    if (turn % 3 == 0) {
+      k = r->read(buf, sizeof buf);
+      got.append(buf, k);
+    } else if (turn % 3 == 1) {
+      size_t before = seen.str().size();
+      k = r->pass(&seen, 100000);
+      got.append(seen.str(), before, k);
+    } else {
+      k = r->pass(nullptr, 70000);
+      dropped += k;
+      got.append(data, got.size(), k);  // stands in for the dropped bytes
+    }
+    if (k == 0) break;
+  }
+  CHECK(got == data);
+  CHECK(dropped > 0);
+  CHECK(skip_stream(*r, 10) == 0);
+}

@@ -69,6 +69,15 @@ class MergedFs : public FsView {
   void release(const Node& node) const override;
   void trim() const override;
 
+  // Frees the scratch blocks of content nobody will read again: the files
+  // `dead` names, less any bytes a live node still shows (a hardlink to a
+  // dropped file). Holes are punched in place, a piece at a time; where the
+  // filesystem has none, the blocks stay. Afterwards a dead node's content
+  // may read as zeros: call it once its last reader is done. Returns the
+  // bytes freed. Slow on big images (freeing waits for the disk), so slim
+  // runs it on a thread beside the write, which reads live nodes only.
+  uint64_t discard(const std::function<bool(const Node&)>& dead) const;
+
   const std::vector<std::unique_ptr<SpilledLayer>>& layers() const { return layers_; }
   // True if this entry of layer `layer` is what the merged view shows at its path.
   bool entry_visible(size_t layer, const LayerEntry& entry) const;

@@ -9,11 +9,17 @@
 
 namespace slimage {
 
+class Writer;
+
 class Reader {
  public:
   virtual ~Reader() = default;
   // Reads up to n bytes; returns 0 only at end of stream. Throws Error on failure.
   virtual size_t read(void* buf, size_t n) = 0;
+  // Hands up to n of the next bytes to `out` (drops them if null); returns
+  // how many, 0 only at end of stream. A reader that holds the bytes in
+  // memory passes them in place; the default reads them into a buffer first.
+  virtual size_t pass(Writer* out, size_t n);
 };
 
 class Writer {
@@ -111,7 +117,7 @@ class CountingWriter : public Writer {
 uint64_t copy_stream(Reader& in, Writer& out);
 // Copies exactly n bytes; throws Error("unexpected end of stream") if short.
 void copy_exact(Reader& in, Writer& out, uint64_t n);
-// Reads and discards up to n bytes; returns how many were there.
+// Discards up to n bytes (through Reader::pass); returns how many were there.
 uint64_t skip_stream(Reader& in, uint64_t n);
 // Reads exactly n bytes into buf or throws Error.
 void read_exact(Reader& in, void* buf, size_t n);

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "slimage/util/io.h"
 
@@ -32,6 +33,11 @@ class ByteQueue {
   void cancel();
   // Consumer side: up to n bytes; 0 at the end.
   size_t read(void* buf, size_t n);
+  // Consumer side: up to n bytes handed to `out` (null: dropped) in place.
+  size_t pass(Writer* out, size_t n);
+  // Producer side: a chunk the consumer is done with (its bytes are stale;
+  // reusing it spares an allocation and its page faults), or an empty string.
+  std::string spare();
 
  private:
   const size_t limit_;
@@ -41,8 +47,11 @@ class ByteQueue {
   size_t queued_ = 0;
   bool closed_ = false, cancelled_ = false;
   std::exception_ptr error_;
+  std::vector<std::string> spares_;
   std::string current_;  // consumer's chunk, read outside the lock
   size_t pos_ = 0;
+
+  bool next_chunk();  // consumer: current_ exhausted -> the next one; false at the end
 };
 
 }  // namespace slimage
