@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # bench.sh — slimage against the pipeline a user would script today, and the codec limit.
 #
-# usage: scripts/bench.sh [--small] [--out DIR] [IMAGE_DIR]
+# usage: scripts/bench.sh [--small] [--repeat N] [--out DIR] [IMAGE_DIR]
 #   IMAGE_DIR: an OCI layout (ref "sample"); default: build/reuse the sample image
+#   --repeat N: run each slimage row N times and report the median run (wall
+#               times vary by 10-20% between runs on a VM; default 1)
 #   SLIMAGE=path/to/slimage (default build/slimage); missing -> its rows are skipped
 #
 # Rows, each timed with /usr/bin/time -v (wall clock, peak RSS):
@@ -21,12 +23,13 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
 source "$here/lib-image.sh"
 
-small=0 out="" image=""
+small=0 repeat=1 out="" image=""
 while (($#)); do
     case "$1" in
         --small) small=1 ;;
+        --repeat) repeat="$2"; shift ;;
         --out) out="$2"; shift ;;
-        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
         *) image="$1" ;;
     esac
     shift
@@ -62,6 +65,23 @@ measure() {
     rss[$name]=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$out/$name.time")
 }
 
+declare -A runs
+# measure_slimage NAME DEST CMD... : measure, --repeat times (DEST removed
+# before each run); keeps the median run's wall time, the highest peak RSS,
+# and every wall time in runs[NAME].
+measure_slimage() {
+    local name="$1" dest="$2" i walls=() peak=0; shift 2
+    for ((i = 0; i < repeat; i++)); do
+        rm -rf -- "$dest"
+        measure "$name" "$@"
+        walls+=("${wall[$name]}")
+        ((rss[$name] > peak)) && peak=${rss[$name]}
+    done
+    runs[$name]="${walls[*]}"
+    wall[$name]=$(printf '%s\n' "${walls[@]}" | sort -g | sed -n "$(((repeat + 1) / 2))p")
+    rss[$name]=$peak
+}
+
 if [[ -n "$slimage" ]]; then
     # Untimed warm-up: the input's blobs into the page cache, and the first
     # process to touch gigabytes of fresh memory on a VM pays for it; without
@@ -69,12 +89,12 @@ if [[ -n "$slimage" ]]; then
     log "warm-up: slimage inspect"
     "$slimage" inspect --quiet "oci:$image:$ref" >/dev/null
     for c in gzip zstd; do
-        measure "slimage-$c" "$slimage" slim "oci:$image:$ref" "oci:$out/slim-$c:$ref" \
+        measure_slimage "slimage-$c" "$out/slim-$c" "$slimage" slim "oci:$image:$ref" "oci:$out/slim-$c:$ref" \
             --compression "$c" --report "$out/slim-$c.report.json" --force
         size[slimage-$c]=$(oci_sizes "$out/slim-$c" "$ref" | jq .compressed_bytes)
     done
     # gzip levels 1-3 use ISA-L's igzip: the fast mode, a little larger.
-    measure slimage-gzip-l3 "$slimage" slim "oci:$image:$ref" "oci:$out/slim-gzip-l3:$ref" \
+    measure_slimage slimage-gzip-l3 "$out/slim-gzip-l3" "$slimage" slim "oci:$image:$ref" "oci:$out/slim-gzip-l3:$ref" \
         --compression gzip --level 3 --report "$out/slim-gzip-l3.report.json" --force
     size[slimage-gzip-l3]=$(oci_sizes "$out/slim-gzip-l3" "$ref" | jq .compressed_bytes)
 fi
@@ -119,14 +139,16 @@ import json, sys
 path, image, variant, peer, lim_gz, lim_zstd, in_bytes, out_plain = sys.argv[1:]
 peer, lim = float(peer), {"gzip": float(lim_gz), "zstd": float(lim_zstd)}
 rows = {}
-for line in """$(for k in "${!wall[@]}"; do echo "$k ${wall[$k]} ${rss[$k]} ${size[$k]:-null}"; done)""".split("\n"):
+for line in """$(for k in "${!wall[@]}"; do echo "$k ${wall[$k]} ${rss[$k]} ${size[$k]:-null} ${runs[$k]:-}"; done)""".split("\n"):
     if not line.strip():
         continue
-    name, w, r, s = line.split()
+    name, w, r, s, *each = line.split()
     codec = "zstd" if name.endswith("zstd") else "gzip"
     rows[name] = {"wall_s": float(w), "peak_rss_kib": int(r), "output_bytes": None if s == "null" else int(s),
                   "ratio_to_peer": round(float(w) / peer, 3) if peer else None,
                   "ratio_to_codec_limit": round(float(w) / lim[codec], 3) if name.startswith("slimage") else None}
+    if each:
+        rows[name]["runs_wall_s"] = [float(x) for x in each]
 targets = {"slimage-gzip": {"ratio_to_peer": 0.25, "ratio_to_codec_limit": 1.3, "peak_rss_kib": 1 << 20},
            "slimage-gzip-l3": {"ratio_to_peer": 0.25, "ratio_to_codec_limit": 1.3, "peak_rss_kib": 1 << 20},
            "slimage-zstd": {"ratio_to_peer": 0.12, "ratio_to_codec_limit": 1.3, "peak_rss_kib": 1 << 20}}
@@ -137,16 +159,18 @@ doc = {"image": image, "variant": variant, "input_compressed_bytes": int(in_byte
        "output_uncompressed_bytes": int(out_plain), "codec_limit_s": lim, "rows": rows, "targets": targets}
 json.dump(doc, open(path, "w"), indent=1, sort_keys=True)
 order = ["slimage-gzip", "slimage-gzip-l3", "slimage-zstd", "peer", "codec-gunzip", "codec-pigz", "codec-zstd"]
-print(f"{'row':14} {'wall s':>8} {'x peer':>7} {'x codec':>8} {'RSS MiB':>8} {'output':>10}  meets targets")
+print(f"{'row':14} {'wall s':>8} {'x peer':>7} {'x codec':>8} {'RSS MiB':>8} {'output':>10} {'runs':>13}  meets targets")
 for name in order:
     if name not in rows:
         continue
     r = rows[name]
     fmt = lambda v, f: "-" if v is None else format(v, f)
+    spread = lambda r: (f"{min(r['runs_wall_s']):.1f}-{max(r['runs_wall_s']):.1f} x{len(r['runs_wall_s'])}"
+                        if len(r.get("runs_wall_s", [])) > 1 else "1")
     outb = "-" if r["output_bytes"] is None else f"{r['output_bytes'] / 2**20:.1f}M"
     meets = " ".join(f"{k}={'yes' if ok else 'NO'}" for k, ok in r.get("meets", {}).items())
     print(f"{name:14} {r['wall_s']:8.2f} {fmt(r['ratio_to_peer'], '7.3f')} {fmt(r['ratio_to_codec_limit'], '8.3f')} "
-          f"{r['peak_rss_kib'] / 1024:8.1f} {outb:>10}  {meets}")
+          f"{r['peak_rss_kib'] / 1024:8.1f} {outb:>10} {spread(r):>13}  {meets}")
 print(f"codec limit: gzip {lim['gzip']:.2f}s, zstd {lim['zstd']:.2f}s; input {int(in_bytes) / 2**20:.1f}M compressed")
 PY
 log "wrote $out/bench.json"
