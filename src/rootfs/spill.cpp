@@ -1,7 +1,7 @@
 // Decoding a layer blob into the scratch dir (see include/slimage/rootfs/merged_fs.h).
-// One pass: blob bytes -> digest check -> decoder | (scratch file + diff_id
-// hash) -> tar parser, the two halves on two threads. The decoded tar on disk
-// is what every later stage reads.
+// One pass: blob bytes -> digest check -> decoder | diff_id hash + tar parser
+// | scratch file writes, on three threads. The decoded tar on disk is what
+// every later stage reads.
 // $SLIMAGE_MAX_LAYER_BYTES lowers the per-layer decode limit (bomb guard).
 #include <fcntl.h>
 #include <unistd.h>
@@ -306,8 +306,8 @@ std::unique_ptr<SpilledLayer> spill_layer(Source& source, const Descriptor& desc
   layer->tar_path = dir + "/layer-" + std::to_string(index) + ".tar";
   std::string where = layer->where();
   try {
-    // Two threads per layer: blob digest + inflate ahead, diff_id + scratch
-    // write + tar parse here.
+    // Three threads per layer: blob digest + inflate ahead, diff_id + tar
+    // parse here (contents pass through in place), scratch writes behind.
     auto decoder = read_ahead(open_decoder(
         std::make_unique<ProgressReader>(source.open_blob(descriptor)),
         max_layer_bytes(limits)));
