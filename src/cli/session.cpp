@@ -56,10 +56,7 @@ void Progress::stop_ticker() {
 void Progress::end(const std::string& detail) {
   stop_ticker();
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  timings_[stage_] = timings_.value(stage_, 0.0) + s;
-  if (!quiet_)
-    std::fprintf(stderr, "slimage: %s%-8s %7.2f s%s%s\n", prefix_.c_str(), stage_.c_str(), s,
-                 detail.empty() ? "" : "  ", detail.c_str());
+  record(stage_, s, detail);
 }
 
 void Progress::record(const std::string& stage, double seconds, const std::string& detail) {

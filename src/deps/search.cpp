@@ -105,15 +105,12 @@ const ElfInfo* Search::elf(const std::string& real) {
 }
 
 // Parsing reads file heads and tails through mappings; for big libraries
-// those are disk reads (their bytes went around the page cache), so more
-// threads than cores keep several reads in flight.
-constexpr unsigned kIoJobs = 8;
-
+// those are disk reads (their bytes went around the page cache).
 void Search::parse_all(const std::vector<std::string>& reals) {
   std::vector<std::pair<std::string, ElfEntry*>> todo;
   for (auto& r : reals)
     if (ElfEntry* e = entry(r); !e->parsed) todo.emplace_back(r, e);
-  parallel_for(todo.size(), kIoJobs, [&](size_t i) {
+  parallel_for(todo.size(), kIoBoundJobs, [&](size_t i) {
     parse_into(fs_, diagnostics_, todo[i].first, *todo[i].second);
   });
 }
@@ -126,7 +123,7 @@ void Search::scan_strings(const std::vector<std::string>& reals) {
     if (e->info && !e->strings_done && node) todo.emplace_back(node, e);
     e->strings_done = true;
   }
-  parallel_for(todo.size(), kIoJobs, [&](size_t i) {
+  parallel_for(todo.size(), kIoBoundJobs, [&](size_t i) {
     auto& [node, e] = todo[i];
     e->strings = library_name_strings(fs_.content(*node), *e->info);
     fs_.release(*node);

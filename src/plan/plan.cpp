@@ -253,7 +253,7 @@ Plan build_plan(const FsView& fs, const ImageRuntime& runtime, const PlanOptions
     plan.actions.emplace(n->path,
                          Action{n->path, n->type, Fate::Keep, ReasonKind::Kept, "no rule drops it"});
   b.elf.assign(b.nodes.size(), 0);
-  parallel_for(b.nodes.size(), options.jobs ? options.jobs : 8, [&](size_t i) {
+  parallel_for(b.nodes.size(), options.jobs ? options.jobs : kIoBoundJobs, [&](size_t i) {
     if (b.nodes[i]->type == FileType::Regular || b.nodes[i]->type == FileType::Hardlink) {
       b.elf[i] = is_elf(fs.content(*b.nodes[i]));
       fs.release(*b.nodes[i]);

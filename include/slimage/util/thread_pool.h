@@ -10,4 +10,9 @@ namespace slimage {
 void parallel_for(size_t n, unsigned jobs, const std::function<void(size_t)>& fn);
 unsigned default_jobs();
 
+// Threads for loops whose items mostly wait on the disk (reading the heads of
+// scratch files written around the page cache): more than the cores, so that
+// several reads are in flight.
+constexpr unsigned kIoBoundJobs = 8;
+
 }  // namespace slimage
