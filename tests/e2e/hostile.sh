@@ -99,7 +99,9 @@ for name in $(jq -r '.hostile | keys[]' "$SCRATCH/cases/cases.json"); do
         find "$canary" -mindepth 1 -delete
     fi
     if [[ $rc != 0 ]]; then
-        [[ -s "$SCRATCH/out/$name.err" ]] || bad "$name" "failed (exit $rc) without a message"
+        # The one error line main prints, naming where (the progress lines do not count).
+        grep -Eq '^slimage: error: .*(layer sha256:|manifest|config|index|image|oci:)' "$SCRATCH/out/$name.err" ||
+            [[ $rc == 3 ]] || bad "$name" "failed (exit $rc) without an error line naming where: $(tail -1 "$SCRATCH/out/$name.err")"
         [[ ! -e "$out" ]] || bad "$name" "failed but left $out"
         continue
     fi

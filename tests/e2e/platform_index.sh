@@ -37,7 +37,6 @@ done
 
 slim slim "$(in_layout in)" "$(in_layout arm)" --profile none --platform linux/arm64
 [[ $RC == 0 ]] || fail "--platform linux/arm64 exited $RC: $(cat "$SCRATCH/stderr")"
-unpack_image "$(in_layout arm)" "$SCRATCH/u-arm" 2>/dev/null || true
 archs=$(python3 - "$SCRATCH/arm" <<'PY'
 import json, os, sys
 lay = sys.argv[1]

@@ -17,8 +17,12 @@ registry_private_home
 run_mode() {  # MODE [VAR=VALUE…]
     local mode=$1; shift
     registry_start "$mode" "$SCRATCH/$mode" || fail "cannot start the $mode registry"
+    # The Bearer case has its own script; the credentials case needs a registry that asks for them.
+    local exclude=live-bearer
+    [[ -n "$REGISTRY_CREDS" ]] || exclude+=",live-registry-auth"
     env SLIMAGE_TEST_REGISTRY="$REGISTRY" SLIMAGE_TEST_REGISTRY_CREDS="$REGISTRY_CREDS" "$@" \
-        "$UNIT" --test-case='registry: *' --no-intro=true >"$SCRATCH/$mode.out" 2>&1 ||
+        "$UNIT" --test-case='registry: *' --test-suite-exclude="$exclude" --no-intro=true \
+        >"$SCRATCH/$mode.out" 2>&1 ||
         fail "$mode registry: $(cat "$SCRATCH/$mode.out")"
     # The live cases really ran: the registry now holds the tag they pushed.
     [[ -d "$SCRATCH/$mode/storage/docker/registry/v2/repositories/roundtrip/app/_manifests/tags/1" ]] ||

@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "deps_fixture.h"
+#include "test_skip.h"
 
 using namespace slimage;
 using namespace slimage::test;
@@ -55,8 +56,9 @@ TEST_CASE("deps: a library named only by a string in rodata is needed (string he
         "libplugin.so.1 in usr/lib (plugins: loads plugins)");
 }
 
-TEST_CASE("deps: musl searches LD_LIBRARY_PATH, inherited rpaths, then /usr/local/lib") {
-  if (!have("musl-gcc") || !path_exists("/lib/ld-musl-x86_64.so.1")) return;
+TEST_CASE("deps: musl searches LD_LIBRARY_PATH, inherited rpaths, then /usr/local/lib" *
+          doctest::skip(!slimage::test::have_tool("musl-gcc") ||
+                        !slimage::test::have_path("/lib/ld-musl-x86_64.so.1"))) {
   Fixture f;
   f.mkdirs("lib");
   sh("cp /lib/ld-musl-x86_64.so.1 '" + f.at("lib/") + "'");
@@ -82,9 +84,10 @@ TEST_CASE("deps: musl searches LD_LIBRARY_PATH, inherited rpaths, then /usr/loca
     CHECK(needed_elves(fs, g, {"app/exe"}) == *expected);
 }
 
-TEST_CASE("deps: real CUDA libraries: cuDNN keeps its sub-libraries, cuBLAS keeps cuBLASLt") {
+TEST_CASE("deps: real CUDA libraries: cuDNN keeps its sub-libraries, cuBLAS keeps cuBLASLt" *
+          doctest::skip(!slimage::test::have_path("/usr/local/cuda/lib64/libcudnn.so.9") ||
+                        !slimage::test::have_path("/usr/local/cuda/lib64/libcublas.so.13"))) {
   const std::string cuda = "/usr/local/cuda/lib64";
-  if (!path_exists(cuda + "/libcudnn.so.9") || !path_exists(cuda + "/libcublas.so.13")) return;
   Fixture f;
   DirFs fs(f.root);
   fs.mount("usr/local/cuda/lib64", cuda);

@@ -5,12 +5,13 @@
 
 #include "deps_fixture.h"
 #include "slimage/deps/ld_cache.h"
+#include "test_skip.h"
 
 using namespace slimage;
 using namespace slimage::test;
 
-TEST_CASE("deps: ld.so.cache parse matches ldconfig -p on the host") {
-  if (!path_exists("/etc/ld.so.cache") || !have("ldconfig")) return;
+TEST_CASE("deps: ld.so.cache parse matches ldconfig -p on the host" *
+          doctest::skip(!have_path("/etc/ld.so.cache") || !have_tool("ldconfig"))) {
   MappedFile file("/etc/ld.so.cache");
   std::string error;
   auto cache = LdCache::parse(file.bytes(), &error);
@@ -72,8 +73,8 @@ TEST_CASE("deps: ld.so.conf include is relative to the including file, sorted, l
   CHECK(warnings.size() == 2);  // the relative dir and the loop
 }
 
-TEST_CASE("deps: ldconfig-built cache is used, conf dirs missing from it warn") {
-  if (!have("ldconfig")) return;
+TEST_CASE("deps: ldconfig-built cache is used, conf dirs missing from it warn" *
+          doctest::skip(!have_tool("ldconfig"))) {
   Fixture f;
   f.glibc();
   f.lib("opt/conf_a/libconf.so.1", "libconf.so.1", "conf");

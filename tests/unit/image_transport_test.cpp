@@ -11,6 +11,7 @@
 #include "slimage/util/error.h"
 #include "slimage/util/file.h"
 #include "slimage/util/hash.h"
+#include "test_skip.h"
 
 using namespace slimage;
 using nlohmann::json;
@@ -19,9 +20,7 @@ namespace fs = std::filesystem;
 namespace {
 
 bool have_tools() {
-  static bool ok = std::system("command -v umoci >/dev/null 2>&1 && command -v skopeo >/dev/null 2>&1") == 0;
-  if (!ok) MESSAGE("skipped: umoci or skopeo not installed");
-  return ok;
+  return slimage::test::have_tool("umoci") && slimage::test::have_tool("skopeo");
 }
 
 void sh(const std::string& cmd) {
@@ -90,8 +89,7 @@ std::vector<std::string> entries(const std::string& dir) {
 
 }  // namespace
 
-TEST_CASE("image: oci source reads a umoci layout by ref") {
-  if (!have_tools()) return;
+TEST_CASE("image: oci source reads a umoci layout by ref" * doctest::skip(!have_tools())) {
   Fixture f;
   auto source = open_oci_source(f.layout, "v1");
   auto images = load_images(*source, std::nullopt);
@@ -105,8 +103,7 @@ TEST_CASE("image: oci source reads a umoci layout by ref") {
   CHECK(contains(error_of([&] { open_oci_source(f.dir, ""); }), "not an OCI image layout"));
 }
 
-TEST_CASE("image: oci-archive and docker-archive sources match the layout") {
-  if (!have_tools()) return;
+TEST_CASE("image: oci-archive and docker-archive sources match the layout" * doctest::skip(!have_tools())) {
   Fixture f;
   sh("skopeo copy oci:" + f.layout + ":v1 oci-archive:" + f.path("o.tar") + ":v1");
   sh("skopeo copy oci:" + f.layout + ":v1 docker-archive:" + f.path("d.tar") + ":demo:v1");
@@ -135,8 +132,7 @@ TEST_CASE("image: oci-archive and docker-archive sources match the layout") {
                  "no image tagged \"demo:v9\" (available: docker.io/library/demo:v1)"));
 }
 
-TEST_CASE("image: each sink's output is read back by skopeo") {
-  if (!have_tools()) return;
+TEST_CASE("image: each sink's output is read back by skopeo" * doctest::skip(!have_tools())) {
   Fixture f;
   auto source = open_oci_source(f.layout, "v1");
 
@@ -159,8 +155,7 @@ TEST_CASE("image: each sink's output is read back by skopeo") {
   CHECK(back.at(0).config_descriptor.digest == image.config_descriptor.digest);
 }
 
-TEST_CASE("image: oci sink adds a tag to an existing layout") {
-  if (!have_tools()) return;
+TEST_CASE("image: oci sink adds a tag to an existing layout" * doctest::skip(!have_tools())) {
   Fixture f;
   {
     auto source = open_oci_source(f.layout, "v1");
@@ -175,8 +170,7 @@ TEST_CASE("image: oci sink adds a tag to an existing layout") {
   CHECK(contains(error_of([&] { open_oci_sink(f.dir, "x"); }), "is not an OCI layout"));
 }
 
-TEST_CASE("image: a sink destroyed without commit leaves nothing") {
-  if (!have_tools()) return;
+TEST_CASE("image: a sink destroyed without commit leaves nothing" * doctest::skip(!have_tools())) {
   Fixture f;
   auto before = entries(f.dir);
   auto layout_before = entries(f.layout + "/blobs/sha256");
@@ -201,8 +195,7 @@ TEST_CASE("image: a sink destroyed without commit leaves nothing") {
   CHECK(file_bytes(f.layout + "/index.json") == index_before);
 }
 
-TEST_CASE("image: archive sinks are deterministic") {
-  if (!have_tools()) return;
+TEST_CASE("image: archive sinks are deterministic" * doctest::skip(!have_tools())) {
   Fixture f;
   auto source = open_oci_source(f.layout, "v2");
   for (int i = 0; i < 2; ++i) {
@@ -217,8 +210,7 @@ TEST_CASE("image: archive sinks are deterministic") {
         "-rw-r--r-- 0/0 1970-01-01 00:00\ndrwxr-xr-x 0/0 1970-01-01 00:00\n");
 }
 
-TEST_CASE("image: damaged layouts are clear errors") {
-  if (!have_tools()) return;
+TEST_CASE("image: damaged layouts are clear errors" * doctest::skip(!have_tools())) {
   Fixture f;
   auto image = load_images(*open_oci_source(f.layout, "v1"), std::nullopt).at(0);
   auto blob = [&](const Descriptor& d) { return f.layout + "/blobs/sha256/" + d.digest.substr(7); };
@@ -259,8 +251,7 @@ TEST_CASE("image: damaged layouts are clear errors") {
                  ", not linux/s390x"));
 }
 
-TEST_CASE("image: sinks verify what they are given") {
-  if (!have_tools()) return;
+TEST_CASE("image: sinks verify what they are given" * doctest::skip(!have_tools())) {
   Fixture f;
   auto sink = open_oci_archive_sink(f.path("x.tar"), "");
   Descriptor d{std::string(media_type::kOciLayer), sha256_digest("right"), 5};

@@ -16,14 +16,11 @@
 #include "slimage/util/error.h"
 #include "slimage/util/file.h"
 #include "slimage/util/io.h"
+#include "test_skip.h"
 
 using namespace slimage;
 
 namespace {
-
-bool have_tool(const char* tool) {
-  return std::system((std::string("command -v ") + tool + " >/dev/null 2>&1").c_str()) == 0;
-}
 
 // Runs a python3 script that writes a tar to argv[1]; returns the tar bytes.
 std::string python_tar(const std::string& script) {
@@ -100,11 +97,8 @@ const std::string kEnd(1024, '\0');
 
 }  // namespace
 
-TEST_CASE("layer: tar reader reads every field of a python PAX archive") {
-  if (!have_tool("python3")) {
-    MESSAGE("python3 not installed; skipped");
-    return;
-  }
+TEST_CASE("layer: tar reader reads every field of a python PAX archive" *
+          doctest::skip(!slimage::test::have_tool("python3"))) {
   std::string tar = python_tar(R"PY(
 import io, sys, tarfile
 out = tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT)
@@ -159,11 +153,8 @@ out.close()
   CHECK(entries[8].entry.path == "raw\xff\nnl");
 }
 
-TEST_CASE("layer: tar reader reads GNU long names and base-256 numbers") {
-  if (!have_tool("python3")) {
-    MESSAGE("python3 not installed; skipped");
-    return;
-  }
+TEST_CASE("layer: tar reader reads GNU long names and base-256 numbers" *
+          doctest::skip(!slimage::test::have_tool("python3"))) {
   std::string tar = python_tar(R"PY(
 import io, sys, tarfile
 out = tarfile.open(sys.argv[1], "w", format=tarfile.GNU_FORMAT)
@@ -186,11 +177,8 @@ out.close()
   CHECK(entries[1].entry.link_target == expected);
 }
 
-TEST_CASE("layer: tar reader joins the ustar prefix and name") {
-  if (!have_tool("python3")) {
-    MESSAGE("python3 not installed; skipped");
-    return;
-  }
+TEST_CASE("layer: tar reader joins the ustar prefix and name" *
+          doctest::skip(!slimage::test::have_tool("python3"))) {
   std::string tar = python_tar(R"PY(
 import sys, tarfile
 out = tarfile.open(sys.argv[1], "w", format=tarfile.USTAR_FORMAT)
@@ -202,11 +190,8 @@ out.close()
   CHECK(entries[0].entry.path == std::string(120, 'p') + "/file");
 }
 
-TEST_CASE("layer: tar reader reads GNU tar's gnu and posix formats") {
-  if (!have_tool("tar")) {
-    MESSAGE("GNU tar not installed; skipped");
-    return;
-  }
+TEST_CASE("layer: tar reader reads GNU tar's gnu and posix formats" *
+          doctest::skip(!slimage::test::have_tool("tar"))) {
   TempDir dir(scratch_parent(), "slimage-layer-test-");
   std::string deep = "a";
   for (int i = 0; i < 12; ++i) deep += "/directory_" + std::to_string(i);

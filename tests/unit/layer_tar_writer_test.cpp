@@ -17,6 +17,7 @@
 #include "slimage/util/error.h"
 #include "slimage/util/file.h"
 #include "slimage/util/io.h"
+#include "test_skip.h"
 
 using namespace slimage;
 
@@ -103,10 +104,6 @@ std::string hex(std::string_view s) {
   return out;
 }
 
-bool have_tool(const char* tool) {
-  return std::system((std::string("command -v ") + tool + " >/dev/null 2>&1").c_str()) == 0;
-}
-
 std::string run_capture(const std::string& command) {
   FILE* p = popen(command.c_str(), "r");
   REQUIRE(p != nullptr);
@@ -171,11 +168,8 @@ TEST_CASE("layer: tar writer output reads back identically through TarReader") {
   CHECK_FALSE(reader.next(e));
 }
 
-TEST_CASE("layer: tar writer output reads back identically through python tarfile") {
-  if (!have_tool("python3")) {
-    MESSAGE("python3 not installed; skipped");
-    return;
-  }
+TEST_CASE("layer: tar writer output reads back identically through python tarfile" *
+          doctest::skip(!slimage::test::have_tool("python3"))) {
   const auto items = awkward_items(true);
   TempDir dir(scratch_parent(), "slimage-layer-test-");
   write_file_atomic(dir.path() + "/out.tar", write_tar(items));
@@ -252,11 +246,8 @@ TEST_CASE("layer: tar writer output reads back identically through libarchive") 
   archive_read_free(a);
 }
 
-TEST_CASE("layer: tar writer output lists cleanly with GNU tar") {
-  if (!have_tool("tar")) {
-    MESSAGE("GNU tar not installed; skipped");
-    return;
-  }
+TEST_CASE("layer: tar writer output lists cleanly with GNU tar" *
+          doctest::skip(!slimage::test::have_tool("tar"))) {
   const auto items = awkward_items(false);
   TempDir dir(scratch_parent(), "slimage-layer-test-");
   const std::string path = dir.path() + "/out.tar";

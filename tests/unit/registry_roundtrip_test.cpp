@@ -102,8 +102,10 @@ std::string read_whole(Source& source, const Descriptor& d) {
 
 }  // namespace
 
-TEST_CASE("registry: an index pushed with the Sink is pulled back byte for byte") {
-  if (env("SLIMAGE_TEST_REGISTRY").empty()) return;
+TEST_CASE("registry: an index pushed with the Sink is pulled back byte for byte" *
+          doctest::test_suite("live-registry")) {
+  REQUIRE_MESSAGE(!env("SLIMAGE_TEST_REGISTRY").empty(),
+                  "SLIMAGE_TEST_REGISTRY is set by tests/e2e/registry_roundtrip.sh");
   TestImage image;
   auto options = options_from_env();
   image.push(*open_sink(docker_ref("roundtrip/app", "1"), options));
@@ -124,8 +126,10 @@ TEST_CASE("registry: an index pushed with the Sink is pulled back byte for byte"
         "docker://" + env("SLIMAGE_TEST_REGISTRY") + "/roundtrip/app@" + image.root.digest);
 }
 
-TEST_CASE("registry: a second push skips present blobs and mounts across repositories") {
-  if (env("SLIMAGE_TEST_REGISTRY").empty()) return;
+TEST_CASE("registry: a second push skips present blobs and mounts across repositories" *
+          doctest::test_suite("live-registry")) {
+  REQUIRE_MESSAGE(!env("SLIMAGE_TEST_REGISTRY").empty(),
+                  "SLIMAGE_TEST_REGISTRY is set by tests/e2e/registry_roundtrip.sh");
   TestImage image;
   auto options = options_from_env();
   image.push(*open_sink(docker_ref("roundtrip/app", "1"), options));
@@ -140,16 +144,20 @@ TEST_CASE("registry: a second push skips present blobs and mounts across reposit
   CHECK(sha256_digest(read_whole(*source, image.big)) == image.big.digest);
 }
 
-TEST_CASE("registry: a missing tag is the registry's own error") {
-  if (env("SLIMAGE_TEST_REGISTRY").empty()) return;
+TEST_CASE("registry: a missing tag is the registry's own error" *
+          doctest::test_suite("live-registry")) {
+  REQUIRE_MESSAGE(!env("SLIMAGE_TEST_REGISTRY").empty(),
+                  "SLIMAGE_TEST_REGISTRY is set by tests/e2e/registry_roundtrip.sh");
   auto source = open_source(docker_ref("roundtrip/app", "no-such-tag"), options_from_env());
   std::string where = "docker://" + env("SLIMAGE_TEST_REGISTRY") + "/roundtrip/app:no-such-tag: ";
   CHECK_THROWS_WITH_AS(source->root(), (where + "manifest unknown: manifest unknown").c_str(),
                        Error);
 }
 
-TEST_CASE("registry: a blob that does not match its descriptor is refused before upload") {
-  if (env("SLIMAGE_TEST_REGISTRY").empty()) return;
+TEST_CASE("registry: a blob that does not match its descriptor is refused before upload" *
+          doctest::test_suite("live-registry")) {
+  REQUIRE_MESSAGE(!env("SLIMAGE_TEST_REGISTRY").empty(),
+                  "SLIMAGE_TEST_REGISTRY is set by tests/e2e/registry_roundtrip.sh");
   auto sink = open_sink(docker_ref("roundtrip/bad", "1"), options_from_env());
   std::string bytes = noise(5000, 3);
   Descriptor wrong = describe(media_type::kOciLayerGzip, noise(5000, 4));
@@ -159,8 +167,10 @@ TEST_CASE("registry: a blob that does not match its descriptor is refused before
   CHECK_FALSE(sink->has_blob(wrong.digest));
 }
 
-TEST_CASE("registry: dropping a blob stream half read stops the download") {
-  if (env("SLIMAGE_TEST_REGISTRY").empty()) return;
+TEST_CASE("registry: dropping a blob stream half read stops the download" *
+          doctest::test_suite("live-registry")) {
+  REQUIRE_MESSAGE(!env("SLIMAGE_TEST_REGISTRY").empty(),
+                  "SLIMAGE_TEST_REGISTRY is set by tests/e2e/registry_roundtrip.sh");
   TestImage image;
   auto options = options_from_env();
   image.push(*open_sink(docker_ref("roundtrip/app", "1"), options));
@@ -171,8 +181,10 @@ TEST_CASE("registry: dropping a blob stream half read stops the download") {
   in.reset();  // must not hang on the full queue
 }
 
-TEST_CASE("registry: wrong credentials are a clear error that does not show them") {
-  if (env("SLIMAGE_TEST_REGISTRY_CREDS").empty()) return;
+TEST_CASE("registry: wrong credentials are a clear error that does not show them" *
+          doctest::test_suite("live-registry-auth")) {
+  REQUIRE_MESSAGE(!env("SLIMAGE_TEST_REGISTRY_CREDS").empty(),
+                  "SLIMAGE_TEST_REGISTRY_CREDS is set by tests/e2e/registry_roundtrip.sh");
   auto options = options_from_env();
   options.creds = "intruder:guess-me";
   auto source = open_source(docker_ref("roundtrip/app", "1"), options);
@@ -192,9 +204,10 @@ TEST_CASE("registry: wrong credentials are a clear error that does not show them
 
 // fixtures/registry/fake_token_registry.py: Bearer tokens, blobs redirected to
 // another host that refuses any Authorization header.
-TEST_CASE("registry: pulls with a Bearer token through a storage redirect") {
+TEST_CASE("registry: pulls with a Bearer token through a storage redirect" *
+          doctest::test_suite("live-bearer")) {
   std::string host = env("SLIMAGE_TEST_BEARER_REGISTRY");
-  if (host.empty()) return;
+  REQUIRE_MESSAGE(!host.empty(), "SLIMAGE_TEST_BEARER_REGISTRY is set by tests/e2e/registry_bearer.sh");
   TransportOptions options;
   options.creds = env("SLIMAGE_TEST_BEARER_CREDS");
   options.tls_verify = false;
