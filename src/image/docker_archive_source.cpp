@@ -17,7 +17,6 @@ namespace slimage {
 
 namespace {
 
-constexpr uint64_t kManifestLimit = 16u << 20;
 
 // "demo:v1", "demo" and "docker.io/library/demo:v1" name one image; skopeo
 // writes the long form, docker the short one.
@@ -39,7 +38,7 @@ class DockerArchiveSource : public Source {
     const TarIndex::Member* m = index_.find("manifest.json");
     if (!m) fail(name_ + ": no manifest.json (not a docker save archive)");
     auto in = index_.open(*m);
-    std::string bytes = read_all(*in, kManifestLimit);
+    std::string bytes = read_all(*in, kMaxJsonDocumentBytes);
     auto j = nlohmann::json::parse(bytes, nullptr, false);
     if (j.is_discarded() || !j.is_array()) fail(name_ + ": manifest.json is not a JSON array");
     synthesize(select(j, ref));

@@ -18,7 +18,6 @@ namespace slimage {
 
 using nlohmann::json;
 
-static constexpr uint64_t kSmallBlobLimit = 16u << 20;
 static constexpr int kMaxJsonDepth = 64;
 
 // Deep nesting would make later recursive walks (dump, destruction) costly.
@@ -120,11 +119,11 @@ ParsedConfig parse_config_json(std::string_view bytes, const std::string& where)
 
 std::string Source::read_blob(const Descriptor& d) {
   std::string what = name() + ": blob " + short_digest(d.digest);
-  if (d.size < 0 || static_cast<uint64_t>(d.size) > kSmallBlobLimit)
+  if (d.size < 0 || static_cast<uint64_t>(d.size) > kMaxJsonDocumentBytes)
     fail(what + ": " + std::to_string(d.size) + " bytes is too large for a manifest or config");
   auto in = open_blob(d);
   try {
-    return read_all(*in, kSmallBlobLimit);
+    return read_all(*in, kMaxJsonDocumentBytes);
   } catch (const Error& e) {
     std::string msg = e.what();
     if (msg.starts_with(name())) throw;

@@ -19,7 +19,6 @@ namespace slimage {
 
 namespace {
 
-constexpr uint64_t kIndexLimit = 16u << 20;
 
 // The files of a layout, wherever they are stored.
 class LayoutFiles {
@@ -78,7 +77,8 @@ class OciSource : public Source {
       fail(name_ + ": oci-layout has no imageLayoutVersion");
     auto index_file = files_->open("index.json");
     if (!index_file) fail(name_ + ": no index.json");
-    ParsedIndex index = parse_index_json(read_all(*index_file, kIndexLimit), name_ + ": index.json");
+    ParsedIndex index =
+        parse_index_json(read_all(*index_file, kMaxJsonDocumentBytes), name_ + ": index.json");
     root_descriptor_ = select(index.manifests, ref);
   }
 

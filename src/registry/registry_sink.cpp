@@ -20,7 +20,6 @@ namespace slimage::registry {
 namespace {
 
 constexpr size_t kChunkSize = 16 << 20;  // also the largest monolithic upload
-constexpr size_t kManifestLimit = 16 << 20;
 
 
 // Fills `chunk` with up to kChunkSize bytes; false if nothing was left.
@@ -80,7 +79,7 @@ class RegistrySink : public Sink {
     VerifyingReader verified(std::make_unique<BorrowedReader>(in), name() + ": " + what, d.digest,
                              d.size);
     if (is_manifest_type(d.media_type)) {
-      std::string bytes = read_all(verified, kManifestLimit);
+      std::string bytes = read_all(verified, kMaxJsonDocumentBytes);
       std::lock_guard lock(mu_);
       manifests_.emplace_back(d, std::move(bytes));
       return;

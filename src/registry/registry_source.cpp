@@ -16,7 +16,6 @@ namespace slimage::registry {
 namespace {
 
 constexpr size_t kQueueLimit = 8 << 20;
-constexpr size_t kManifestLimit = 16 << 20;
 constexpr int kResumeTries = 5;
 
 const char* kManifestAccept =
@@ -147,8 +146,8 @@ class RegistrySource : public Source {
       fail(name() + ": " + e.what());
     }
     if (response.status != 200) client_.fail_response(what, response);
-    if (response.body.size() > kManifestLimit)
-      fail(name() + ": manifest larger than " + std::to_string(kManifestLimit) + " bytes");
+    if (response.body.size() > kMaxJsonDocumentBytes)
+      fail(name() + ": manifest larger than " + std::to_string(kMaxJsonDocumentBytes) + " bytes");
     if (content_type) {
       *content_type = response.header("content-type");
       *content_type = content_type->substr(0, content_type->find(';'));

@@ -267,7 +267,7 @@ void MergedFs::release(const Node& node) const {
   // The mapping is private and read-only: dropping its pages (even ones a
   // neighbour's bytes share) loses nothing; a later read refaults them from
   // the page cache.
-  const uintptr_t page = 4096;
+  const uintptr_t page = page_size();
   uintptr_t begin = reinterpret_cast<uintptr_t>(bytes.data()) & ~(page - 1);
   uintptr_t end = (reinterpret_cast<uintptr_t>(bytes.data()) + bytes.size() + page - 1) & ~(page - 1);
   ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
@@ -287,7 +287,8 @@ uint64_t MergedFs::discard(const std::function<bool(const Node&)>& dead) const {
     uint64_t begin, end;
     bool operator<(const Range& o) const { return begin < o.begin; }
   };
-  constexpr uint64_t kPage = 4096, kMin = 64 << 10, kStep = 32 << 20;
+  const uint64_t kPage = page_size();  // holes are punched in whole pages
+  constexpr uint64_t kMin = 64 << 10, kStep = 32 << 20;
   std::vector<std::vector<Range>> gone(layers_.size()), live(layers_.size());
   for (auto& [path, n] : nodes_) {
     if (!n.is_file() || n.size == 0 || n.data_layer >= layers_.size()) continue;

@@ -167,6 +167,8 @@ class ScratchWriter : public Writer {
   }
 
  private:
+  // O_DIRECT wants buffers, offsets and lengths aligned to the logical
+  // block size; 4096 is a multiple of every one Linux filesystems use.
   static constexpr uint64_t kPage = 4096;
   static constexpr size_t kChunk = 4 << 20;
   static constexpr size_t kInFlight = 3;

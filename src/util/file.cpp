@@ -22,6 +22,14 @@
 
 namespace slimage {
 
+uint64_t page_size() {
+  static const uint64_t size = [] {
+    long n = ::sysconf(_SC_PAGESIZE);
+    return n > 0 ? static_cast<uint64_t>(n) : uint64_t{4096};
+  }();
+  return size;
+}
+
 static std::string errno_text() { return std::strerror(errno); }
 
 MappedFile::MappedFile(const std::string& path) : path_(path) {

@@ -17,6 +17,10 @@
 
 namespace slimage {
 
+// The largest index, manifest, config or manifest.json read into memory:
+// real ones are kilobytes; anything near this is hostile.
+constexpr uint64_t kMaxJsonDocumentBytes = 16u << 20;
+
 namespace media_type {
 inline constexpr std::string_view kOciIndex = "application/vnd.oci.image.index.v1+json";
 inline constexpr std::string_view kOciManifest = "application/vnd.oci.image.manifest.v1+json";

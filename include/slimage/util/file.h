@@ -9,6 +9,9 @@
 
 namespace slimage {
 
+// The system's page size (4 KiB on x86-64, 4, 16 or 64 KiB on arm64).
+uint64_t page_size();
+
 // A read-only mmap of a whole file (empty files map to an empty span).
 class MappedFile {
  public:
