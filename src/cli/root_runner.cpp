@@ -14,6 +14,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -121,6 +122,7 @@ RootRunResult run_in_root(const std::string& root, const RootRun& run) {
   int pipefd[2];
   if (::pipe2(pipefd, O_CLOEXEC) != 0) fail(std::string("pipe: ") + std::strerror(errno));
   int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) fail(std::string("fork: ") + std::strerror(errno));
   if (pid == 0) {
@@ -145,6 +147,9 @@ RootRunResult run_in_root(const std::string& root, const RootRun& run) {
     if (::setgroups(groups.size(), groups.data()) != 0 || ::setgid(run.user.gid) != 0 ||
         ::setuid(run.user.uid) != 0)
       say("cannot become the image user: ", std::strerror(errno)), _exit(126);
+    // If slimage dies (SIGKILL, an interrupt's _Exit), so does the test. Set
+    // after setuid, which clears it; the getppid check closes the race.
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) _exit(125);
     int error = ENOENT;
     for (auto& path : candidates) {
       ::execve(path.c_str(), argv.data(), envp.data());
