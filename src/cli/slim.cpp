@@ -176,8 +176,8 @@ SlimOutcome slim_one(const SlimOptions& o, const CommonOptions& common, const Sl
       progress.begin("test");
       SmokeOptions test{o.test_command, runtime, runtime_user(image), o.test_timeout};
       SmokeResult smoke = smoke_test(fs, after_fs, plan, strip, test);
-      progress.end("before: exit " + std::to_string(smoke.before_status) +
-                   ", after: exit " + std::to_string(smoke.after_status));
+      progress.end("before: exit " + std::to_string(smoke.before_status) + ", after: " +
+                   (smoke.after_status < 0 ? "not run" : "exit " + std::to_string(smoke.after_status)));
       if (!smoke_verdict(smoke, outcome)) return outcome;
       if (!verdict()) return outcome;
       background = std::jthread(discard);

@@ -24,7 +24,7 @@ struct SmokeOptions {
 };
 
 struct SmokeResult {
-  int before_status = -1, after_status = -1;
+  int before_status = -1, after_status = -1;  // after: -1 when not run (the original failed)
   std::string before_output, after_output;
   std::vector<std::string> argv;  // what ran in the original
 };
