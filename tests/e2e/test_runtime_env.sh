@@ -10,9 +10,10 @@
 #     and argv split from quotes without a shell; `--test ''` and a bare `--test` run
 #     Entrypoint + Cmd;
 #   - shell syntax without a shell, and a User the image lacks, are refused before anything
-#     runs, with their exact messages; a hanging test is killed after --test-timeout.
+#     runs, with their exact messages; with a shell in the image it runs under `sh -c`;
+#   - a hanging test is killed after --test-timeout.
 source "$(dirname "$0")/lib.sh"
-need_slimage; need_root; need jq python3 gcc
+need_slimage; need_root; need jq python3 gcc dash
 scratch
 
 make_elf_root "$SCRATCH/root"
@@ -115,7 +116,22 @@ slim slim "$(in_layout ghost)" "oci:$SCRATCH/dst/ghost:img" --test hello
 refused_exactly "a User the image lacks (the host has one)" \
     "image User 'nobody': no user 'nobody' in the image's /etc/passwd"
 
-# 6. A hanging test is killed after --test-timeout.
+# 6. With a shell in the image (dash as /bin/sh), shell syntax runs under `sh -c`, with the
+#    image's Env and WorkingDir and without the host's variables.
+mkdir -p "$SCRATCH/shell/bin"
+cp -L "$(command -v dash)" "$SCRATCH/shell/bin/sh"
+CONFIG_JSON=$(config app /opt/greet/lib) make_layout_from_dirs "$SCRATCH/withsh" img "$root" "$SCRATCH/shell"
+slim slim "$(in_layout withsh)" "oci:$SCRATCH/dst/sh:img" \
+    --test '[ "$(pwd)" = /opt/app ] && [ "$LD_LIBRARY_PATH" = /opt/greet/lib ] && hello | { read -r l; [ "$l" = "hello, world (1)" ]; }'
+[[ $RC == 0 ]] || fail "shell syntax with a shell in the image exited $RC: $(cat "$SCRATCH/stderr")"
+rm -rf "$SCRATCH/dst/sh"
+slim slim "$(in_layout withsh)" "oci:$SCRATCH/dst/sh:img" --test 'echo "host=${SLIMAGE_HOST_ONLY-unset}"; exit 5'
+[[ $RC == 1 ]] || fail "sh -c exiting 5 on the original exited $RC, want 1: $(cat "$SCRATCH/stderr")"
+[[ "$(stderr_block)" == '--- original image: /bin/sh -c echo "host=${SLIMAGE_HOST_ONLY-unset}"; exit 5 (exit 5) ---
+host=unset' ]] || fail "sh -c saw: $(stderr_block)"
+only_names_in "$SCRATCH/dst"
+
+# 7. A hanging test is killed after --test-timeout.
 start=$SECONDS
 slim slim "$(in_layout env)" "oci:$SCRATCH/dst/hang:img" --test-timeout 2 --test './show hang'
 [[ $RC == 1 ]] || fail "a hanging test exited $RC, want 1: $(cat "$SCRATCH/stderr")"
