@@ -22,6 +22,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "slimage/util/error.h"
@@ -98,7 +100,16 @@ class Capture {
   uint64_t total_ = 0;
 };
 
+// Process groups of the runs in progress, for kill_running_tests().
+std::mutex g_running_mu;
+std::set<pid_t> g_running;
+
 }  // namespace
+
+void kill_running_tests() {
+  std::lock_guard lock(g_running_mu);
+  for (pid_t group : g_running) ::kill(-group, SIGKILL);
+}
 
 RootRunResult run_in_root(const std::string& root, const RootRun& run) {
   if (run.argv.empty()) fail("--test: nothing to run");
@@ -160,6 +171,10 @@ RootRunResult run_in_root(const std::string& root, const RootRun& run) {
     _exit(error == ENOENT ? 127 : 126);
   }
   ::setpgid(pid, pid);  // as the child does: no race with the kill below
+  {
+    std::lock_guard lock(g_running_mu);
+    g_running.insert(pid);
+  }
   ::close(pipefd[1]);
   if (null_fd >= 0) ::close(null_fd);
 
@@ -189,6 +204,10 @@ RootRunResult run_in_root(const std::string& root, const RootRun& run) {
   }
   // The container ends with its first process: so do whatever it left behind.
   ::kill(-pid, SIGKILL);
+  {
+    std::lock_guard lock(g_running_mu);
+    g_running.erase(pid);
+  }
   ::fcntl(pipefd[0], F_SETFL, O_NONBLOCK);
   for (ssize_t k; open && (k = ::read(pipefd[0], buf, sizeof buf)) > 0;) capture.add(buf, static_cast<size_t>(k));
   ::close(pipefd[0]);

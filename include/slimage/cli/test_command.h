@@ -48,4 +48,8 @@ std::vector<std::string> container_env(const std::vector<std::string>& image_env
 // last `tail` bytes around a line saying how many were cut.
 std::string clip_output(const std::string& output, size_t head = 4096, size_t tail = 12288);
 
+// SIGKILLs the process group of every `--test` run in progress (main's
+// interrupt handler: a test's children must not outlive slimage).
+void kill_running_tests();
+
 }  // namespace slimage
