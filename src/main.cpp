@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "slimage/cli/app.h"
+#include "slimage/cli/test_command.h"
 #include "slimage/util/error.h"
 #include "slimage/util/file.h"
 
@@ -31,6 +32,7 @@ void watch_signals() {
     int sig = 0;
     sigwait(&set, &sig);
     g_interrupted = true;
+    slimage::kill_running_tests();
     slimage::remove_all_registered_temp_dirs();
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     slimage::remove_all_registered_temp_dirs();

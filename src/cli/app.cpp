@@ -33,6 +33,18 @@ void add_plan_settings(CLI::App* app, PlanSettings& p) {
       ->check(CLI::IsMember({"none", "debug", "unneeded"}));
 }
 
+// --test [CMD]: CMD may be left out (last on the line, or --test '') to run
+// the image's own Entrypoint + Cmd.
+CLI::Option* add_test_options(CLI::App* app, SlimOptions& s) {
+  auto* test = app->add_option("--test", s.test_command,
+                               "run CMD ('' or none: the image's Entrypoint + Cmd) in the original and "
+                               "the slimmed root as the runtime would (Env, WorkingDir, User); "
+                               "refuse if it breaks")
+                   ->expected(0, 1);
+  app->add_option("--test-timeout", s.test_timeout, "seconds before a --test run is killed (default 300)");
+  return test;
+}
+
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -53,8 +65,7 @@ int run_cli(int argc, char** argv) {
       ->check(CLI::IsMember({"gzip", "zstd", "none"}));
   slim->add_option("--level", cmd.slim.level, "compression level (default: gzip 5, zstd 3)");
   slim->add_option("--report", cmd.slim.report, "write the full report as JSON to FILE");
-  slim->add_option("--test", cmd.slim.test_command,
-                   "run CMD in the original and the slimmed root; refuse if it breaks");
+  auto* slim_test = add_test_options(slim, cmd.slim);
   slim->add_flag("--force", cmd.slim.force, "write even if the slimmed closure has missing libraries");
 
   auto* batch = app.add_subcommand(
@@ -82,8 +93,7 @@ int run_cli(int argc, char** argv) {
   batch->add_option("--compression", cmd.slim.compression, "gzip | zstd | none")
       ->check(CLI::IsMember({"gzip", "zstd", "none"}));
   batch->add_option("--level", cmd.slim.level, "compression level (default: gzip 5, zstd 3)");
-  batch->add_option("--test", cmd.slim.test_command,
-                    "run CMD in the original and the slimmed root of each image; refuse if it breaks");
+  auto* batch_test = add_test_options(batch, cmd.slim);
   batch->add_flag("--force", cmd.slim.force, "write even if the slimmed closure has missing libraries");
 
   auto* inspect = app.add_subcommand("inspect", "layers, sizes, wasted bytes, largest directories");
@@ -115,6 +125,7 @@ int run_cli(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? 0 : kExitUsage;
   }
+  cmd.slim.test = slim_test->count() > 0 || batch_test->count() > 0;
   for (auto* sub : {slim, batch, inspect, plan, why, verify, profiles})
     if (sub->parsed()) cmd.name = sub->get_name();
   return run(cmd);

@@ -1,9 +1,11 @@
-// The read-only commands: inspect, plan, why, verify, profiles — and run(),
+// The read-only commands: inspect, plan (with the closure check slim would
+// run: exit 3 where slim would refuse), why, verify, profiles — and run(),
 // which dispatches every command.
 #include <algorithm>
 #include <cstdio>
 
 #include "session.h"
+#include "verify.h"
 #include "slimage/plan/profile.h"
 #include "slimage/report/report.h"
 
@@ -131,23 +133,52 @@ int run_inspect(const Command& cmd) {
   return kExitOk;
 }
 
+nlohmann::json missing_json(const std::vector<Missing>& missing) {
+  nlohmann::json out = nlohmann::json::array();
+  for (auto& m : missing) out.push_back({{"from", m.from}, {"needed", m.needed}, {"searched", m.searched}});
+  return out;
+}
+
+// Nothing when slim would write the image; else each missing library and the verdict.
+std::string refusal_text(const std::vector<Missing>& missing) {
+  if (missing.empty()) return "";
+  std::string out;
+  for (auto& m : missing) out += "missing after slimming: /" + m.from + " needs " + m.needed + "\n";
+  return out + "slim would refuse: " + std::to_string(missing.size()) + " libraries missing\n";
+}
+
 int run_plan(const Command& cmd) {
   Progress progress(cmd.common.quiet || cmd.common.json);
   Opened o = open_images(cmd, progress);
   nlohmann::json all = nlohmann::json::array();
+  size_t refused = 0;
   for (auto& image : o.images) {
     auto loaded = load_fs(*o.source, image, cmd.common.jobs, progress);
+    ImageRuntime runtime = runtime_of(image);
     progress.begin("plan");
-    Plan plan = make_plan(*loaded->fs, runtime_of(image), cmd.slim.plan, loaded->diagnostics);
+    auto facts = make_elf_facts();
+    Plan plan = make_plan(*loaded->fs, runtime, cmd.slim.plan, loaded->diagnostics, facts);
     progress.end();
-    if (cmd.common.json)
-      all.push_back(plan_json(plan));
-    else
+    // The check slim runs before writing: what it would refuse, plan says.
+    progress.begin("verify");
+    FilteredFs slimmed = slimmed_view(*loaded->fs, plan);
+    const Profile* profile = cmd.slim.plan.profile == "none" ? nullptr : &plan.profile;
+    VerifyResult v = verify_slimmed(*loaded->fs, slimmed, runtime, profile, loaded->diagnostics, facts);
+    progress.end(v.broken.empty() ? "closure complete"
+                                  : std::to_string(v.broken.size()) + " libraries would be missing");
+    refused += v.broken.empty() ? 0 : 1;
+    if (cmd.common.json) {
+      nlohmann::json j = plan_json(plan);
+      j["missing"] = missing_json(v.broken);
+      all.push_back(j);
+    } else {
       std::fputs(plan_text(plan).c_str(), stdout);
+      std::fputs(refusal_text(v.broken).c_str(), stdout);
+    }
     print_diagnostics(loaded->diagnostics, cmd.common.quiet);
   }
   if (cmd.common.json) std::printf("%s\n", (all.size() == 1 ? all[0] : all).dump(2).c_str());
-  return kExitOk;
+  return refused ? kExitVerifyFailed : kExitOk;
 }
 
 int run_why(const Command& cmd) {

@@ -12,11 +12,13 @@
 
 #include "session.h"
 #include "slimage/cli/slim.h"
+#include "slimage/cli/test_command.h"
 #include "slimage/registry/registry.h"
 #include "slimage/report/report.h"
 #include "slimage/rewrite/image_writer.h"
 #include "slimage/rootfs/filtered_fs.h"
 #include "smoke.h"
+#include "verify.h"
 
 namespace slimage {
 
@@ -30,14 +32,38 @@ bool same_location(const ImageRef& a, const ImageRef& b) {
   return std::filesystem::weakly_canonical(a.path, ec) == std::filesystem::weakly_canonical(b.path, ec);
 }
 
-// Libraries missing in `after` that were not already missing in `before`.
-std::vector<Missing> new_missing(const Graph& before, const Graph& after) {
-  std::set<std::pair<std::string, std::string>> old;
-  for (auto& m : before.missing) old.insert({m.from, m.needed});
-  std::vector<Missing> out;
-  for (auto& m : after.missing)
-    if (!old.count({m.from, m.needed})) out.push_back(m);
+std::string runtime_user(const ImageManifest& image) {
+  const auto& c = image.config.contains("config") ? image.config["config"] : nlohmann::json();
+  return c.is_object() && c.contains("User") && c["User"].is_string() ? c["User"].get<std::string>() : "";
+}
+
+std::string joined(const std::vector<std::string>& argv) {
+  std::string out;
+  for (auto& a : argv) out += (out.empty() ? "" : " ") + a;
   return out;
+}
+
+// False if the --test outcome stops the run: a test that fails on the
+// original guards nothing (an error, exit 1); one that passes there and
+// fails on the slimmed image is exit 4. Either way its output is shown.
+bool smoke_verdict(const SmokeResult& smoke, SlimOutcome& outcome) {
+  if (smoke.before_status != 0) {
+    std::fprintf(stderr, "--- original image: %s (exit %d) ---\n%s", joined(smoke.argv).c_str(),
+                 smoke.before_status, clip_output(smoke.before_output).c_str());
+    std::fprintf(stderr, "slimage: error: --test fails on the original image (exit %d), so it cannot "
+                         "guard the slimmed one; nothing written\n", smoke.before_status);
+    outcome.exit_code = kExitError;
+    return false;
+  }
+  if (smoke.after_status != 0) {
+    std::fprintf(stderr, "--- slimmed image: %s (exit %d) ---\n%s", joined(smoke.argv).c_str(),
+                 smoke.after_status, clip_output(smoke.after_output).c_str());
+    std::fprintf(stderr, "slimage: error: --test passes on the original and fails on the "
+                         "slimmed image; nothing written\n");
+    outcome.exit_code = kExitSmokeFailed;
+    return false;
+  }
+  return true;
 }
 
 WriteOptions write_options(const SlimOptions& o, const CommonOptions& c, StripMode strip) {
@@ -90,21 +116,12 @@ SlimOutcome slim_one(const SlimOptions& o, const CommonOptions& common, const Sl
       const Action* a = plan.find(p);
       return a && a->fate == Fate::Drop;
     };
-    FilteredFs after_fs(fs, dropped);
+    FilteredFs after_fs = slimmed_view(fs, plan);
     const Profile* profile = o.plan.profile == "none" ? nullptr : &plan.profile;
-    // What the output keeps, walked in the output and in the input: a need
-    // that resolved in the input and does not in the output is what slimming
-    // broke. (The input's other ELFs are dropped; their needs do not matter.)
-    Graph before_closure, after_closure;
-    std::vector<Missing> broken;
-    double verify_seconds = 0;
+    VerifyResult verified_result;
+    const std::vector<Missing>& broken = verified_result.broken;
     auto verify = [&] {
-      auto start = std::chrono::steady_clock::now();
-      std::vector<Root> kept_roots = closure_roots(after_fs, runtime, loaded->diagnostics);
-      before_closure = closure_from(fs, kept_roots, runtime, profile, loaded->diagnostics, facts);
-      after_closure = closure_from(after_fs, kept_roots, runtime, profile, loaded->diagnostics, facts);
-      broken = new_missing(before_closure, after_closure);
-      verify_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      verified_result = verify_slimmed(fs, after_fs, runtime, profile, loaded->diagnostics, facts);
     };
     auto verify_detail = [&] {
       return broken.empty() ? std::string("closure complete")
@@ -137,7 +154,7 @@ SlimOutcome slim_one(const SlimOptions& o, const CommonOptions& common, const Sl
       } catch (const std::exception&) {  // best effort: the cleanup frees them anyway
       }
     };
-    bool beside = o.test_command.empty();
+    bool beside = !o.test;
     std::promise<void> verified;
     std::future<void> verified_done = verified.get_future();
     std::jthread background;
@@ -157,21 +174,11 @@ SlimOutcome slim_one(const SlimOptions& o, const CommonOptions& common, const Sl
       verify();
       progress.end(verify_detail());
       progress.begin("test");
-      SmokeResult smoke = smoke_test(fs, after_fs, plan, strip, o.test_command);
-      progress.end("before: exit " + std::to_string(smoke.before_status) +
-                   ", after: exit " + std::to_string(smoke.after_status));
-      if (smoke.before_status == 0 && smoke.after_status != 0) {
-        std::fprintf(stderr, "--- before (exit %d) ---\n%s--- after (exit %d) ---\n%s",
-                     smoke.before_status, smoke.before_output.c_str(), smoke.after_status,
-                     smoke.after_output.c_str());
-        std::fprintf(stderr, "slimage: error: --test passes on the original and fails on the "
-                             "slimmed image; nothing written\n");
-        outcome.exit_code = kExitSmokeFailed;
-        return outcome;
-      }
-      if (smoke.before_status != 0)
-        progress.note("warning: --test fails on the original image too (exit " +
-                      std::to_string(smoke.before_status) + "); not used as a guard");
+      SmokeOptions test{o.test_command, runtime, runtime_user(image), o.test_timeout};
+      SmokeResult smoke = smoke_test(fs, after_fs, plan, strip, test);
+      progress.end("before: exit " + std::to_string(smoke.before_status) + ", after: " +
+                   (smoke.after_status < 0 ? "not run" : "exit " + std::to_string(smoke.after_status)));
+      if (!smoke_verdict(smoke, outcome)) return outcome;
       if (!verdict()) return outcome;
       background = std::jthread(discard);
     }
@@ -190,7 +197,7 @@ SlimOutcome slim_one(const SlimOptions& o, const CommonOptions& common, const Sl
     auto layers = write_layers(fs, plan, wo, staging.path());
     if (beside) {  // before the sink sees a byte
       verified_done.get();
-      progress.record("verify", verify_seconds, verify_detail() + " (beside the write)");
+      progress.record("verify", verified_result.seconds, verify_detail() + " (beside the write)");
       if (!verdict()) return outcome;
     }
     std::string created_by = "slimage slim --profile " + plan.profile.name +
@@ -241,8 +248,8 @@ SlimOutcome slim_one(const SlimOptions& o, const CommonOptions& common, const Sl
     // rewritten: encoded by this run; from_cache: the same bytes, found in the LayerCache.
     extra["layers"] = {{"rewritten", layers_rewritten}, {"reused", layers_reused},
                        {"from_cache", layers_from_cache}};
-    extra["verify"] = {{"missing_before", before_closure.missing.size()},
-                       {"missing_after", after_closure.missing.size()}};
+    extra["verify"] = {{"missing_before", verified_result.before.missing.size()},
+                       {"missing_after", verified_result.after.missing.size()}};
     reports.push_back(report_json(summary, plan, extra));
     summaries.push_back(summary);
     print_diagnostics(loaded->diagnostics, common.quiet);

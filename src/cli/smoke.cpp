@@ -5,15 +5,15 @@
 #include "smoke.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <map>
 
+#include "root_runner.h"
+#include "slimage/cli/test_command.h"
 #include "slimage/util/error.h"
 #include "slimage/util/file.h"
 #include "slimage/util/io.h"
@@ -61,54 +61,41 @@ void write_file(int root, const FsView& fs, const Node& n, const Plan* plan, Str
   ::close(fd);
 }
 
-// Runs `command` in a chroot of `root` — under /bin/sh if the root has one,
-// else split on blanks and run directly (distroless images) — and returns
-// its status and output.
-int run_in_root(const std::string& root, const std::string& command, bool have_shell,
-                std::string* output) {
-  std::vector<std::string> argv = {"chroot", root};
-  if (have_shell) {
-    argv.insert(argv.end(), {"/bin/sh", "-c", command});
+std::string file_text(const FsView& fs, const char* path) {
+  const Node* n = fs.resolve(path);
+  if (!n || !n->is_file()) return "";
+  auto bytes = fs.content(*n);
+  return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+}
+
+// What runs in one root, decided before anything runs. Throws Error when it
+// cannot run there (a user missing from the image, shell syntax without a shell).
+RootRun prepare_run(const FsView& fs, const SmokeOptions& o) {
+  RootRun run;
+  run.user = resolve_image_user(o.user, file_text(fs, "etc/passwd"), file_text(fs, "etc/group"));
+  run.env = container_env(o.runtime.env, run.user);
+  run.working_dir = o.runtime.working_dir;
+  run.timeout_seconds = o.timeout_seconds;
+  if (o.command.empty()) {
+    run.argv = o.runtime.entrypoint;
+    run.argv.insert(run.argv.end(), o.runtime.cmd.begin(), o.runtime.cmd.end());
+    if (run.argv.empty()) fail("--test with no command: the image has no Entrypoint or Cmd to run");
+    return run;
+  }
+  SplitCommand split = split_command(o.command);
+  const Node* sh = fs.resolve("bin/sh");
+  if (sh && sh->is_file()) {
+    run.argv = {"/bin/sh", "-c", o.command};  // the shell splits and expands, as always
+  } else if (!split.shell_syntax.empty()) {
+    fail("--test '" + o.command + "': '" + split.shell_syntax +
+         "' is shell syntax and the image has no /bin/sh; give the command as plain words "
+         "(quotes and backslashes work without a shell)");
+  } else if (split.argv.empty()) {
+    fail("--test '" + o.command + "': no command");
   } else {
-    for (auto& word : split_any(command, " \t")) argv.push_back(word);
+    run.argv = split.argv;
   }
-  if (::access("/usr/bin/unshare", X_OK) == 0) {
-    // In a private mount namespace: /proc (glibc needs it for the
-    // executable's $ORIGIN) and the few device nodes programs expect; all
-    // unmounted when the namespace ends.
-    static const char* kSetup =
-        "r=\"$1\"; shift; mkdir -p \"$r/proc\" \"$r/dev\" && mount -t proc proc \"$r/proc\" || exit 125; "
-        "for d in null zero random urandom; do [ -e \"$r/dev/$d\" ] || : > \"$r/dev/$d\"; "
-        "mount --bind /dev/$d \"$r/dev/$d\" || exit 125; done; exec chroot \"$r\" \"$@\"";
-    argv.erase(argv.begin());  // "chroot": the script runs it
-    argv.insert(argv.begin(), {"/usr/bin/unshare", "--mount", "--fork", "--propagation", "private",
-                               "/bin/sh", "-c", kSetup, "slimage-test"});
-  }
-  std::vector<char*> args;
-  for (auto& a : argv) args.push_back(a.data());
-  args.push_back(nullptr);
-  int pipefd[2];
-  if (::pipe2(pipefd, O_CLOEXEC) != 0) fail(std::string("pipe: ") + std::strerror(errno));
-  pid_t pid = ::fork();
-  if (pid < 0) fail(std::string("fork: ") + std::strerror(errno));
-  if (pid == 0) {
-    sigset_t all;
-    sigemptyset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, nullptr);
-    ::dup2(pipefd[1], 1);
-    ::dup2(pipefd[1], 2);
-    ::execvp(args[0], args.data());
-    _exit(127);
-  }
-  ::close(pipefd[1]);
-  char buf[4096];
-  ssize_t k;
-  while ((k = ::read(pipefd[0], buf, sizeof buf)) > 0)
-    if (output->size() < (1 << 20)) output->append(buf, static_cast<size_t>(k));
-  ::close(pipefd[0]);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return run;
 }
 
 }  // namespace
@@ -118,8 +105,14 @@ void materialize(const FsView& fs, const std::string& dir, const Plan* plan, Str
   if (root < 0) fail(dir + ": " + std::strerror(errno));
   std::map<std::pair<uint32_t, uint64_t>, std::string> first_link;
   std::vector<const Node*> dirs;
+  // The root itself: the scratch dir is 0700, which would lock a non-root
+  // image user out of "/".
+  uint32_t root_mode = 0755, root_uid = 0, root_gid = 0;
   fs.for_each([&](const Node& n) {
-    if (n.path.empty()) return;
+    if (n.path.empty()) {
+      if (n.type == FileType::Directory) root_mode = n.mode & 07777, root_uid = n.uid, root_gid = n.gid;
+      return;
+    }
     const char* p = n.path.c_str();
     switch (n.type) {
       case FileType::Directory:
@@ -151,25 +144,41 @@ void materialize(const FsView& fs, const std::string& dir, const Plan* plan, Str
     ::fchownat(root, d->path.c_str(), d->uid, d->gid, AT_SYMLINK_NOFOLLOW);
     ::fchmodat(root, d->path.c_str(), d->mode & 07777, 0);
   }
+  if (::fchown(root, root_uid, root_gid) != 0 || ::fchmod(root, root_mode | 0111) != 0)
+    fail(dir + ": chmod: " + std::strerror(errno));
   ::close(root);
 }
 
 SmokeResult smoke_test(const FsView& before, const FsView& after, const Plan& plan, StripMode strip,
-                       const std::string& command) {
+                       const SmokeOptions& options) {
   SmokeResult r;
-  auto shell = [](const FsView& fs) {
-    const Node* n = fs.resolve("bin/sh");
-    return n && n->is_file();
-  };
+  // Both runs are decided first: a command the original cannot run stops
+  // here, before anything is materialized; one the slimmed root cannot run
+  // is that root's failure.
+  RootRun before_run = prepare_run(before, options), after_run;
+  std::string after_error;
+  try {
+    after_run = prepare_run(after, options);
+  } catch (const Error& e) {
+    after_error = std::string(e.what()) + "\n";
+  }
+  r.argv = before_run.argv;
   {
     TempDir dir(scratch_parent(), "slimage-test-before-");
     materialize(before, dir.path(), nullptr, strip);
-    r.before_status = run_in_root(dir.path(), command, shell(before), &r.before_output);
+    RootRunResult run = run_in_root(dir.path(), before_run);
+    r.before_status = run.status, r.before_output = std::move(run.output);
+  }
+  if (r.before_status != 0) return r;  // it guards nothing: the slimmed root is not tried
+  if (!after_error.empty()) {
+    r.after_status = 127, r.after_output = after_error;
+    return r;
   }
   {
     TempDir dir(scratch_parent(), "slimage-test-after-");
     materialize(after, dir.path(), &plan, strip);
-    r.after_status = run_in_root(dir.path(), command, shell(after), &r.after_output);
+    RootRunResult run = run_in_root(dir.path(), after_run);
+    r.after_status = run.status, r.after_output = std::move(run.output);
   }
   return r;
 }

@@ -4,7 +4,8 @@
 #   need_slimage                 skip unless $SLIMAGE names an executable
 #   scratch                      $SCRATCH: a fresh dir, removed (mounts released) on exit
 #   make_layout_from_dirs OUT REF LAYER...   OCI layout from dirs / .tar / .json specs
-#                                (COMPRESSION=gzip|zstd|none, PLATFORM=os/arch, ENTRYPOINT=)
+#                                (COMPRESSION=gzip|zstd|none, PLATFORM=os/arch, ENTRYPOINT=,
+#                                CONFIG_JSON='{"User": …}' merged into the config's "config")
 #   unpack_image SRC DIR         any transport -> umoci bundle at DIR (rootfs at DIR/rootfs)
 #   tree_manifest DIR            sorted listing of every entry's metadata + content hash
 #   input_digest DIR             one sha256 over DIR's sorted listing (type, mode, size, mtime)
@@ -74,6 +75,7 @@ slim() {
 make_layout_from_dirs() {
     local args=(layout --compression "${COMPRESSION:-gzip}" --platform "${PLATFORM:-linux/amd64}")
     [[ -n "${ENTRYPOINT:-}" ]] && args+=(--entrypoint "$ENTRYPOINT")
+    [[ -n "${CONFIG_JSON:-}" ]] && args+=(--config-json "$CONFIG_JSON")
     python3 "$HOSTILE_PY" "${args[@]}" "$@"
 }
 

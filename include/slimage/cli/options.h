@@ -32,6 +32,8 @@ struct SlimOptions {
   std::string report;                 // --report FILE.json
   std::string test_command;           // --test 'CMD'
   bool force = false;
+  bool test = false;                  // --test given; with no CMD, runs Entrypoint + Cmd
+  unsigned test_timeout = 300;        // --test-timeout S: then the test's process group is killed
 };
 
 // `slimage batch`: many SRC DST pairs, sharing decoded and rewritten layers.
