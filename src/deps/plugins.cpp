@@ -91,7 +91,9 @@ bool is_file(const FsView& fs, const std::string& path) {
 void Collector::add(const std::string& path, const std::string& file, size_t line,
                     const std::string& text) {
   if (path.empty() || !seen.insert(path).second) return;
-  roots.push_back({path, How::ConfigPlugin, file + ":" + std::to_string(line) + " " + text});
+  std::string squeezed;  // runs of blanks as one space: "module ISO-8859-1// INTERNAL ISO8859-1 1"
+  for (auto& w : split_any(text, " \t")) squeezed += (squeezed.empty() ? "" : " ") + w;
+  roots.push_back({path, How::ConfigPlugin, file + ":" + std::to_string(line) + " " + squeezed});
 }
 
 std::vector<std::string> words(const std::string& line) { return split_any(line, " \t"); }

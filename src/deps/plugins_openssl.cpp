@@ -58,13 +58,13 @@ struct OpensslConfig {
         if (!target.empty() && target.front() == '=') target = trim(target.substr(1));
         target = unquote(target);
         if (!target.empty() && target.find('$') == std::string::npos)
-          parse(join_path(dirname_of(normalize_path(path)), target), depth + 1);
+          parse(join_path(dirname_of(real), target), depth + 1);
         continue;
       }
       size_t eq = line.find('=');
       if (eq == std::string::npos) continue;
       entries.push_back({section, trim(line.substr(0, eq)), unquote(trim(line.substr(eq + 1))),
-                         normalize_path(path), number, line});
+                         real, number, line});  // named by its real path: a symlink reads the same
     }
   }
 
@@ -81,7 +81,7 @@ struct OpensslConfig {
 std::vector<Root> openssl_plugin_roots(const FsView& fs, const ImageRuntime& runtime) {
   OpensslConfig config{fs, {}, {}};
   std::string env = runtime.env_value("OPENSSL_CONF");
-  if (!env.empty()) config.parse(env, 0);
+  if (!env.empty()) config.parse(normalize_path(env), 0);
   for (const char* p : {"usr/lib/ssl/openssl.cnf", "etc/ssl/openssl.cnf", "etc/pki/tls/openssl.cnf",
                         "usr/local/ssl/openssl.cnf", "usr/local/etc/openssl/openssl.cnf"})
     config.parse(p, 0);
