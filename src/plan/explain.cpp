@@ -30,6 +30,8 @@ const char* reason_kind_name(ReasonKind kind) {
     case ReasonKind::DropGlob: return "drop-glob";
     case ReasonKind::Stripped: return "stripped";
     case ReasonKind::EmptyDir: return "empty-dir";
+    case ReasonKind::Toolchain: return "toolchain";
+    case ReasonKind::UnreachableLibrary: return "unreachable-library";
   }
   return "?";
 }

@@ -11,6 +11,7 @@
 #include <algorithm>
 
 #include "plan_internal.h"
+#include "slimage/deps/plugins.h"
 #include "slimage/elf/elf.h"
 #include "slimage/plan/glob.h"
 #include "slimage/util/thread_pool.h"
@@ -74,9 +75,10 @@ std::vector<Root> extra_roots(PlanBuilder& b) {
 
 // dlopen loads with '/' are paths relative to the trigger's directory: new
 // roots for every needed trigger. Returns how many were not needed yet.
-size_t path_dlopen_roots(PlanBuilder& b, const Graph& graph, std::vector<Root>& roots) {
+size_t path_dlopen_roots(PlanBuilder& b, const std::vector<DlopenFamily>& families,
+                         const Graph& graph, std::vector<Root>& roots) {
   size_t added = 0;
-  for (auto& family : b.profile.dlopen) {
+  for (auto& family : families) {
     for (auto& load : family.loads) {
       if (!has_slash(load)) continue;
       for (auto& path : graph.needed) {
@@ -102,16 +104,23 @@ size_t path_dlopen_roots(PlanBuilder& b, const Graph& graph, std::vector<Root>& 
 
 Graph walk(PlanBuilder& b, const ImageRuntime& runtime) {
   std::vector<Root> extra = extra_roots(b);
+  std::vector<DlopenFamily> families = b.profile.dlopen;
+  if (b.profile.config_plugins) {  // only adds roots: safe in every profile
+    for (auto& r : config_plugin_roots(b.fs, runtime))
+      if (!b.dropped(r.path)) extra.push_back(std::move(r));
+    for (auto& f : plugin_dir_families()) families.push_back(std::move(f));
+  }
   auto kept_elf = [&](const Node& n) {
     auto it = std::lower_bound(b.nodes.begin(), b.nodes.end(), n.path,
                                [](const Node* x, const std::string& p) { return x->path < p; });
     size_t i = it - b.nodes.begin();
+    if (b.profile.drop_unreachable_libraries && !plan_detail::runtime_root_elf(b, i)) return false;
     return !b.dropped(n.path) && !(i < b.nodes.size() && cuda_candidate(b, i));
   };
   auto excluded = [&](const std::string& path) { return b.dropped(path); };
   std::vector<Root> roots = find_roots(b.fs, runtime, extra, kept_elf, excluded, b.diagnostics);
   ResolveOptions options = resolve_options_for(runtime);
-  for (auto family : b.profile.dlopen) {
+  for (auto family : families) {
     std::erase_if(family.loads, has_slash);  // expanded by path_dlopen_roots
     if (!family.loads.empty()) options.dlopen_families.push_back(std::move(family));
   }
@@ -119,7 +128,7 @@ Graph walk(PlanBuilder& b, const ImageRuntime& runtime) {
   options.string_heuristic = b.profile.string_heuristic;
   options.facts = b.options.facts;
   Graph graph = resolve_graph(b.fs, roots, options, b.diagnostics);
-  for (int round = 0; round < 8 && path_dlopen_roots(b, graph, roots) > 0; ++round)
+  for (int round = 0; round < 8 && path_dlopen_roots(b, families, graph, roots) > 0; ++round)
     graph = resolve_graph(b.fs, roots, options, b.diagnostics);
   return graph;
 }
@@ -177,6 +186,11 @@ void needed_and_cuda_pass(PlanBuilder& b, const Graph& graph) {
       a.fate = Fate::Drop;
       a.kind = ReasonKind::UnreachableCuda;
       a.reason = "CUDA library: no kept ELF loads it (DT_NEEDED, dlopen families, string heuristic)";
+    } else if (plan_detail::unreachable_library_candidate(b, i)) {
+      a.fate = Fate::Drop;
+      a.kind = ReasonKind::UnreachableLibrary;
+      a.reason = "shared library: no root reaches it (entrypoint, programs, Python extensions, "
+                 "config plugins, keep globs; DT_NEEDED, dlopen families, string heuristic)";
     }
   }
 }
@@ -245,7 +259,7 @@ Plan build_plan(const FsView& fs, const ImageRuntime& runtime, const PlanOptions
   Plan plan;
   plan.profile = options.profile;
   if (options.strip) plan.profile.strip = *options.strip;
-  PlanBuilder b{fs, options, plan.profile, diagnostics, {}, plan.actions, {}, {}, {}, {}};
+  PlanBuilder b{fs, options, plan.profile, diagnostics, {}, plan.actions, {}, {}, {}, {}, {}};
   fs.for_each([&](const Node& n) { b.nodes.push_back(&n); });
   std::sort(b.nodes.begin(), b.nodes.end(),
             [](const Node* x, const Node* y) { return x->path < y->path; });
@@ -253,9 +267,12 @@ Plan build_plan(const FsView& fs, const ImageRuntime& runtime, const PlanOptions
     plan.actions.emplace(n->path,
                          Action{n->path, n->type, Fate::Keep, ReasonKind::Kept, "no rule drops it"});
   b.elf.assign(b.nodes.size(), 0);
+  const bool kinds = plan.profile.drop_unreachable_libraries;
+  if (kinds) b.elf_kind.assign(b.nodes.size(), 0);
   parallel_for(b.nodes.size(), options.jobs ? options.jobs : kIoBoundJobs, [&](size_t i) {
     if (b.nodes[i]->type == FileType::Regular || b.nodes[i]->type == FileType::Hardlink) {
       b.elf[i] = is_elf(fs.content(*b.nodes[i]));
+      if (kinds && b.elf[i]) b.elf_kind[i] = plan_detail::elf_kind_of(fs.content(*b.nodes[i]));
       fs.release(*b.nodes[i]);
     }
   });
@@ -264,6 +281,7 @@ Plan build_plan(const FsView& fs, const ImageRuntime& runtime, const PlanOptions
   // between passes keeps resident memory to one pass's reads.
   fs.trim();
   plan_detail::pre_drop_pass(b);                   // (a)
+  plan_detail::runtime_compilers_pass(b);
   fs.trim();
   plan.graph = walk(b, runtime);                   // (b)
   fs.trim();

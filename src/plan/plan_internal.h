@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,9 @@ struct PlanBuilder {
   using ImportIndex = std::map<std::string, std::string>;
   std::map<std::string, ImportIndex> import_index;
   std::vector<char> elf;                       // per node: regular file starting with \x7fELF
+  // Per node, filled only when the profile drops unreachable libraries:
+  // elf_kind_of() of its bytes ('p' program, 's' shared library, 'o' other ELF, 0 not ELF).
+  std::vector<char> elf_kind;
 
   Action& action(const std::string& path) { return actions.at(path); }
   bool dropped(const std::string& path) const {
@@ -50,6 +54,18 @@ std::optional<ImportHit> find_import_of(PlanBuilder& b, const std::string& site_
 
 // Pass (d): strip decisions and byte accounting, once per content (hardlinks).
 void strip_and_account_pass(PlanBuilder& b, StripMode mode);
+
+// runtime_pass.cpp. 'p': ET_EXEC, or ET_DYN with PT_INTERP (a program, a PIE);
+// 's': ET_DYN without PT_INTERP (a shared library); 'o': any other ELF; 0: not ELF.
+char elf_kind_of(std::span<const uint8_t> bytes);
+// After pre_drop_pass: the profile's runtime_compilers whose trigger matches a
+// kept path keep their `keeps` (KeepGlob, so ELF ones are roots), overriding
+// every drop but --drop.
+void runtime_compilers_pass(PlanBuilder& b);
+// A shared library drop_unreachable_libraries may drop when nothing reaches it.
+bool unreachable_library_candidate(const PlanBuilder& b, size_t index);
+// In runtime mode, which kept ELF files are roots of the walk: programs only.
+bool runtime_root_elf(const PlanBuilder& b, size_t index);
 
 // "12.3 MiB"
 using slimage::human_bytes;

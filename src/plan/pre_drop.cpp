@@ -77,6 +77,9 @@ std::optional<PreDrop> own_drop(PlanBuilder& b, const Node& node) {
       basename_of(node.path) == "__pycache__") {
     return PreDrop{ReasonKind::Pycache, "__pycache__: recompiled from the .py on first import", ""};
   }
+  if (b.profile.drop_toolchain)
+    for (auto& g : b.profile.toolchain)
+      if (drops(b, g, node)) return PreDrop{ReasonKind::Toolchain, "toolchain: matches " + g, ""};
   if (b.profile.drop_dev_files)
     for (auto& g : b.profile.dev_files)
       if (drops(b, g, node)) return PreDrop{ReasonKind::DevFile, "dev file: matches " + g, ""};

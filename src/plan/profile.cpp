@@ -20,10 +20,14 @@ using nlohmann::json;
 
 const std::set<std::string> kStringLists = {"cuda_libraries", "caches",     "tests_dirs",
                                             "dev_files",      "keep",       "drop",
-                                            "entrypoints",    "host_provided"};
+                                            "entrypoints",    "host_provided",
+                                            "toolchain"};
 const std::set<std::string> kBools = {"drop_unreachable_cuda", "drop_tests", "drop_pycache",
-                                      "drop_dev_files", "string_heuristic"};
+                                      "drop_dev_files", "string_heuristic",
+                                      "drop_toolchain", "drop_unreachable_libraries",
+                                      "config_plugins"};
 const std::set<std::string> kDlopenKeys = {"name", "triggers", "loads", "reason"};
+const std::set<std::string> kCompilerKeys = {"name", "triggers", "keeps", "reason"};
 
 // One profile text and how to name it.
 struct Source {
@@ -62,7 +66,8 @@ size_t edit_distance(const std::string& a, const std::string& b) {
 }
 
 std::vector<std::string> all_fields() {
-  std::vector<std::string> f = {"extends", "description", "strip", "dlopen", "dlopen+"};
+  std::vector<std::string> f = {"extends", "description", "strip", "dlopen", "dlopen+",
+                                "runtime_compilers", "runtime_compilers+"};
   for (auto& k : kStringLists) f.push_back(k), f.push_back(k + "+");
   for (auto& k : kBools) f.push_back(k);
   return f;
@@ -88,16 +93,18 @@ void check_string_list(const Source& src, const Parsed& p, const json& v, const 
 
 void check_dlopen(const Source& src, const Parsed& p, const json& v, const std::string& ptr,
                   const std::string& field) {
+  const bool compilers = field.starts_with("runtime_compilers");
+  const std::set<std::string>& keys = compilers ? kCompilerKeys : kDlopenKeys;
   if (!v.is_array()) fail_at(src, p, ptr, "field '" + field + "': expected a list of families");
   for (size_t i = 0; i < v.size(); ++i) {
     std::string eptr = ptr + "/" + std::to_string(i);
     if (!v[i].is_object()) fail_at(src, p, eptr, "field '" + field + "': expected an object");
     for (auto& [k, val] : v[i].items()) {
       std::string kptr = eptr + "/" + k;
-      if (!kDlopenKeys.count(k)) {
+      if (!keys.count(k)) {
         fail_at(src, p, kptr,
                 "unknown field '" + field + "[" + std::to_string(i) + "]." + k + "'" +
-                    suggestion(k, {kDlopenKeys.begin(), kDlopenKeys.end()}));
+                    suggestion(k, {keys.begin(), keys.end()}));
       }
       if (k == "name" || k == "reason") {
         if (!val.is_string()) fail_at(src, p, kptr, "field '" + k + "': expected a string");
@@ -105,9 +112,10 @@ void check_dlopen(const Source& src, const Parsed& p, const json& v, const std::
         check_string_list(src, p, val, kptr, k);
       }
     }
-    for (const char* required : {"name", "triggers", "loads"})
+    for (const char* required : {"name", "triggers", compilers ? "keeps" : "loads"})
       if (!v[i].contains(required))
-        fail_at(src, p, eptr, "dlopen family needs '" + std::string(required) + "'");
+        fail_at(src, p, eptr, std::string(compilers ? "runtime compiler" : "dlopen family") +
+                                  " needs '" + required + "'");
   }
 }
 
@@ -146,7 +154,7 @@ Parsed parse_and_check(const Source& src) {
         fail_at(src, p, ptr, "field 'strip': expected \"none\", \"debug\" or \"unneeded\"");
     } else if (kBools.count(key)) {
       if (!v.is_boolean()) fail_at(src, p, ptr, "field '" + key + "': expected true or false");
-    } else if (base == "dlopen") {
+    } else if (base == "dlopen" || base == "runtime_compilers") {
       check_dlopen(src, p, v, ptr, key);
     } else {
       check_string_list(src, p, v, ptr, key);
@@ -167,7 +175,7 @@ void apply_fields(json& base, const json& delta) {
     std::string field = key.substr(0, key.size() - 1);
     json list = base.contains(field) ? base[field] : json::array();
     for (auto& item : v) {
-      if (field == "dlopen") {
+      if (field == "dlopen" || field == "runtime_compilers") {
         auto same = std::find_if(list.begin(), list.end(),
                                  [&](const json& f) { return f["name"] == item["name"]; });
         if (same != list.end()) {
@@ -293,6 +301,14 @@ Profile build(const json& fields, const std::string& name, std::vector<std::stri
   p.drop = strings(o, "drop");
   p.entrypoints = strings(o, "entrypoints");
   p.host_provided = strings(o, "host_provided");
+  p.toolchain = strings(o, "toolchain");
+  p.drop_toolchain = o.value("drop_toolchain", p.drop_toolchain);
+  p.drop_unreachable_libraries = o.value("drop_unreachable_libraries", p.drop_unreachable_libraries);
+  p.config_plugins = o.value("config_plugins", p.config_plugins);
+  if (o.contains("runtime_compilers"))
+    for (auto& f : o["runtime_compilers"])
+      p.runtime_compilers.push_back({f["name"], strings(f, "triggers"), strings(f, "keeps"),
+                                     f.value("reason", "")});
   if (o.contains("dlopen")) {
     for (auto& f : o["dlopen"]) {
       DlopenFamily d;
@@ -337,6 +353,10 @@ nlohmann::json profile_to_json(const Profile& p) {
   for (auto& d : p.dlopen)
     dlopen.push_back({{"name", d.name}, {"triggers", d.triggers}, {"loads", d.loads},
                       {"reason", d.reason}});
+  json compilers = json::array();
+  for (auto& c : p.runtime_compilers)
+    compilers.push_back({{"name", c.name}, {"triggers", c.triggers}, {"keeps", c.keeps},
+                         {"reason", c.reason}});
   return {{"name", p.name},
           {"description", p.description},
           {"extends_chain", p.extends_chain},
@@ -354,7 +374,12 @@ nlohmann::json profile_to_json(const Profile& p) {
           {"entrypoints", p.entrypoints},
           {"dlopen", dlopen},
           {"host_provided", p.host_provided},
-          {"string_heuristic", p.string_heuristic}};
+          {"string_heuristic", p.string_heuristic},
+          {"toolchain", p.toolchain},
+          {"drop_toolchain", p.drop_toolchain},
+          {"drop_unreachable_libraries", p.drop_unreachable_libraries},
+          {"config_plugins", p.config_plugins},
+          {"runtime_compilers", compilers}};
 }
 
 }  // namespace slimage

@@ -74,7 +74,7 @@ TEST_CASE("plan: built-in profiles say what they promise") {
 
   Profile torch = load_profile("pytorch");
   CHECK(torch.drop_pycache);
-  CHECK(torch.extends_chain == std::vector<std::string>{"default", "python", "pytorch"});
+  CHECK(torch.extends_chain == std::vector<std::string>{"default", "python", "runtime", "pytorch"});
   CHECK(torch.dlopen.size() > d.dlopen.size());  // dlopen+ appended
   Profile aggressive = load_profile("aggressive");
   CHECK(aggressive.drop_dev_files);

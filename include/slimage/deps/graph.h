@@ -30,6 +30,7 @@ enum class How {
   StringHeuristic,  // a "lib….so…" literal in the requester's read-only data
   Symlink,          // a symlink on the way to a needed file (soname chain)
   Hwcaps,           // glibc-hwcaps/<level>/ variant of a kept library
+  ConfigPlugin,     // a plugin the image's own config loads (nsswitch.conf, gconv-modules, pam.d, openssl.cnf)
 };
 const char* how_name(How how);  // "runpath", "ld.so.cache", "dlopen family", …
 

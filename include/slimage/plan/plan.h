@@ -36,6 +36,8 @@ enum class ReasonKind {
   DropGlob,  // profile drop glob or --drop
   Stripped,
   EmptyDir,  // a directory left empty by drops
+  Toolchain,           // compilers, binutils, CUDA compilers (profile `toolchain`), unless needed
+  UnreachableLibrary,  // any shared library nothing reaches (drop_unreachable_libraries)
 };
 const char* reason_kind_name(ReasonKind kind);  // "unreachable-cuda", "cache", "tests-dir", …
 

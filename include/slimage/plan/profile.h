@@ -36,6 +36,21 @@ struct Profile {
   std::vector<DlopenFamily> dlopen;
   std::vector<std::string> host_provided;  // basename globs (driver libraries)
   bool string_heuristic = true;
+  // runtime profile (src/plan/runtime_pass.cpp): toolchain path globs dropped
+  // unless needed; every unreachable shared library dropped, not only CUDA;
+  // plugins named by the image's own config (NSS, gconv, PAM, OpenSSL…) as roots.
+  std::vector<std::string> toolchain;
+  bool drop_toolchain = false;
+  bool drop_unreachable_libraries = false;
+  bool config_plugins = true;
+  // What compiles at run time: when a kept file matches a trigger, files
+  // matching `keeps` stay (overriding drops; ELF ones become roots).
+  struct RuntimeCompiler {
+    std::string name;
+    std::vector<std::string> triggers, keeps;  // path globs
+    std::string reason;
+  };
+  std::vector<RuntimeCompiler> runtime_compilers;
 };
 
 // A built-in name first ("default", "pytorch"…), else a file. Errors read
