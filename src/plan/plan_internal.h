@@ -51,6 +51,15 @@ std::optional<ImportHit> find_import_of(PlanBuilder& b, const std::string& site_
 // Pass (d): strip decisions and byte accounting, once per content (hardlinks).
 void strip_and_account_pass(PlanBuilder& b, StripMode mode);
 
+// Pass (f): identical kept files written once, as links — dedupe_pass.cpp.
+void dedupe_pass(PlanBuilder& b);
+
+// SHA-256 of the bytes the layer writer emits for a kept regular file with
+// this fate: stripped per `mode` for Fate::Strip, else the content as is.
+// One function, so every later content rewrite (GPU-code pruning) joins here
+// and dedupe compares what is written. emitted_digest.cpp.
+std::string emitted_digest(const FsView& fs, const Node& node, Fate fate, StripMode mode);
+
 // "12.3 MiB"
 using slimage::human_bytes;
 

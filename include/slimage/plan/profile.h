@@ -36,6 +36,7 @@ struct Profile {
   std::vector<DlopenFamily> dlopen;
   std::vector<std::string> host_provided;  // basename globs (driver libraries)
   bool string_heuristic = true;
+  bool dedupe = true;  // identical files written once (plan/dedupe_pass.cpp)
 };
 
 // A built-in name first ("default", "pytorch"…), else a file. Errors read
