@@ -20,6 +20,8 @@ TEST_CASE("report: dedupe savings are their own reason and keep the invariant") 
   sym.kind = ReasonKind::Dedupe;
   sym.link = Action::LinkKind::Symlink;
   sym.bytes_deduped = 800 - 38;
+  sym.link_to = "../../../../local/cuda/lib64/libx.so.1";
+  sym.link_copy = "usr/local/cuda/lib64/libx.so.1";
   Action& hard = add("usr/share/b/data.bin", Fate::Link, 500, 0);
   hard.kind = ReasonKind::Dedupe;
   hard.link = Action::LinkKind::Hardlink;
@@ -38,5 +40,9 @@ TEST_CASE("report: dedupe savings are their own reason and keep the invariant") 
   auto j = report_json(s, plan, nlohmann::json::object());
   CHECK(j["deduped"]["bytes_saved"] == 1262);
   CHECK(j["counts"]["dedupe"]["entries"] == 2);
-  CHECK(plan_json(plan)["actions"][1]["fate"] == "link");
+  auto first = plan_json(plan)["actions"][0];  // path order: usr/lib/… first
+  CHECK(first["fate"] == "link");
+  CHECK(first["kind"] == "dedupe");
+  CHECK(first["link"]["to"] == "../../../../local/cuda/lib64/libx.so.1");
+  CHECK(first["link"]["copy"] == "usr/local/cuda/lib64/libx.so.1");
 }
