@@ -10,8 +10,9 @@
 //  layer holding one. In another layer, a shared library whose $ORIGIN
 //  neighbours are identical from both directories (check_origin) becomes a
 //  relative symlink to the copy. What is left in each layer becomes hardlinks
-//  to the first path left there (a shared library only if check_origin
-//  passes too: one inode is one loaded object). Executables are never
+//  to the first path left there (an ET_DYN named *.so* — shared library or
+//  Python extension — only if check_origin passes too: one inode is one
+//  loaded object). Executables are never
 //  symlinked: their $ORIGIN is /proc/self/exe, which resolves links.
 #include <tuple>
 
@@ -80,7 +81,7 @@ class GroupDecider {
       }
       for (size_t m : rest) {
         std::string why = "one inode, written once";
-        if (shared_library(m)) {
+        if (loadable(m)) {
           OriginCheck check = origin(m, holder);
           if (!check.safe) {
             note_refused(m, holder, check.detail);
@@ -114,7 +115,16 @@ class GroupDecider {
     parse();
     return info_ && is_shared_library(*info_, node(m).path);
   }
-  OriginCheck origin(size_t m, size_t copy) {
+  // Anything dlopen may load (Python extension modules too): a hardlink makes
+  // two paths one loaded object, so its $ORIGIN neighbours must match.
+  bool loadable(size_t m) {
+    if (!b_.elf[m]) return false;
+    parse();
+    const std::string base = basename_of(node(m).path);
+    return info_ && info_->type == 3 &&
+           (shared_library(m) || base.ends_with(".so") || base.find(".so.") != std::string::npos);
+  }
+    OriginCheck origin(size_t m, size_t copy) {
     return check_origin(ctx_, *info_, strings_, node(m).path, node(copy).path);
   }
   void note_refused(size_t m, size_t copy, const std::string& detail) {
