@@ -111,6 +111,18 @@ grep -qF "written as symlink -> ../../../../../../local/cuda/lib64/libcompute.so
     fail "why does not name the copy: $why"
 grep -qF 'safe: a shared library' <<<"$why" || fail "why does not say why it is safe: $why"
 
+# --layers squash: one layer, the same links.
+slim slim "$(in_layout in)" "$(in_layout squash)" --layers squash
+[[ $RC == 0 ]] || fail "slim --layers squash exited $RC: $(cat "$SCRATCH/stderr")"
+unpack_image "$(in_layout squash)" "$SCRATCH/s"
+q="$SCRATCH/s/rootfs"
+[[ "$(readlink "$q/$wheel/libcompute.so.1")" == "../../../../../../local/cuda/lib64/libcompute.so.1" ]] ||
+    fail "--layers squash: $wheel/libcompute.so.1 is not the symlink"
+[[ $(stat -c %i "$q/$cuda/libcompute.so.1") == $(stat -c %i "$q/$compat/libcompute.so.1") ]] ||
+    fail "--layers squash: $compat/libcompute.so.1 is not a hardlink"
+out_wheel=$(run_in_root "$q" /usr/bin/wheel-app) || fail "--layers squash: wheel-app failed: $out_wheel"
+[[ "$out_wheel" == "wheel 42 /$wheel/libcompute.so.1" ]] || fail "--layers squash: wheel-app printed: $out_wheel"
+
 # --no-dedupe keeps two regular files everywhere.
 slim slim "$(in_layout in)" "$(in_layout plain)" --no-dedupe --report "$SCRATCH/plain.json"
 [[ $RC == 0 ]] || fail "slim --no-dedupe exited $RC: $(cat "$SCRATCH/stderr")"
