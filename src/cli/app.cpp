@@ -31,6 +31,7 @@ void add_plan_settings(CLI::App* app, PlanSettings& p) {
   app->add_option("--entrypoint", p.entrypoints, "extra root PATH (repeatable)");
   app->add_option("--strip", p.strip, "none | debug | unneeded (default: the profile's)")
       ->check(CLI::IsMember({"none", "debug", "unneeded"}));
+  app->add_flag("--no-dedupe", p.no_dedupe, "write identical files as they are, not as links");
 }
 
 // --test [CMD]: CMD may be left out (last on the line, or --test '') to run

@@ -129,6 +129,7 @@ Plan make_plan(const FsView& fs, const ImageRuntime& runtime, const PlanSettings
     options.profile.strip = StripMode::None;
     options.profile.drop_unreachable_cuda = false;
     options.profile.drop_tests = false;
+    options.profile.dedupe = false;
   } else {
     options.profile = load_profile(settings.profile);
   }
@@ -136,6 +137,7 @@ Plan make_plan(const FsView& fs, const ImageRuntime& runtime, const PlanSettings
   options.drop = settings.drop;
   options.entrypoints = settings.entrypoints;
   if (!settings.strip.empty()) options.strip = parse_strip_mode(settings.strip);
+  options.no_dedupe = settings.no_dedupe;
   return build_plan(fs, runtime, options, diagnostics);
 }
 

@@ -12,6 +12,7 @@ const char* fate_name(Fate fate) {
     case Fate::Keep: return "keep";
     case Fate::Drop: return "drop";
     case Fate::Strip: return "strip";
+    case Fate::Link: return "link";
   }
   return "?";
 }
@@ -32,6 +33,7 @@ const char* reason_kind_name(ReasonKind kind) {
     case ReasonKind::EmptyDir: return "empty-dir";
     case ReasonKind::Toolchain: return "toolchain";
     case ReasonKind::UnreachableLibrary: return "unreachable-library";
+    case ReasonKind::Dedupe: return "dedupe";
   }
   return "?";
 }
@@ -49,6 +51,10 @@ std::string explain(const Plan& plan, const FsView& fs, const std::string& path)
   if (a->fate == Fate::Strip)
     out << "  size: " << plan_detail::human_bytes(a->bytes) << " -> "
         << plan_detail::human_bytes(a->bytes_after) << "\n";
+  if (a->fate == Fate::Link)
+    out << "  written as " << (a->link == Action::LinkKind::Symlink ? "symlink -> " + a->link_to + " (the copy " + a->link_copy + ")"
+                                                                    : "hardlink to " + a->link_copy)
+        << ", " << plan_detail::human_bytes(a->bytes_deduped) << " saved\n";
   if (const Node* n = fs.lookup(p); n && n->type == FileType::Symlink) {
     std::string real;
     bool ok = fs.resolve(p, true, &real) != nullptr;

@@ -6,6 +6,7 @@
 //   (c) needed files, unreachable CUDA libraries, needed-but-dropped guards
 //   (d) strip and byte accounting — strip_pass.cpp
 //   (e) dangling symlinks and directories left empty, until stable
+//   (f) identical kept files written once, as links — dedupe_pass.cpp
 #include "slimage/plan/plan.h"
 
 #include <algorithm>
@@ -290,6 +291,8 @@ Plan build_plan(const FsView& fs, const ImageRuntime& runtime, const PlanOptions
   for (int round = 0; round < 16 && dangling_and_empty_round(b); ++round) {  // (e)
   }
   plan_detail::strip_and_account_pass(b, plan.profile.strip);  // (d), on the final fates
+  fs.trim();
+  plan_detail::dedupe_pass(b);  // (f), on the bytes the writer emits
   fs.trim();
   return plan;
 }

@@ -66,6 +66,14 @@ void runtime_compilers_pass(PlanBuilder& b);
 bool unreachable_library_candidate(const PlanBuilder& b, size_t index);
 // In runtime mode, which kept ELF files are roots of the walk: programs only.
 bool runtime_root_elf(const PlanBuilder& b, size_t index);
+// Pass (f): identical kept files written once, as links — dedupe_pass.cpp.
+void dedupe_pass(PlanBuilder& b);
+
+// SHA-256 of the bytes the layer writer emits for a kept regular file with
+// this fate: stripped per `mode` for Fate::Strip, else the content as is.
+// One function, so every later content rewrite (GPU-code pruning) joins here
+// and dedupe compares what is written. emitted_digest.cpp.
+std::string emitted_digest(const FsView& fs, const Node& node, Fate fate, StripMode mode);
 
 // "12.3 MiB"
 using slimage::human_bytes;

@@ -43,6 +43,7 @@ nlohmann::json plan_json(const Plan& plan) {
                        {"reason", a.reason},
                        {"bytes", a.bytes},
                        {"bytes_after", a.bytes_after}});
+    if (a.fate == Fate::Link) actions.back()["link"] = {{"to", a.link_to}, {"copy", a.link_copy}};
   }
   nlohmann::json j = {{"profile", plan.profile.name},
                       {"strip", strip_mode_name(plan.profile.strip)},
@@ -82,7 +83,7 @@ std::string plan_text(const Plan& plan) {
       }
     }
     if (a.fate == Fate::Keep) continue;
-    uint64_t b = a.fate == Fate::Strip ? a.bytes - a.bytes_after : a.bytes;
+    uint64_t b = a.fate == Fate::Strip || a.fate == Fate::Link ? a.bytes - a.bytes_after : a.bytes;
     auto& list = groups[a.kind];
     list.push_back({a.type == FileType::Directory ? path + "/" : path, b, a.reason});
     totals[a.kind] += b;
@@ -95,8 +96,8 @@ std::string plan_text(const Plan& plan) {
   for (auto& [kind, items] : groups) {
     std::stable_sort(items.begin(), items.end(),
                      [](const Item& x, const Item& y) { return x.bytes > y.bytes; });
-    bool strip = kind == ReasonKind::Stripped;
-    out << (strip ? "strip" : "drop") << " " << reason_kind_name(kind) << ": " << items.size()
+    bool strip = kind == ReasonKind::Stripped || kind == ReasonKind::Dedupe;
+    out << (kind == ReasonKind::Dedupe ? "link" : strip ? "strip" : "drop") << " " << reason_kind_name(kind) << ": " << items.size()
         << (items.size() == 1 ? " entry, " : " entries, ") << human_bytes(totals[kind])
         << (strip ? " saved" : "") << "\n";
     for (auto& it : items) {
@@ -128,6 +129,7 @@ nlohmann::json report_json(const Summary& s, const Plan& plan, const nlohmann::j
                       {"after", stats(s.after)},
                       {"removed", removed},
                       {"stripped", {{"files", s.stripped_files}, {"bytes_saved", s.strip_saved_bytes}}},
+                      {"deduped", {{"files", s.deduped_files}, {"bytes_saved", s.dedupe_saved_bytes}}},
                       {"saved_bytes", s.before.bytes - std::min(s.before.bytes, s.after.bytes)},
                       {"needed", plan.graph.needed.size()},
                       {"counts", counts_json(plan)}};

@@ -24,7 +24,12 @@ Summary summarize(const Plan& plan) {
       continue;
     }
     s.after.files += file;
-    if (a.fate == Fate::Strip) {
+    if (a.fate == Fate::Link) {  // its own strip savings stay "stripped"
+      s.after.bytes += a.bytes_after;
+      s.dedupe_saved_bytes += a.bytes_deduped;
+      s.strip_saved_bytes += a.bytes - a.bytes_after - a.bytes_deduped;
+      if (a.bytes > 0) ++s.deduped_files;
+    } else if (a.fate == Fate::Strip) {
       s.after.bytes += a.bytes_after;
       s.strip_saved_bytes += a.bytes - a.bytes_after;
       if (a.bytes > 0) ++s.stripped_files;
@@ -59,6 +64,11 @@ std::string summary_text(const Summary& s) {
   if (s.stripped_files) {
     snprintf(line, sizeof line, "    %-18s %8llu files %12s\n", "stripped",
              static_cast<unsigned long long>(s.stripped_files), human_bytes(s.strip_saved_bytes).c_str());
+    out << line;
+  }
+  if (s.deduped_files) {
+    snprintf(line, sizeof line, "    %-18s %8llu files %12s\n", "dedupe",
+             static_cast<unsigned long long>(s.deduped_files), human_bytes(s.dedupe_saved_bytes).c_str());
     out << line;
   }
   uint64_t saved = s.before.bytes - std::min(s.before.bytes, s.after.bytes);

@@ -68,6 +68,21 @@ struct Item {
   const Node* node = nullptr;  // nullptr for a whiteout marker
 };
 
+// A deduplicated file (plan/dedupe_pass.cpp): a hardlink to its copy, or a
+// symlink (mode 0777, the file's owner, no xattrs) to the lower layer's copy.
+void write_dedupe_link(TarWriter& tar, TarEntry e, const Action& a) {
+  e.size = 0;
+  e.link_target = a.link_to;
+  if (a.link == Action::LinkKind::Symlink) {
+    e.type = TarType::Symlink;
+    e.mode = 0777;
+    e.xattrs.clear();
+  } else {
+    e.type = TarType::Hardlink;
+  }
+  tar.add(e);
+}
+
 // Paths of the entries in reused layers so far: whiteouts over them are needed.
 class ReusedPaths {
  public:
@@ -138,6 +153,7 @@ std::string fingerprint(const MergedFs& fs, const Plan& plan, const std::vector<
                        fate_name(fate_of(plan, n.path));
     add(meta);
     add(n.link_target);
+    if (const Action* a = plan.find(n.path); a && a->fate == Fate::Link) add("dedupe " + a->link_to);
     for (auto& [k, v] : n.xattrs) add(k + "=" + v);
     if (n.is_file()) {
       add(fs.layers()[n.data_layer]->diff_id + "@" + std::to_string(n.data_offset) + "+" +
@@ -195,6 +211,10 @@ LayerOutput write_layer(const MergedFs& fs, const Plan& plan, std::vector<Item> 
     TarEntry e = entry_for(n, o);
     if (!n.is_file()) {
       tar.add(e);
+      continue;
+    }
+    if (const Action* a = plan.find(n.path); a && a->fate == Fate::Link) {
+      write_dedupe_link(tar, e, *a);  // the copy it names comes earlier in this layer, or below
       continue;
     }
     auto [it, first] = group_first.emplace(group_key(n), n.path);

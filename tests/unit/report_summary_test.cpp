@@ -18,7 +18,7 @@ TEST_CASE("report: bytes before equal bytes after plus removed plus strip saving
   uint64_t removed = 0;
   for (auto& [kind, r] : s.removed_by_reason) removed += r.second;
   CHECK(s.before.bytes == fx.host_bytes());  // a hardlinked content once
-  CHECK(s.before.bytes == s.after.bytes + removed + s.strip_saved_bytes);
+  CHECK(s.before.bytes == s.after.bytes + removed + s.strip_saved_bytes + s.dedupe_saved_bytes);
   CHECK(s.removed_by_reason.count("unreachable-cuda"));
   CHECK(s.removed_by_reason.at("cache").second == 3000);
   CHECK(s.removed_by_reason.at("dangling-symlink").first == 1);

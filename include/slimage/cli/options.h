@@ -21,6 +21,7 @@ struct PlanSettings {
   std::string profile = "default";  // built-in name, file, or "none"
   std::vector<std::string> keep, drop, entrypoints;
   std::string strip;  // "" = the profile's
+  bool no_dedupe = false;  // --no-dedupe
 };
 
 struct SlimOptions {

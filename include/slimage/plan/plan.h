@@ -20,8 +20,9 @@
 
 namespace slimage {
 
-enum class Fate { Keep, Drop, Strip };
-const char* fate_name(Fate fate);  // "keep", "drop", "strip"
+// Link: kept, but written as a link to an identical copy (dedupe_pass.cpp).
+enum class Fate { Keep, Drop, Strip, Link };
+const char* fate_name(Fate fate);  // "keep", "drop", "strip", "link"
 
 enum class ReasonKind {
   Needed,           // in the dependency closure
@@ -38,6 +39,7 @@ enum class ReasonKind {
   EmptyDir,  // a directory left empty by drops
   Toolchain,           // compilers, binutils, CUDA compilers (profile `toolchain`), unless needed
   UnreachableLibrary,  // any shared library nothing reaches (drop_unreachable_libraries)
+  Dedupe,    // identical to a kept copy: written as a link to it
 };
 const char* reason_kind_name(ReasonKind kind);  // "unreachable-cuda", "cache", "tests-dir", …
 
@@ -51,6 +53,14 @@ struct Action {
   // one content: it is counted once, on the first name that stays (else the first name).
   uint64_t bytes = 0;
   uint64_t bytes_after = 0;  // after strip; 0 if dropped
+  // Fate::Link (dedupe): how the writer emits it instead of its bytes.
+  // Hardlink: link_to is the copy's path, in the same output layer. Symlink:
+  // link_to is the relative target ("../../x"), bytes_after its length.
+  enum class LinkKind { None, Hardlink, Symlink };
+  LinkKind link = LinkKind::None;
+  std::string link_to = {};
+  std::string link_copy = {};  // the copy's normalized path (both kinds)
+  uint64_t bytes_deduped = 0;  // emitted bytes (after strip) the link saves
 };
 
 struct PlanOptions {
@@ -59,6 +69,7 @@ struct PlanOptions {
   std::optional<StripMode> strip;                    // overrides the profile's
   unsigned jobs = 0;                                 // parallel ELF checks; 0 = all cores
   std::shared_ptr<ElfFacts> facts;                   // shared with later walks (verify)
+  bool no_dedupe = false;                            // --no-dedupe: overrides the profile's
 };
 
 struct Plan {

@@ -51,6 +51,7 @@ struct Profile {
     std::string reason;
   };
   std::vector<RuntimeCompiler> runtime_compilers;
+  bool dedupe = true;  // identical files written once (plan/dedupe_pass.cpp)
 };
 
 // A built-in name first ("default", "pytorch"…), else a file. Errors read

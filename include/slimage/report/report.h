@@ -1,6 +1,7 @@
 // Reports: what a plan does and what a run saved, as JSON and as text. Every
 // byte is accounted for (bloaty's rule):
 //   before.bytes == after.bytes + Σ removed_by_reason bytes + strip_saved_bytes
+//                   + dedupe_saved_bytes
 // where bytes count regular-file content, a hardlinked content once.
 #pragma once
 #include <cstdint>
@@ -26,6 +27,7 @@ struct Summary {
   ImageStats before, after;
   std::map<std::string, std::pair<uint64_t, uint64_t>> removed_by_reason;  // kind name -> files, bytes
   uint64_t stripped_files = 0, strip_saved_bytes = 0;
+  uint64_t deduped_files = 0, dedupe_saved_bytes = 0;  // written as links (Fate::Link)
 };
 
 // Fills removed/stripped and before/after files and bytes from the plan.
