@@ -31,6 +31,7 @@ const char* how_name(How how) {
     case How::StringHeuristic: return "string heuristic";
     case How::Symlink: return "symlink";
     case How::Hwcaps: return "glibc-hwcaps";
+    case How::PythonLoad: return "python load";
   }
   return "unknown";
 }

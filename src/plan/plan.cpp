@@ -11,6 +11,7 @@
 #include <algorithm>
 
 #include "plan_internal.h"
+#include "python_roots.h"
 #include "slimage/elf/elf.h"
 #include "slimage/plan/glob.h"
 #include "slimage/util/thread_pool.h"
@@ -102,6 +103,7 @@ size_t path_dlopen_roots(PlanBuilder& b, const Graph& graph, std::vector<Root>& 
 
 Graph walk(PlanBuilder& b, const ImageRuntime& runtime) {
   std::vector<Root> extra = extra_roots(b);
+  for (auto& r : plan_detail::python_load_roots(b, runtime)) extra.push_back(std::move(r));
   auto kept_elf = [&](const Node& n) {
     auto it = std::lower_bound(b.nodes.begin(), b.nodes.end(), n.path,
                                [](const Node* x, const std::string& p) { return x->path < p; });

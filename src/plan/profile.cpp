@@ -22,7 +22,8 @@ const std::set<std::string> kStringLists = {"cuda_libraries", "caches",     "tes
                                             "dev_files",      "keep",       "drop",
                                             "entrypoints",    "host_provided"};
 const std::set<std::string> kBools = {"drop_unreachable_cuda", "drop_tests", "drop_pycache",
-                                      "drop_dev_files", "string_heuristic"};
+                                      "drop_dev_files", "string_heuristic",
+                                      "python_library_scan"};
 const std::set<std::string> kDlopenKeys = {"name", "triggers", "loads", "reason"};
 
 // One profile text and how to name it.
@@ -285,6 +286,7 @@ Profile build(const json& fields, const std::string& name, std::vector<std::stri
   p.drop_pycache = o.value("drop_pycache", p.drop_pycache);
   p.drop_dev_files = o.value("drop_dev_files", p.drop_dev_files);
   p.string_heuristic = o.value("string_heuristic", p.string_heuristic);
+  p.python_library_scan = o.value("python_library_scan", p.python_library_scan);
   p.cuda_libraries = strings(o, "cuda_libraries");
   p.caches = strings(o, "caches");
   p.tests_dirs = strings(o, "tests_dirs");
@@ -354,7 +356,8 @@ nlohmann::json profile_to_json(const Profile& p) {
           {"entrypoints", p.entrypoints},
           {"dlopen", dlopen},
           {"host_provided", p.host_provided},
-          {"string_heuristic", p.string_heuristic}};
+          {"string_heuristic", p.string_heuristic},
+          {"python_library_scan", p.python_library_scan}};
 }
 
 }  // namespace slimage

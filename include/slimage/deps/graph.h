@@ -30,6 +30,7 @@ enum class How {
   StringHeuristic,  // a "lib….so…" literal in the requester's read-only data
   Symlink,          // a symlink on the way to a needed file (soname chain)
   Hwcaps,           // glibc-hwcaps/<level>/ variant of a kept library
+  PythonLoad,       // a library kept Python code loads by name (ctypes, cffi, find_library)
 };
 const char* how_name(How how);  // "runpath", "ld.so.cache", "dlopen family", …
 

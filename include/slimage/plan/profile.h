@@ -36,6 +36,9 @@ struct Profile {
   std::vector<DlopenFamily> dlopen;
   std::vector<std::string> host_provided;  // basename globs (driver libraries)
   bool string_heuristic = true;
+  // Kept Python files are scanned for libraries they load by name (ctypes,
+  // cffi, find_library, "lib….so…" literals): those become roots.
+  bool python_library_scan = true;
 };
 
 // A built-in name first ("default", "pytorch"…), else a file. Errors read
