@@ -30,9 +30,8 @@ PY
 echo /usr/local/cuda/lib64 >"$layer/etc/ld.so.conf.d/cuda.conf"
 # The image's cache rebuilt with the CUDA dir: ldconfig over the library dirs of its layers.
 while read -r m p; do
-    decompress_stream "$m" "$p" | tar -x -C "$mini" --wildcards --no-wildcards-match-slash \
-        './etc/ld.so.conf' './etc/ld.so.conf.d' './etc/ld.so.conf.d/*' './lib' './lib64' \
-        './usr/lib/x86_64-linux-gnu/*' './usr/local/cuda' './usr/local/cuda-13.0/*' 2>/dev/null || true
+    decompress_stream "$m" "$p" | tar -x -C "$mini" --wildcards --anchored \
+        'etc/ld.so.conf*' 'lib' 'lib64' 'usr/lib/x86_64-linux-gnu/*' 'usr/local/cuda*' 2>/dev/null || true
 done < <(oci_layer_blobs "$sample" sample)
 cp "$layer/etc/ld.so.conf.d/cuda.conf" "$mini/etc/ld.so.conf.d/"
 ldconfig -X -r "$mini"
@@ -73,7 +72,7 @@ config.setdefault("history", []).append({"created_by": "COPY ctypes_app.py /app/
 digest, size = put(json.dumps(config).encode())
 manifest["config"].update(digest=digest, size=size)
 digest, size = put(json.dumps(manifest).encode())
-index = {"schemaVersion": 2, "manifests": [{"mediaType": manifest["mediaType"], "digest": digest, "size": size,
+index = {"schemaVersion": 2, "manifests": [{"mediaType": desc["mediaType"], "digest": digest, "size": size,
          "annotations": {"org.opencontainers.image.ref.name": "img"}}]}
 json.dump(index, open(os.path.join(out, "index.json"), "w"))
 open(os.path.join(out, "oci-layout"), "w").write('{"imageLayoutVersion":"1.0.0"}')
