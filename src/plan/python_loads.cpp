@@ -9,7 +9,7 @@
 // `objdump -p`. So a call keeps sbin/ldconfig and etc/ld.so.cache, and a
 // literal name the cache lacks keeps gcc, ld and objdump. A name that is not
 // a literal keeps ldconfig and the cache only (documented in profiles/README.md).
-// The stdlib's own ctypes package (its definitions and self-test) is skipped.
+// The stdlib's own ctypes and test packages are skipped.
 #include <map>
 #include <set>
 
@@ -24,10 +24,15 @@ namespace {
 
 constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-// usr/lib/python3.11/ctypes/…: the implementation of what is scanned for.
-bool stdlib_ctypes(const std::string& path) {
-  for (size_t k = path.find("/ctypes/"); k != std::string::npos; k = path.find("/ctypes/", k + 1))
-    if (basename_of(path.substr(0, k)).starts_with("python")) return true;
+// usr/lib/python3.11/ctypes/…: the implementation of what is scanned for
+// (its definitions and self-test); usr/lib/python3.11/test/…: CPython's own
+// test package (test.support calls find_library("ApplicationServices") for macOS).
+bool stdlib_skipped(const std::string& path) {
+  for (const char* dir : {"/ctypes/", "/test/"}) {
+    std::string_view d(dir);
+    for (size_t k = path.find(d); k != std::string::npos; k = path.find(d, k + 1))
+      if (basename_of(path.substr(0, k)).starts_with("python")) return true;
+  }
   return false;
 }
 
@@ -178,7 +183,7 @@ std::vector<Root> python_load_roots(PlanBuilder& b, const ImageRuntime& runtime)
   std::vector<Scanned> files;
   for (size_t i = 0; i < b.nodes.size(); ++i) {
     const Node& n = *b.nodes[i];
-    if (!n.is_file() || b.elf[i] || b.dropped(n.path) || stdlib_ctypes(n.path)) continue;
+    if (!n.is_file() || b.elf[i] || b.dropped(n.path) || stdlib_skipped(n.path)) continue;
     bool source = n.path.ends_with(".py");
     if (!source && !(n.path.ends_with(".pyc") && !b.fs.lookup(source_of_pyc(n.path)))) continue;
     files.push_back({i, {}});

@@ -129,6 +129,10 @@ struct PythonRoot : Fixture {
     write(pkg + "tests/test_load.py", "import ctypes\nctypes.CDLL('libnppitest.so.12')\n");
     write("usr/lib/python3/dist-packages/bin/__pycache__/only.cpython-311.pyc",
           "\xe3z\x0elibcufft.so.12");
+    // CPython's own ctypes and test packages are not scanned: macOS-only names
+    // there would keep the toolchain.
+    write("usr/lib/python3.11/test/support/__init__.py", "find_library(\"ApplicationServices\")\n");
+    write("usr/lib/python3.11/ctypes/util.py", "print(find_library(\"bz2\"))\n");
     mkdirs("usr/sbin");
     link("usr/sbin", "sbin");
     write("usr/sbin/ldconfig", "#!/bin/sh\n", 0755);
