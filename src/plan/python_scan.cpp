@@ -264,8 +264,9 @@ bool python_may_load(std::string_view text) {
 }
 
 std::vector<PythonLoad> scan_python_source(std::string_view text) {
+  // Each finder below is one substring search over the file: no separate
+  // python_may_load() pass first (it would read a file with a hit twice).
   std::vector<Hit> hits;
-  if (!python_may_load(text)) return {};
   for (auto w : kCallWords) call_hits(text, w, hits);
   for (auto w : kLoaderObjects) loader_object_hits(text, w, hits);
   literal_hits(text, false, hits);
