@@ -222,3 +222,29 @@ TEST_CASE("plan: python_library_scan off keeps none of it" * doctest::skip(!can_
   CHECK(!plan.graph.needed.count("usr/sbin/ldconfig"));
   CHECK(!plan.graph.needed.count("etc/ld.so.cache"));
 }
+
+TEST_CASE("plan: a profile drop of what find_library runs is overridden; --drop warns with the call" *
+          doctest::skip(!can_build_root())) {
+  PythonRoot fx(true);
+  PlanOptions o;
+  o.profile = load_profile("default");
+  o.profile.drop = {"usr/sbin/ldconfig"};
+  o.drop = {"etc/ld.so.cache"};
+  o.strip = StripMode::None;
+  o.jobs = 2;
+  DirFs fs(fx.root);
+  Diagnostics diagnostics;
+  Plan plan = build_plan(fs, fx.runtime(), o, diagnostics);
+  const std::string call = "root (python load): python ctypes: opt/app/main.py:3 find_library(\"cudart\")";
+  const Action& ldconfig = get(plan, "usr/sbin/ldconfig");
+  CHECK(ldconfig.fate == Fate::Keep);
+  CHECK(ldconfig.reason == "needed: " + call +
+                               ": find_library runs /sbin/ldconfig -p; overrides drop-glob (matches profile "
+                               "drop glob usr/sbin/ldconfig)");
+  CHECK(get(plan, "etc/ld.so.cache").fate == Fate::Drop);  // the command line wins, with a warning
+  bool warned = false;
+  for (auto& d : diagnostics.items())
+    warned = warned || d.message == "dropped by --drop etc/ld.so.cache but it is needed (" + call +
+                                        ": find_library reads it through ldconfig -p)";
+  CHECK(warned);
+}
