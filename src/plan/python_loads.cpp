@@ -9,7 +9,7 @@
 // `objdump -p`. So a call keeps sbin/ldconfig and etc/ld.so.cache, and a
 // literal name the cache lacks keeps gcc, ld and objdump. A name that is not
 // a literal keeps ldconfig and the cache only (documented in profiles/README.md).
-// The stdlib's own ctypes and test packages are skipped.
+// The stdlib's own ctypes and test packages and _sysconfigdata are skipped.
 #include <map>
 #include <set>
 
@@ -26,8 +26,11 @@ constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/
 
 // usr/lib/python3.11/ctypes/…: the implementation of what is scanned for
 // (its definitions and self-test); usr/lib/python3.11/test/…: CPython's own
-// test package (test.support calls find_library("ApplicationServices") for macOS).
+// test package (test.support calls find_library("ApplicationServices") for macOS);
+// _sysconfigdata*.py: the build's configuration.
 bool stdlib_skipped(const std::string& path) {
+  // Build configuration ('LDLIBRARY': 'libpython3.11.so'), not a load.
+  if (basename_of(path).starts_with("_sysconfigdata")) return true;
   for (const char* dir : {"/ctypes/", "/test/"}) {
     std::string_view d(dir);
     for (size_t k = path.find(d); k != std::string::npos; k = path.find(d, k + 1))

@@ -133,6 +133,9 @@ struct PythonRoot : Fixture {
     // there would keep the toolchain.
     write("usr/lib/python3.11/test/support/__init__.py", "find_library(\"ApplicationServices\")\n");
     write("usr/lib/python3.11/ctypes/util.py", "print(find_library(\"bz2\"))\n");
+    // Nor the build configuration: the dev symlink in config-3.11 is not loaded.
+    write("usr/lib/python3.11/_sysconfigdata__x86_64-linux-gnu.py", "'LDLIBRARY': 'libpython3.11.so',\n");
+    lib("usr/lib/python3.11/config-3.11-x86_64-linux-gnu/libpython3.11.so", "libpython3.11.so.1.0", "py");
     mkdirs("usr/sbin");
     link("usr/sbin", "sbin");
     write("usr/sbin/ldconfig", "#!/bin/sh\n", 0755);
@@ -207,6 +210,8 @@ TEST_CASE("plan: find_library of a name in ld.so.cache does not need the toolcha
   PythonRoot fx(true);
   Plan plan = fx.plan(true);
   CHECK(get(plan, "usr/sbin/ldconfig").kind == ReasonKind::Needed);
+  CHECK(get(plan, "usr/lib/python3.11/config-3.11-x86_64-linux-gnu/libpython3.11.so").reason ==
+        "needed: root (kept ELF): kept by the plan");
   for (auto tool : {"usr/bin/gcc", "usr/bin/ld", "usr/bin/objdump"}) {
     CHECK_MESSAGE(get(plan, tool).kind == ReasonKind::Kept, tool);
     CHECK_MESSAGE(!plan.graph.needed.count(tool), tool);
