@@ -32,6 +32,7 @@ const char* how_name(How how) {
     case How::Symlink: return "symlink";
     case How::Hwcaps: return "glibc-hwcaps";
     case How::ConfigPlugin: return "config plugin";
+    case How::PythonLoad: return "python load";
   }
   return "unknown";
 }

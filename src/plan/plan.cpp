@@ -13,6 +13,7 @@
 
 #include "plan_internal.h"
 #include "slimage/deps/plugins.h"
+#include "python_roots.h"
 #include "slimage/elf/elf.h"
 #include "slimage/plan/glob.h"
 #include "slimage/util/thread_pool.h"
@@ -111,6 +112,7 @@ Graph walk(PlanBuilder& b, const ImageRuntime& runtime) {
       if (!b.dropped(r.path)) extra.push_back(std::move(r));
     for (auto& f : plugin_dir_families()) families.push_back(std::move(f));
   }
+  for (auto& r : plan_detail::python_load_roots(b, runtime)) extra.push_back(std::move(r));
   auto kept_elf = [&](const Node& n) {
     auto it = std::lower_bound(b.nodes.begin(), b.nodes.end(), n.path,
                                [](const Node* x, const std::string& p) { return x->path < p; });

@@ -25,7 +25,7 @@ const std::set<std::string> kStringLists = {"cuda_libraries", "caches",     "tes
 const std::set<std::string> kBools = {"drop_unreachable_cuda", "drop_tests", "drop_pycache",
                                       "drop_dev_files", "string_heuristic",
                                       "drop_toolchain", "drop_unreachable_libraries",
-                                      "config_plugins", "dedupe"};
+                                      "config_plugins", "dedupe", "python_library_scan"};
 const std::set<std::string> kDlopenKeys = {"name", "triggers", "loads", "reason"};
 const std::set<std::string> kCompilerKeys = {"name", "triggers", "keeps", "reason"};
 
@@ -294,6 +294,7 @@ Profile build(const json& fields, const std::string& name, std::vector<std::stri
   p.drop_dev_files = o.value("drop_dev_files", p.drop_dev_files);
   p.string_heuristic = o.value("string_heuristic", p.string_heuristic);
   p.dedupe = o.value("dedupe", p.dedupe);
+  p.python_library_scan = o.value("python_library_scan", p.python_library_scan);
   p.cuda_libraries = strings(o, "cuda_libraries");
   p.caches = strings(o, "caches");
   p.tests_dirs = strings(o, "tests_dirs");
@@ -381,7 +382,8 @@ nlohmann::json profile_to_json(const Profile& p) {
           {"drop_unreachable_libraries", p.drop_unreachable_libraries},
           {"config_plugins", p.config_plugins},
           {"runtime_compilers", compilers},
-          {"dedupe", p.dedupe}};
+          {"dedupe", p.dedupe},
+          {"python_library_scan", p.python_library_scan}};
 }
 
 }  // namespace slimage

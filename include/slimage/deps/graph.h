@@ -31,6 +31,7 @@ enum class How {
   Symlink,          // a symlink on the way to a needed file (soname chain)
   Hwcaps,           // glibc-hwcaps/<level>/ variant of a kept library
   ConfigPlugin,     // a plugin the image's own config loads (nsswitch.conf, gconv-modules, pam.d, openssl.cnf)
+  PythonLoad,       // a library kept Python code loads by name (ctypes, cffi, find_library)
 };
 const char* how_name(How how);  // "runpath", "ld.so.cache", "dlopen family", …
 

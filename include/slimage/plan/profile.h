@@ -52,6 +52,9 @@ struct Profile {
   };
   std::vector<RuntimeCompiler> runtime_compilers;
   bool dedupe = true;  // identical files written once (plan/dedupe_pass.cpp)
+  // Kept Python files are scanned for libraries they load by name (ctypes,
+  // cffi, find_library, "lib….so…" literals): those become roots.
+  bool python_library_scan = true;
 };
 
 // A built-in name first ("default", "pytorch"…), else a file. Errors read
