@@ -6,6 +6,7 @@
 #include "plan_internal.h"
 
 namespace slimage {
+using plan_detail::gpu_explain;
 
 const char* fate_name(Fate fate) {
   switch (fate) {
@@ -30,6 +31,7 @@ const char* reason_kind_name(ReasonKind kind) {
     case ReasonKind::DropGlob: return "drop-glob";
     case ReasonKind::Stripped: return "stripped";
     case ReasonKind::EmptyDir: return "empty-dir";
+    case ReasonKind::GpuPruned: return "gpu-pruned";
   }
   return "?";
 }
@@ -47,6 +49,7 @@ std::string explain(const Plan& plan, const FsView& fs, const std::string& path)
   if (a->fate == Fate::Strip)
     out << "  size: " << plan_detail::human_bytes(a->bytes) << " -> "
         << plan_detail::human_bytes(a->bytes_after) << "\n";
+  out << gpu_explain(plan, p);
   if (const Node* n = fs.lookup(p); n && n->type == FileType::Symlink) {
     std::string real;
     bool ok = fs.resolve(p, true, &real) != nullptr;

@@ -273,6 +273,8 @@ Plan build_plan(const FsView& fs, const ImageRuntime& runtime, const PlanOptions
   }
   plan_detail::strip_and_account_pass(b, plan.profile.strip);  // (d), on the final fates
   fs.trim();
+  plan_detail::gpu_prune_pass(b, plan);                        // (f), --cuda-arch
+  fs.trim();
   return plan;
 }
 

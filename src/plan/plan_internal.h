@@ -51,6 +51,13 @@ std::optional<ImportHit> find_import_of(PlanBuilder& b, const std::string& site_
 // Pass (d): strip decisions and byte accounting, once per content (hardlinks).
 void strip_and_account_pass(PlanBuilder& b, StripMode mode);
 
+// Pass (f): with --cuda-arch, each kept ELF's fat binaries decided (gpu_prune_pass.cpp).
+void gpu_prune_pass(PlanBuilder& b, Plan& plan);
+GpuSelection gpu_selection_of(const PlanOptions& options, const Profile& profile);
+
+// `why`: the GPU code of `path` under --cuda-arch, entry kinds kept/removed and why.
+std::string gpu_explain(const Plan& plan, const std::string& path);
+
 // "12.3 MiB"
 using slimage::human_bytes;
 

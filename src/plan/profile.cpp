@@ -9,6 +9,7 @@
 #include <set>
 
 #include "profile_json.h"
+#include "slimage/elf/fatbin_prune.h"
 #include "slimage/plan/embedded_profiles.h"
 #include "slimage/util/error.h"
 #include "slimage/util/file.h"
@@ -20,7 +21,8 @@ using nlohmann::json;
 
 const std::set<std::string> kStringLists = {"cuda_libraries", "caches",     "tests_dirs",
                                             "dev_files",      "keep",       "drop",
-                                            "entrypoints",    "host_provided"};
+                                            "entrypoints",    "host_provided",
+                                            "cuda_archs"};
 const std::set<std::string> kBools = {"drop_unreachable_cuda", "drop_tests", "drop_pycache",
                                       "drop_dev_files", "string_heuristic"};
 const std::set<std::string> kDlopenKeys = {"name", "triggers", "loads", "reason"};
@@ -62,7 +64,7 @@ size_t edit_distance(const std::string& a, const std::string& b) {
 }
 
 std::vector<std::string> all_fields() {
-  std::vector<std::string> f = {"extends", "description", "strip", "dlopen", "dlopen+"};
+  std::vector<std::string> f = {"extends", "description", "strip", "dlopen", "dlopen+", "cuda_ptx"};
   for (auto& k : kStringLists) f.push_back(k), f.push_back(k + "+");
   for (auto& k : kBools) f.push_back(k);
   return f;
@@ -144,6 +146,9 @@ Parsed parse_and_check(const Source& src) {
     } else if (key == "strip") {
       if (!v.is_string() || (v != "none" && v != "debug" && v != "unneeded"))
         fail_at(src, p, ptr, "field 'strip': expected \"none\", \"debug\" or \"unneeded\"");
+    } else if (key == "cuda_ptx") {
+      if (!v.is_string() || (v != "newest" && v != "none" && v != "all"))
+        fail_at(src, p, ptr, "field 'cuda_ptx': expected \"newest\", \"none\" or \"all\"");
     } else if (kBools.count(key)) {
       if (!v.is_boolean()) fail_at(src, p, ptr, "field '" + key + "': expected true or false");
     } else if (base == "dlopen") {
@@ -293,6 +298,15 @@ Profile build(const json& fields, const std::string& name, std::vector<std::stri
   p.drop = strings(o, "drop");
   p.entrypoints = strings(o, "entrypoints");
   p.host_provided = strings(o, "host_provided");
+  p.cuda_archs = strings(o, "cuda_archs");
+  for (auto& a : p.cuda_archs) {  // an invalid GPU fails here, naming the profile
+    try {
+      parse_cuda_archs(a);
+    } catch (const Error& e) {
+      fail("profile " + name + ": field 'cuda_archs': " + e.what());
+    }
+  }
+  p.cuda_ptx = o.value("cuda_ptx", p.cuda_ptx);
   if (o.contains("dlopen")) {
     for (auto& f : o["dlopen"]) {
       DlopenFamily d;
@@ -354,7 +368,9 @@ nlohmann::json profile_to_json(const Profile& p) {
           {"entrypoints", p.entrypoints},
           {"dlopen", dlopen},
           {"host_provided", p.host_provided},
-          {"string_heuristic", p.string_heuristic}};
+          {"string_heuristic", p.string_heuristic},
+          {"cuda_archs", p.cuda_archs},
+          {"cuda_ptx", p.cuda_ptx}};
 }
 
 }  // namespace slimage

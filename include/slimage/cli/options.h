@@ -21,6 +21,8 @@ struct PlanSettings {
   std::string profile = "default";  // built-in name, file, or "none"
   std::vector<std::string> keep, drop, entrypoints;
   std::string strip;  // "" = the profile's
+  std::string cuda_arch;  // --cuda-arch LIST; "" = the profile's cuda_archs
+  std::string cuda_ptx;   // --cuda-ptx newest|none|all; "" = the profile's
 };
 
 struct SlimOptions {

@@ -36,6 +36,8 @@ struct Profile {
   std::vector<DlopenFamily> dlopen;
   std::vector<std::string> host_provided;  // basename globs (driver libraries)
   bool string_heuristic = true;
+  std::vector<std::string> cuda_archs;  // GPUs to keep code for ("sm_90"…); empty: no pruning
+  std::string cuda_ptx = "newest";      // newest | none | all
 };
 
 // A built-in name first ("default", "pytorch"…), else a file. Errors read
