@@ -50,6 +50,7 @@ nlohmann::json plan_json(const Plan& plan) {
                       {"counts", counts_json(plan)},
                       {"needed", plan.graph.needed.size()}};
   graph_problems(plan, j);
+  if (plan.gpu.active()) j["gpu_code"] = gpu_code_json(plan);
   return j;
 }
 
@@ -132,6 +133,7 @@ nlohmann::json report_json(const Summary& s, const Plan& plan, const nlohmann::j
                       {"needed", plan.graph.needed.size()},
                       {"counts", counts_json(plan)}};
   graph_problems(plan, j);
+  if (plan.gpu.active()) j["gpu_code"] = gpu_code_json(plan);
   if (extra.is_object())
     for (auto& [k, v] : extra.items()) j[k] = v;
   return j;
