@@ -226,6 +226,12 @@ FatbinScan scan_fatbins(std::span<const uint8_t> bytes, const ElfInfo& info, boo
       }
       if (std::memcmp(bytes.data() + at, m, 4) == 0) scan.stray_magics.push_back(at);
     }
+    for (uint64_t at : scan.stray_magics) {
+      std::string where = "(no section)";
+      for (auto& s : info.sections)
+        if (s.type != 8 && at >= s.offset && at - s.offset < s.size) where = s.name;
+      scan.stray_by_section[where]++;
+    }
   }
   return scan;
 }

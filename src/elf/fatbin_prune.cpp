@@ -127,8 +127,10 @@ FatbinPrune plan_fatbin_prune(std::span<const uint8_t> bytes, const FatbinScan& 
                               const GpuSelection& sel) {
   FatbinPrune r;
   r.containers = scan.containers.size();
-  for (uint64_t at : scan.stray_magics)
-    r.notes.push_back("container magic at " + hex(at) + " outside any fat binary section: not rewritten");
+  for (auto& [section, n] : scan.stray_by_section)
+    r.notes.push_back(std::to_string(n) + " container magic(s) in " + section +
+                      ", outside any fat binary section: not rewritten");
+  std::map<std::string, std::pair<uint64_t, uint64_t>> whole;  // reason -> count, first offset
   uint32_t highest = 0;
   for (auto& g : sel.targets) highest = std::max(highest, g.sm);
   for (size_t ci = 0; ci < scan.containers.size(); ++ci) {
@@ -144,6 +146,14 @@ FatbinPrune plan_fatbin_prune(std::span<const uint8_t> bytes, const FatbinScan& 
         if (es[i].is_cubin() && runs_on(es[i], g.sm) && listed_variant_allows(es[i], g)) {
           keep[i] = 1, has_cubin = true;
           if (why[i].empty()) why[i] = g.name() + " loads it";
+        }
+      // Only arch/family-specific cubins load here: the driver would pick
+      // them over any JIT, so they stay rather than the container whole.
+      if (has_cubin) continue;
+      for (size_t i = 0; i < es.size(); ++i)
+        if (es[i].is_cubin() && runs_on(es[i], g.sm)) {
+          keep[i] = 1, has_cubin = true;
+          if (why[i].empty()) why[i] = "only arch-specific code loads on " + g.name() + " here";
         }
       if (has_cubin) continue;
       int best = -1;
@@ -201,7 +211,8 @@ FatbinPrune plan_fatbin_prune(std::span<const uint8_t> bytes, const FatbinScan& 
     if (!whole_reason.empty()) {
       std::fill(keep.begin(), keep.end(), 1);
       r.left_whole++;
-      r.notes.push_back("container at " + hex(c.offset) + " (" + c.section + ") left whole: " + whole_reason);
+      auto& w = whole[c.section + ") left whole: " + whole_reason];
+      if (w.first++ == 0) w.second = c.offset;
       for (auto& w : why) w = "container left whole: " + whole_reason;
     }
     bool changed = false;
@@ -246,6 +257,10 @@ FatbinPrune plan_fatbin_prune(std::span<const uint8_t> bytes, const FatbinScan& 
     }
     r.keep.push_back(std::move(keep));
   }
+  for (auto& [reason, w] : whole)
+    r.notes.push_back(w.first == 1 ? "container at " + hex(w.second) + " (" + reason
+                                   : std::to_string(w.first) + " containers (first at " + hex(w.second) +
+                                         ", " + reason);
   return r;
 }
 

@@ -176,15 +176,14 @@ TEST_CASE("fatbin: keep rule per listed GPU, as the driver selects code") {
   CHECK(k("sm_100", PtxPolicy::None) == "compute_90 ptx, sm_90 kind 4");  // no cubin: JIT
   CHECK(k("sm_75,sm_80", PtxPolicy::None) == "sm_75 cubin, sm_80 cubin, sm_90 kind 4");
   CHECK(k("sm_70") == "sm_90 kind 4");  // nothing ran there before: nothing to protect
-  // A GPU that only ran arch-specific code is not left without it: the container stays whole.
-  std::string only_a = container({{2, 90, 0x11 | kA}, {2, 80}});
+  // A GPU that only loads arch-specific code here keeps it (the driver
+  // would pick it), and nothing else; PTX only where no cubin loads.
+  std::string only_a = container({{2, 90, 0x11 | kA}, {2, 80}, {1, 80, 0x11, 80}});
   FatbinScan sa = scan_of(only_a);
-  FatbinPrune p = plan_fatbin_prune(span_of(only_a), sa, sel("sm_90"));
-  CHECK(kept(sa, p) == "sm_90a cubin, sm_80 cubin");
-  CHECK(p.left_whole == 1);
-  CHECK_FALSE(p.changed_any());
-  REQUIRE(p.notes.size() == 1);
-  CHECK(p.notes[0] == "container at 0x0 (.nv_fatbin) left whole: only code the listing excludes runs on sm_90");
+  FatbinPrune p = plan_fatbin_prune(span_of(only_a), sa, sel("sm_90", PtxPolicy::None));
+  CHECK(kept(sa, p) == "sm_90a cubin");
+  CHECK(p.left_whole == 0);
+  CHECK(p.why.count("kept sm_90a cubin: only arch-specific code loads on sm_90 here") == 1);
   // Family code: sm_100f runs on 10.3 when listed with f.
   std::string fam = container({{2, 100, 0x11 | kF}, {2, 90}});
   FatbinScan sf = scan_of(fam);
@@ -239,7 +238,9 @@ TEST_CASE("fatbin: an entry whose alignment would change keeps its container who
   FatbinPrune p = plan_fatbin_prune(span_of(s), scan, sel("sm_90"));
   CHECK_FALSE(p.changed_any());
   REQUIRE(p.notes.size() == 1);
-  CHECK(p.notes[0].find("entry alignment would change") != std::string::npos);
+  CHECK(p.notes[0] == "container at 0x0 (.nv_fatbin) left whole: entry alignment would change");
+  CHECK(p.left_whole == 1);
+  CHECK(p.by_label["sm_75 cubin"].after == p.by_label["sm_75 cubin"].before);
 }
 
 TEST_CASE("fatbin: scan finds sections, follows wrappers, reports stray magics") {
@@ -269,7 +270,7 @@ TEST_CASE("fatbin: scan finds sections, follows wrappers, reports stray magics")
   REQUIRE(scan.stray_magics.size() == 1);
   CHECK(scan.stray_magics[0] == 400);
   FatbinPrune p = plan_fatbin_prune(span_of(file), scan, sel("sm_90"));
-  CHECK(p.notes.front() == "container magic at 0x190 outside any fat binary section: not rewritten");
+  CHECK(p.notes.front() == "1 container magic(s) in .data, outside any fat binary section: not rewritten");
   CHECK(p.patches.size() == 1);  // the wrapped sm_80-only container empties
   CHECK(p.patches[0].offset == 96);
 }

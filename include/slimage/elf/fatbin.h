@@ -21,6 +21,7 @@
 // pruner leaves after a shrunk container) may separate them.
 #pragma once
 #include <cstdint>
+#include <map>
 #include <span>
 #include <string>
 #include <vector>
@@ -67,6 +68,7 @@ struct FatbinScan {
   std::vector<std::string> errors;
   // Container magics outside every region the reader owns: reported, never rewritten.
   std::vector<uint64_t> stray_magics;
+  std::map<std::string, uint64_t> stray_by_section;  // where they are ("(no section)" if none)
   bool ok() const { return errors.empty(); }
   uint64_t gpu_bytes() const;  // entries' header + payload bytes
 };
