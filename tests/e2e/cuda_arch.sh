@@ -52,6 +52,15 @@ $NVCC "${GENCODE[@]}" -o "$root/usr/bin/app" "$src/app.cu" -L"$root/usr/lib/cuda
 files=(usr/bin/app usr/lib/cuda/libk.so usr/lib/cuda/libkz.so)
 
 ENTRYPOINT=/usr/bin/app make_layout_from_dirs "$SCRATCH/in" img "$root"
+# inspect lists GPU code by target; why says what happens to each kind.
+"$SLIMAGE" inspect -q --json "$(in_layout in)" >"$SCRATCH/inspect.json"
+jq -e '.gpu_code.libraries == 3 and .gpu_code.by_code["sm_75 cubin"] > 0
+       and .gpu_code.by_code["compute_90 ptx"] > 0' "$SCRATCH/inspect.json" >/dev/null ||
+    fail "inspect gpu_code: $(jq -c .gpu_code "$SCRATCH/inspect.json")"
+why=$("$SLIMAGE" why -q "$(in_layout in)" usr/lib/cuda/libk.so --profile none --cuda-arch sm_80)
+grep -q '^usr/lib/cuda/libk.so: keep (gpu-pruned): GPU code pruned to sm_80' <<<"$why" || fail "why: $why"
+grep -q 'removed sm_75 cubin: no listed GPU loads it' <<<"$why" || fail "why lists no removed sm_75 cubin: $why"
+grep -q 'kept sm_80 cubin: sm_80 loads it' <<<"$why" || fail "why lists no kept sm_80 cubin: $why"
 slim slim "$(in_layout in)" "$(in_layout out)" --profile none --keep 'usr/lib/cuda/**' \
     --cuda-arch sm_80 --report "$SCRATCH/report.json"
 [[ $RC == 0 ]] || fail "slim --cuda-arch sm_80 exited $RC: $(cat "$SCRATCH/stderr")"
