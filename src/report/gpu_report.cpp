@@ -3,6 +3,7 @@
 // "compute_90 ptx"). Pruning keeps each file's length — the freed bytes are
 // zeros — so it is counted apart from the before/after file bytes, whose
 // invariant it leaves alone; it shows in the compressed size.
+#include <algorithm>
 #include <set>
 #include <sstream>
 
@@ -77,6 +78,27 @@ std::string gpu_summary_text(const Summary& s) {
       << s.gpu_libraries << " libraries with GPU code\n"
       << "    pruning keeps each file's length (freed GPU code becomes zeros): the bytes above\n"
       << "    do not count it; the compressed (pulled) size does\n";
+  return out.str();
+}
+
+std::string gpu_plan_text(const Plan& plan) {
+  if (!plan.gpu.active()) return "";
+  std::vector<std::pair<uint64_t, std::string>> rows;
+  uint64_t before = 0, after = 0;
+  each_library(plan, [&](const std::string& path, const GpuLibrary& lib) {
+    uint64_t b = lib.scan.gpu_bytes(), a = lib.error.empty() ? lib.prune.after : b;
+    before += b, after += a;
+    std::string what = human_bytes(b) + " -> " + human_bytes(a);
+    if (!lib.error.empty()) what += " (left as is: " + lib.error + ")";
+    else if (lib.prune.left_whole) what += " (" + std::to_string(lib.prune.left_whole) + " containers left whole)";
+    rows.push_back({b - a, path + "  " + what});
+  });
+  std::sort(rows.rbegin(), rows.rend());
+  std::ostringstream out;
+  out << "GPU code (--cuda-arch " << plan.gpu.describe() << "): " << human_bytes(before) << " -> "
+      << human_bytes(after) << " in " << rows.size()
+      << " libraries; files keep their length (freed code is zeros), the compressed size shrinks\n";
+  for (auto& [saved, line] : rows) out << "  " << line << "\n";
   return out.str();
 }
 

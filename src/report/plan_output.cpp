@@ -110,6 +110,7 @@ std::string plan_text(const Plan& plan) {
   for (auto& m : plan.graph.missing)
     out << "missing: " << m.from << " needs " << m.needed << " (searched " << m.searched << ")\n";
   for (auto& w : plan.graph.warnings) out << "warning: " << w << "\n";
+  out << gpu_plan_text(plan);
   return out.str();
 }
 

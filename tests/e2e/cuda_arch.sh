@@ -104,6 +104,18 @@ jq -e '.gpu_code.libraries == 3 and .gpu_code.bytes_after < .gpu_code.bytes_befo
        and (.gpu_code.by_library["usr/lib/cuda/libk.so"].by_code["sm_80 cubin"].after > 0)' \
     "$SCRATCH/report.json" >/dev/null || fail "report gpu_code: $(jq -c .gpu_code "$SCRATCH/report.json")"
 
+# Strip and prune compose: stripped files are smaller, hold the same sm_80 entries, and run.
+slim slim "$(in_layout in)" "$(in_layout outs)" --profile none --strip unneeded --keep 'usr/lib/cuda/**' \
+    --cuda-arch sm_80
+[[ $RC == 0 ]] || fail "slim --strip unneeded --cuda-arch sm_80 exited $RC: $(cat "$SCRATCH/stderr")"
+unpack_image "$(in_layout outs)" "$SCRATCH/us"
+for f in "${files[@]}"; do
+    a="$SCRATCH/u/rootfs/$f" b="$SCRATCH/us/rootfs/$f"
+    (( $(stat -c %s "$b") < $(stat -c %s "$a") )) || fail "$f: --strip unneeded did not shrink it"
+    [[ $($LIST "$a") == $($LIST "$b") ]] || fail "$f: stripped+pruned entries differ from pruned ones"
+done
+out=$(run_in_root "$SCRATCH/us/rootfs" /usr/bin/app) || fail "stripped+pruned app does not run: $out"
+
 # Slimming the slimmed image again changes no byte of these files.
 slim slim "$(in_layout out)" "$(in_layout out2)" --profile none --keep 'usr/lib/cuda/**' --cuda-arch sm_80
 [[ $RC == 0 ]] || fail "second slim exited $RC: $(cat "$SCRATCH/stderr")"

@@ -274,3 +274,38 @@ TEST_CASE("fatbin: scan finds sections, follows wrappers, reports stray magics")
   CHECK(p.patches.size() == 1);  // the wrapped sm_80-only container empties
   CHECK(p.patches[0].offset == 96);
 }
+
+TEST_CASE("fatbin: patches compose with the strip writer's pieces") {
+  std::string fb = container({{2, 75}, {2, 90}});
+  std::string file = std::string(32, 'h') + fb + std::string(64, 't');  // header, .nv_fatbin, the rest
+  FatbinScan scan;
+  std::string error;
+  REQUIRE(parse_fatbin_region(span_of(file), 32, 32 + fb.size(), false, ".nv_fatbin", scan.containers, &error));
+  GpuSelection g = sel("sm_90");
+  FatbinPrune p = plan_fatbin_prune(span_of(file), scan, g);
+  REQUIRE(p.patches.size() == 1);
+  // What plan_strip returns: ranges of the input (alloc bytes at their
+  // offsets) and new bytes (a section table), here dropping the last 32 bytes.
+  StripResult strip;
+  strip.pieces.push_back({0, 32 + fb.size() + 32, {}});
+  strip.pieces.push_back({0, 0, "SHDRS"});
+  strip.output_size = 32 + fb.size() + 32 + 5;
+  StringWriter out;
+  FatbinVerifier v(out, span_of(file), scan, p, g, "lib.so");
+  write_stripped_patched(span_of(file), &strip, p.patches, v);
+  v.finish();
+  const std::string& s = out.str();
+  REQUIRE(s.size() == strip.output_size);
+  CHECK(s.substr(0, 32) == file.substr(0, 32));
+  CHECK(s.substr(s.size() - 37) == std::string(32, 't') + "SHDRS");
+  FatbinScan again;
+  REQUIRE(parse_fatbin_region(span_of(s), 32, 32 + fb.size(), false, ".nv_fatbin", again.containers, &error));
+  REQUIRE(again.containers[0].entries.size() == 1);
+  CHECK(again.containers[0].entries[0].label() == "sm_90 cubin");
+  // A patch that a strip range would cut is refused, never half-applied.
+  StripResult cut;
+  cut.pieces.push_back({0, 40, {}});
+  StringWriter out2;
+  CHECK_THROWS_WITH_AS(write_stripped_patched(span_of(file), &cut, p.patches, out2),
+                       doctest::Contains("crosses the end of a written range"), Error);
+}

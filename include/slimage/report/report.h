@@ -56,6 +56,7 @@ std::string summary_text(const Summary& summary);
 void summarize_gpu(const Plan& plan, Summary& summary);
 nlohmann::json gpu_code_json(const Plan& plan);
 std::string gpu_summary_text(const Summary& summary);
+std::string gpu_plan_text(const Plan& plan);  // `slimage plan`: each library's GPU bytes
 
 
 }  // namespace slimage
