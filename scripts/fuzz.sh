@@ -57,6 +57,20 @@ JSON
     profile_fuzz)
       local p
       for p in profiles/*.json; do cp "$p" "$dir/seed-$(basename "$p")"; done ;;
+    fatbin_fuzz)
+      # First byte: byte order, --cuda-ptx and list; then a .nv_fatbin section
+      # cut from an nvcc-built library when nvcc is here.
+      if [ -x /usr/local/cuda/bin/nvcc ]; then
+        local t
+        t=$(mktemp -d)
+        echo '__global__ void k(float* a) { a[0] = 1; }' >"$t/k.cu"
+        if /usr/local/cuda/bin/nvcc -shared -Xcompiler -fPIC -gencode arch=compute_75,code=sm_75 \
+             -gencode arch=compute_90,code=sm_90 -gencode arch=compute_90,code=compute_90 \
+             -o "$t/k.so" "$t/k.cu" 2>/dev/null; then
+          { printf '\x00'; objcopy -O binary --only-section=.nv_fatbin "$t/k.so" /dev/stdout; } >"$dir/seed-nvcc" || true
+        fi
+        rm -rf "$t"
+      fi ;;
     ld_cache_fuzz)
       [ -r /etc/ld.so.cache ] && head -c 65536 /etc/ld.so.cache >"$dir/seed-ld.so.cache" || true ;;
   esac

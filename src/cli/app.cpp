@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "slimage/cli/options.h"
+#include "slimage/elf/fatbin_prune.h"
 #include "slimage/util/error.h"
 
 namespace slimage {
@@ -31,6 +32,20 @@ void add_plan_settings(CLI::App* app, PlanSettings& p) {
   app->add_option("--entrypoint", p.entrypoints, "extra root PATH (repeatable)");
   app->add_option("--strip", p.strip, "none | debug | unneeded (default: the profile's)")
       ->check(CLI::IsMember({"none", "debug", "unneeded"}));
+  // Checked while parsing: a bad GPU is a usage error before anything is read.
+  app->add_option("--cuda-arch", p.cuda_arch,
+                   "keep only GPU code these GPUs run: sm_90, sm_80,sm_90, 9.0, 90, sm_90a, sm_100f")
+      ->check([](const std::string& v) -> std::string {
+        try {
+          parse_cuda_archs(v);
+        } catch (const Error& e) {
+          return e.what();
+        }
+        return "";
+      });
+  app->add_option("--cuda-ptx", p.cuda_ptx,
+                  "with --cuda-arch: newest (default) | none | all PTX kept")
+      ->check(CLI::IsMember({"newest", "none", "all"}));
   app->add_flag("--no-dedupe", p.no_dedupe, "write identical files as they are, not as links");
 }
 

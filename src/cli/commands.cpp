@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "gpu_inventory.h"
 #include "session.h"
 #include "verify.h"
 #include "slimage/plan/profile.h"
@@ -123,10 +124,11 @@ int run_inspect(const Command& cmd) {
   for (auto& image : o.images) {
     auto loaded = load_fs(*o.source, image, cmd.common.jobs, progress);
     nlohmann::json j = inspect_json(*loaded);
+    j["gpu_code"] = gpu_inventory_json(*loaded->fs, cmd.common.jobs);
     if (cmd.common.json)
       all.push_back(j);
     else
-      print_inspect(j);
+      print_inspect(j), std::fputs(gpu_inventory_text(j["gpu_code"]).c_str(), stdout);
     print_diagnostics(loaded->diagnostics, true);
   }
   if (cmd.common.json) std::printf("%s\n", (all.size() == 1 ? all[0] : all).dump(2).c_str());

@@ -138,6 +138,14 @@ Plan make_plan(const FsView& fs, const ImageRuntime& runtime, const PlanSettings
   options.entrypoints = settings.entrypoints;
   if (!settings.strip.empty()) options.strip = parse_strip_mode(settings.strip);
   options.no_dedupe = settings.no_dedupe;
+  if (!settings.cuda_arch.empty() || !settings.cuda_ptx.empty()) {
+    GpuSelection gpu;
+    for (auto& a : settings.cuda_arch.empty() ? options.profile.cuda_archs
+                                              : std::vector<std::string>{settings.cuda_arch})
+      for (auto& t : parse_cuda_archs(a)) gpu.targets.push_back(t);
+    gpu.ptx = parse_cuda_ptx(settings.cuda_ptx.empty() ? options.profile.cuda_ptx : settings.cuda_ptx);
+    options.gpu = gpu;
+  }
   return build_plan(fs, runtime, options, diagnostics);
 }
 

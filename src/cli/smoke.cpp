@@ -49,13 +49,21 @@ void write_file(int root, const FsView& fs, const Node& n, const Plan* plan, Str
   auto bytes = fs.content(n);
   const Action* a = plan ? plan->find(n.path) : nullptr;
   bool done = false;
+  const GpuLibrary* gpu = plan ? plan->gpu_prune(n.path) : nullptr;
   if (a && a->fate == Fate::Strip) {
     std::string error, why;
     if (auto info = parse_elf(bytes, &error))
       if (auto result = plan_strip(bytes, *info, strip, &why)) {
-        write_stripped(bytes, *result, w);
+        if (gpu)
+          write_stripped_patched(bytes, &*result, gpu->prune.patches, w);
+        else
+          write_stripped(bytes, *result, w);
         done = true;
       }
+  }
+  if (!done && gpu) {
+    write_stripped_patched(bytes, nullptr, gpu->prune.patches, w);
+    done = true;
   }
   if (!done && !bytes.empty()) w.write(bytes.data(), bytes.size());
   ::close(fd);

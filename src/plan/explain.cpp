@@ -6,6 +6,7 @@
 #include "plan_internal.h"
 
 namespace slimage {
+using plan_detail::gpu_explain;
 
 const char* fate_name(Fate fate) {
   switch (fate) {
@@ -34,6 +35,7 @@ const char* reason_kind_name(ReasonKind kind) {
     case ReasonKind::Toolchain: return "toolchain";
     case ReasonKind::UnreachableLibrary: return "unreachable-library";
     case ReasonKind::Dedupe: return "dedupe";
+    case ReasonKind::GpuPruned: return "gpu-pruned";
   }
   return "?";
 }
@@ -55,6 +57,7 @@ std::string explain(const Plan& plan, const FsView& fs, const std::string& path)
     out << "  written as " << (a->link == Action::LinkKind::Symlink ? "symlink -> " + a->link_to + " (the copy " + a->link_copy + ")"
                                                                     : "hardlink to " + a->link_copy)
         << ", " << plan_detail::human_bytes(a->bytes_deduped) << " saved\n";
+  out << gpu_explain(plan, p);
   if (const Node* n = fs.lookup(p); n && n->type == FileType::Symlink) {
     std::string real;
     bool ok = fs.resolve(p, true, &real) != nullptr;

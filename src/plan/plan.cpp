@@ -6,7 +6,8 @@
 //   (c) needed files, unreachable CUDA libraries, needed-but-dropped guards
 //   (d) strip and byte accounting — strip_pass.cpp
 //   (e) dangling symlinks and directories left empty, until stable
-//   (f) identical kept files written once, as links — dedupe_pass.cpp
+//   (f) with --cuda-arch, fat binaries pruned to the listed GPUs — gpu_prune_pass.cpp
+//   (g) identical kept files written once, as links — dedupe_pass.cpp
 #include "slimage/plan/plan.h"
 
 #include <algorithm>
@@ -294,7 +295,8 @@ Plan build_plan(const FsView& fs, const ImageRuntime& runtime, const PlanOptions
   }
   plan_detail::strip_and_account_pass(b, plan.profile.strip);  // (d), on the final fates
   fs.trim();
-  plan_detail::dedupe_pass(b);  // (f), on the bytes the writer emits
+  plan_detail::gpu_prune_pass(b, plan);                        // (f), --cuda-arch
+  plan_detail::dedupe_pass(b);  // (g), identical emitted files as links
   fs.trim();
   return plan;
 }

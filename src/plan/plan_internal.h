@@ -74,6 +74,12 @@ void dedupe_pass(PlanBuilder& b);
 // One function, so every later content rewrite (GPU-code pruning) joins here
 // and dedupe compares what is written. emitted_digest.cpp.
 std::string emitted_digest(const FsView& fs, const Node& node, Fate fate, StripMode mode);
+// Pass (f): with --cuda-arch, each kept ELF's fat binaries decided (gpu_prune_pass.cpp).
+void gpu_prune_pass(PlanBuilder& b, Plan& plan);
+GpuSelection gpu_selection_of(const PlanOptions& options, const Profile& profile);
+
+// `why`: the GPU code of `path` under --cuda-arch, entry kinds kept/removed and why.
+std::string gpu_explain(const Plan& plan, const std::string& path);
 
 // "12.3 MiB"
 using slimage::human_bytes;

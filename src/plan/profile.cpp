@@ -9,6 +9,7 @@
 #include <set>
 
 #include "profile_json.h"
+#include "slimage/elf/fatbin_prune.h"
 #include "slimage/plan/embedded_profiles.h"
 #include "slimage/util/error.h"
 #include "slimage/util/file.h"
@@ -21,7 +22,7 @@ using nlohmann::json;
 const std::set<std::string> kStringLists = {"cuda_libraries", "caches",     "tests_dirs",
                                             "dev_files",      "keep",       "drop",
                                             "entrypoints",    "host_provided",
-                                            "toolchain"};
+                                            "toolchain",      "cuda_archs"};
 const std::set<std::string> kBools = {"drop_unreachable_cuda", "drop_tests", "drop_pycache",
                                       "drop_dev_files", "string_heuristic",
                                       "drop_toolchain", "drop_unreachable_libraries",
@@ -67,7 +68,7 @@ size_t edit_distance(const std::string& a, const std::string& b) {
 
 std::vector<std::string> all_fields() {
   std::vector<std::string> f = {"extends", "description", "strip", "dlopen", "dlopen+",
-                                "runtime_compilers", "runtime_compilers+"};
+                                "runtime_compilers", "runtime_compilers+", "cuda_ptx"};
   for (auto& k : kStringLists) f.push_back(k), f.push_back(k + "+");
   for (auto& k : kBools) f.push_back(k);
   return f;
@@ -152,6 +153,9 @@ Parsed parse_and_check(const Source& src) {
     } else if (key == "strip") {
       if (!v.is_string() || (v != "none" && v != "debug" && v != "unneeded"))
         fail_at(src, p, ptr, "field 'strip': expected \"none\", \"debug\" or \"unneeded\"");
+    } else if (key == "cuda_ptx") {
+      if (!v.is_string() || (v != "newest" && v != "none" && v != "all"))
+        fail_at(src, p, ptr, "field 'cuda_ptx': expected \"newest\", \"none\" or \"all\"");
     } else if (kBools.count(key)) {
       if (!v.is_boolean()) fail_at(src, p, ptr, "field '" + key + "': expected true or false");
     } else if (base == "dlopen" || base == "runtime_compilers") {
@@ -311,6 +315,15 @@ Profile build(const json& fields, const std::string& name, std::vector<std::stri
     for (auto& f : o["runtime_compilers"])
       p.runtime_compilers.push_back({f["name"], strings(f, "triggers"), strings(f, "keeps"),
                                      f.value("reason", "")});
+  p.cuda_archs = strings(o, "cuda_archs");
+  for (auto& a : p.cuda_archs) {  // an invalid GPU fails here, naming the profile
+    try {
+      parse_cuda_archs(a);
+    } catch (const Error& e) {
+      fail("profile " + name + ": field 'cuda_archs': " + e.what());
+    }
+  }
+  p.cuda_ptx = o.value("cuda_ptx", p.cuda_ptx);
   if (o.contains("dlopen")) {
     for (auto& f : o["dlopen"]) {
       DlopenFamily d;
@@ -383,7 +396,9 @@ nlohmann::json profile_to_json(const Profile& p) {
           {"config_plugins", p.config_plugins},
           {"runtime_compilers", compilers},
           {"dedupe", p.dedupe},
-          {"python_library_scan", p.python_library_scan}};
+          {"python_library_scan", p.python_library_scan},
+          {"cuda_archs", p.cuda_archs},
+          {"cuda_ptx", p.cuda_ptx}};
 }
 
 }  // namespace slimage

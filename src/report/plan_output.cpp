@@ -51,6 +51,7 @@ nlohmann::json plan_json(const Plan& plan) {
                       {"counts", counts_json(plan)},
                       {"needed", plan.graph.needed.size()}};
   graph_problems(plan, j);
+  if (plan.gpu.active()) j["gpu_code"] = gpu_code_json(plan);
   return j;
 }
 
@@ -110,6 +111,7 @@ std::string plan_text(const Plan& plan) {
   for (auto& m : plan.graph.missing)
     out << "missing: " << m.from << " needs " << m.needed << " (searched " << m.searched << ")\n";
   for (auto& w : plan.graph.warnings) out << "warning: " << w << "\n";
+  out << gpu_plan_text(plan);
   return out.str();
 }
 
@@ -134,6 +136,7 @@ nlohmann::json report_json(const Summary& s, const Plan& plan, const nlohmann::j
                       {"needed", plan.graph.needed.size()},
                       {"counts", counts_json(plan)}};
   graph_problems(plan, j);
+  if (plan.gpu.active()) j["gpu_code"] = gpu_code_json(plan);
   if (extra.is_object())
     for (auto& [k, v] : extra.items()) j[k] = v;
   return j;

@@ -37,6 +37,7 @@ Summary summarize(const Plan& plan) {
       s.after.bytes += a.bytes;
     }
   }
+  summarize_gpu(plan, s);
   return s;
 }
 
@@ -75,6 +76,7 @@ std::string summary_text(const Summary& s) {
   double pct = s.before.bytes ? 100.0 * saved / s.before.bytes : 0;
   snprintf(line, sizeof line, "  saved %s (%.1f%%)\n", human_bytes(saved).c_str(), pct);
   out << line;
+  out << gpu_summary_text(s);
   return out.str();
 }
 

@@ -111,6 +111,7 @@ bool layer_reusable(const SpilledLayer& layer, const Plan& plan, const WriteOpti
   for (auto& e : layer.entries) {
     if (e.kind != LayerEntry::Kind::File) return false;
     if (fate_of(plan, e.path) != Fate::Keep) return false;
+    if (plan.gpu_prune(e.path)) return false;  // --cuda-arch rewrites it
     if (e.path != normalize_path(e.tar.path)) return false;  // written through a symlink
   }
   return true;
@@ -150,7 +151,8 @@ std::string fingerprint(const MergedFs& fs, const Plan& plan, const std::vector<
                        std::to_string(n.uid) + " " + std::to_string(n.gid) + " " + n.uname + " " +
                        n.gname + " " + std::to_string(n.mtime) + "." + std::to_string(n.mtime_nsec) +
                        " " + std::to_string(n.dev_major) + "," + std::to_string(n.dev_minor) + " " +
-                       fate_name(fate_of(plan, n.path));
+                       fate_name(fate_of(plan, n.path)) +
+                       (plan.gpu_prune(n.path) ? " gpu " + plan.gpu.describe() : "");
     add(meta);
     add(n.link_target);
     if (const Action* a = plan.find(n.path); a && a->fate == Fate::Link) add("dedupe " + a->link_to);
@@ -233,10 +235,16 @@ LayerOutput write_layer(const MergedFs& fs, const Plan& plan, std::vector<Item> 
     }
     e.size = stripped ? stripped->output_size : bytes.size();
     tar.add(e);
-    if (stripped)
+    if (const GpuLibrary* gpu = plan.gpu_prune(n.path)) {
+      // Pruned (and maybe stripped): the verifier re-reads what goes out.
+      FatbinVerifier verify(data, bytes, gpu->scan, gpu->prune, plan.gpu, n.path);
+      write_stripped_patched(bytes, stripped ? &*stripped : nullptr, gpu->prune.patches, verify);
+      verify.finish();
+    } else if (stripped) {
       write_stripped(bytes, *stripped, data);
-    else if (!bytes.empty())
+    } else if (!bytes.empty()) {
       data.write(bytes.data(), bytes.size());
+    }
     fs.release(n);
     // Pages the kernel mapped around our reads (neighbours we skip) would
     // otherwise stay resident: drop them every so often.

@@ -22,6 +22,8 @@ struct PlanSettings {
   std::vector<std::string> keep, drop, entrypoints;
   std::string strip;  // "" = the profile's
   bool no_dedupe = false;  // --no-dedupe
+  std::string cuda_arch;  // --cuda-arch LIST; "" = the profile's cuda_archs
+  std::string cuda_ptx;   // --cuda-ptx newest|none|all; "" = the profile's
 };
 
 struct SlimOptions {

@@ -13,6 +13,7 @@
 
 #include "slimage/deps/graph.h"
 #include "slimage/deps/resolver.h"
+#include "slimage/elf/fatbin_prune.h"
 #include "slimage/elf/strip.h"
 #include "slimage/plan/profile.h"
 #include "slimage/rootfs/fs_view.h"
@@ -40,6 +41,7 @@ enum class ReasonKind {
   Toolchain,           // compilers, binutils, CUDA compilers (profile `toolchain`), unless needed
   UnreachableLibrary,  // any shared library nothing reaches (drop_unreachable_libraries)
   Dedupe,    // identical to a kept copy: written as a link to it
+  GpuPruned,  // kept, its fat binaries pruned to the --cuda-arch GPUs
 };
 const char* reason_kind_name(ReasonKind kind);  // "unreachable-cuda", "cache", "tests-dir", …
 
@@ -63,6 +65,13 @@ struct Action {
   uint64_t bytes_deduped = 0;  // emitted bytes (after strip) the link saves
 };
 
+// One library's fat binaries under --cuda-arch: containers and decisions.
+struct GpuLibrary {
+  FatbinScan scan;
+  FatbinPrune prune;
+  std::string error;  // the scan's first error: the file is left untouched
+};
+
 struct PlanOptions {
   Profile profile;
   std::vector<std::string> keep, drop, entrypoints;  // from the command line
@@ -70,6 +79,7 @@ struct PlanOptions {
   unsigned jobs = 0;                                 // parallel ELF checks; 0 = all cores
   std::shared_ptr<ElfFacts> facts;                   // shared with later walks (verify)
   bool no_dedupe = false;                            // --no-dedupe: overrides the profile's
+  std::optional<GpuSelection> gpu;                   // --cuda-arch/--cuda-ptx; overrides the profile's
 };
 
 struct Plan {
@@ -77,6 +87,12 @@ struct Plan {
   Graph graph;
   Profile profile;
   const Action* find(const std::string& path) const;
+  // --cuda-arch: the GPUs, and per kept ELF holding fat binaries (every name
+  // of its content) what the prune found and decided (src/plan/gpu_prune_pass.cpp).
+  GpuSelection gpu;
+  std::map<std::string, std::shared_ptr<const GpuLibrary>> gpu_libraries;
+  // The library's prune when it changes any byte, else nullptr.
+  const GpuLibrary* gpu_prune(const std::string& path) const;
 };
 
 Plan build_plan(const FsView& fs, const ImageRuntime& runtime, const PlanOptions& options,

@@ -55,6 +55,8 @@ struct Profile {
   // Kept Python files are scanned for libraries they load by name (ctypes,
   // cffi, find_library, "lib….so…" literals): those become roots.
   bool python_library_scan = true;
+  std::vector<std::string> cuda_archs;  // GPUs to keep code for ("sm_90"…); empty: no pruning
+  std::string cuda_ptx = "newest";      // newest | none | all
 };
 
 // A built-in name first ("default", "pytorch"…), else a file. Errors read

@@ -28,6 +28,10 @@ struct Summary {
   std::map<std::string, std::pair<uint64_t, uint64_t>> removed_by_reason;  // kind name -> files, bytes
   uint64_t stripped_files = 0, strip_saved_bytes = 0;
   uint64_t deduped_files = 0, dedupe_saved_bytes = 0;  // written as links (Fate::Link)
+  // --cuda-arch: GPU code in kept libraries (files keep their length; the
+  // freed bytes are zeros, which shrinks the compressed layers only).
+  std::string gpu_selection;  // "" without --cuda-arch
+  uint64_t gpu_libraries = 0, gpu_pruned_libraries = 0, gpu_bytes_before = 0, gpu_bytes_after = 0;
 };
 
 // Fills removed/stripped and before/after files and bytes from the plan.
@@ -47,6 +51,14 @@ nlohmann::json report_json(const Summary& summary, const Plan& plan, const nlohm
 
 // The table `slimage slim` prints at the end.
 std::string summary_text(const Summary& summary);
+
+// --cuda-arch (src/report/gpu_report.cpp): the Summary's gpu_* fields, the
+// report's "gpu_code" object (per library, GPU bytes before/after by SM and
+// kind), and the summary's lines about it.
+void summarize_gpu(const Plan& plan, Summary& summary);
+nlohmann::json gpu_code_json(const Plan& plan);
+std::string gpu_summary_text(const Summary& summary);
+std::string gpu_plan_text(const Plan& plan);  // `slimage plan`: each library's GPU bytes
 
 
 }  // namespace slimage
