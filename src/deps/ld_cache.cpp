@@ -13,6 +13,8 @@
 
 #include <cstring>
 
+#include "slimage/util/budget.h"
+
 namespace slimage {
 
 namespace {
@@ -39,7 +41,8 @@ struct Reader {
   // NUL-terminated string at `off`; false if it runs past the end.
   bool str(size_t off, std::string* out) const {
     if (off >= bytes.size()) return false;
-    const void* end = std::memchr(bytes.data() + off, 0, bytes.size() - off);
+    // A name or path longer than PATH_MAX is no library: bounds the copy per entry.
+    const void* end = std::memchr(bytes.data() + off, 0, std::min<size_t>(bytes.size() - off, 4096));
     if (!end) return false;
     out->assign(reinterpret_cast<const char*>(bytes.data() + off),
                 static_cast<const uint8_t*>(end) - (bytes.data() + off));
@@ -65,6 +68,8 @@ std::optional<LdCache> LdCache::parse(std::span<const uint8_t> bytes, std::strin
   if (starts_with(bytes, 0, kOldMagic)) {
     if (!r.has(0, kOldHeader)) return bad("ld.so.cache: truncated header");
     uint64_t nlibs = r.u32(12);
+    if (nlibs > budget(Budget::CacheEntries))
+      return bad(budget_message(Budget::CacheEntries, "ld.so.cache", nlibs));
     uint64_t table_end = kOldHeader + nlibs * kOldEntry;
     if (table_end > bytes.size()) return bad("ld.so.cache: entry table past end of file");
     new_at = (table_end + 7) & ~uint64_t{7};
@@ -89,6 +94,8 @@ std::optional<LdCache> LdCache::parse(std::span<const uint8_t> bytes, std::strin
   if (endian == 1) return bad("ld.so.cache: invalid byte-order flag");
   r.big = endian == 3;
   uint64_t nlibs = r.u32(new_at + 20);
+  if (nlibs > budget(Budget::CacheEntries))
+    return bad(budget_message(Budget::CacheEntries, "ld.so.cache", nlibs));
   if (nlibs > (bytes.size() - new_at - kNewHeader) / kNewEntry)
     return bad("ld.so.cache: entry table past end of file");
   Reader strings{bytes.subspan(new_at), r.big};

@@ -16,10 +16,9 @@ enum class Budget {
   Includes,           // SLIMAGE_MAX_INCLUDES: ld.so.conf files read through include lines
   CacheEntries,       // SLIMAGE_MAX_CACHE_ENTRIES: ld.so.cache entries
   Manifests,          // SLIMAGE_MAX_MANIFESTS: manifests and indexes visited in one image index
-  XattrBytes,         // SLIMAGE_MAX_XATTR_BYTES: xattr bytes on one tar entry
   Needed,             // SLIMAGE_MAX_NEEDED: DT_NEEDED entries in one ELF
-  ClosureEdges,       // SLIMAGE_MAX_CLOSURE_EDGES: dependency edges in one image
-  ShellCommands,      // SLIMAGE_MAX_SHELL_COMMANDS: words scanned in a `sh -c` command
+  SearchProbes,       // SLIMAGE_MAX_SEARCH_PROBES: (directory, library) probes in one image
+  ShellCommands,      // SLIMAGE_MAX_SHELL_COMMANDS: simple commands in one `sh -c` script
   SymlinkHops,        // SLIMAGE_MAX_SYMLINK_HOPS: symlinks followed resolving one path
 };
 
