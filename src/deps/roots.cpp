@@ -93,7 +93,7 @@ struct RootFinder {
     std::string shown = text.size() > 80 ? text.substr(0, 80) + "…" : text;
     uint64_t words = 0;
     for (auto& simple : split_any(text, ";|&\n()`")) {
-      check_budget(Budget::ShellCommands, "sh -c \"" + shown + "\"", ++words);
+      check_budget(Budget::ShellCommands, "image config: sh -c \"" + shown + "\"", ++words);
       for (auto& raw : split_any(simple, " \t")) {
         std::string w = raw;
         w.erase(std::remove(w.begin(), w.end(), '"'), w.end());

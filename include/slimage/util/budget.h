@@ -19,7 +19,6 @@ enum class Budget {
   Needed,             // SLIMAGE_MAX_NEEDED: DT_NEEDED entries in one ELF
   SearchProbes,       // SLIMAGE_MAX_SEARCH_PROBES: (directory, library) probes in one image
   ShellCommands,      // SLIMAGE_MAX_SHELL_COMMANDS: simple commands in one `sh -c` script
-  SymlinkHops,        // SLIMAGE_MAX_SYMLINK_HOPS: symlinks followed resolving one path
 };
 
 struct BudgetInfo {
