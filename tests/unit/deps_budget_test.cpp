@@ -112,3 +112,19 @@ TEST_CASE("deps budget: DT_NEEDED entries past SLIMAGE_MAX_NEEDED fail the parse
   CHECK_FALSE(parse_elf(elf_with_needed(11), &error));
   CHECK(error == "11 DT_NEEDED entries exceed the budget of 10 (raise it with SLIMAGE_MAX_NEEDED=N)");
 }
+
+TEST_CASE("deps budget: a sh -c script past SLIMAGE_MAX_SHELL_COMMANDS is refused, naming the config") {
+  Fixture f;
+  f.write("bin/sh", "#!/bin/sh\n", 0755);
+  DirFs fs(f.root);
+  ImageRuntime runtime;
+  runtime.entrypoint = {"/bin/sh", "-c", "a;a;a;a;a;a"};
+  Diagnostics diagnostics;
+  auto none = [](const std::string&) { return false; };
+  CHECK_NOTHROW(find_roots(fs, runtime, {}, nullptr, none, diagnostics));
+  BudgetEnv env("SLIMAGE_MAX_SHELL_COMMANDS", "5");
+  CHECK_THROWS_WITH_AS(find_roots(fs, runtime, {}, nullptr, none, diagnostics),
+                       "image config: sh -c \"a;a;a;a;a;a\": 6 shell commands exceed the budget of 5 "
+                       "(raise it with SLIMAGE_MAX_SHELL_COMMANDS=N)",
+                       Error);
+}
