@@ -50,10 +50,13 @@ std::string cache_bytes(uint32_t n) {
 }
 
 // A minimal x86-64 ELF (PT_LOAD + PT_DYNAMIC, no sections) with N DT_NEEDED entries.
-std::vector<uint8_t> elf_with_needed(uint32_t n) {
+std::vector<uint8_t> elf_with_needed(uint32_t n, const std::string& runpath = "") {
   std::string strtab("\0libn.so\0", 9);
+  size_t runpath_at = strtab.size();
+  if (!runpath.empty()) strtab += runpath + std::string(1, '\0');
+  uint32_t extra = runpath.empty() ? 0 : 1;
   size_t str_off = 64 + 2 * 56, dyn_off = (str_off + strtab.size() + 7) & ~size_t{7};
-  size_t dyn_size = (size_t{n} + 3) * 16, total = dyn_off + dyn_size;
+  size_t dyn_size = (size_t{n} + extra + 3) * 16, total = dyn_off + dyn_size;
   std::string b(total, '\0');
   std::memcpy(&b[0], "\x7f" "ELF\x02\x01\x01", 7);
   put(b, 16, 3, 2), put(b, 18, 62, 2), put(b, 20, 1, 4), put(b, 32, 64, 8);
@@ -64,6 +67,7 @@ std::vector<uint8_t> elf_with_needed(uint32_t n) {
   std::memcpy(&b[str_off], strtab.data(), strtab.size());
   size_t d = dyn_off;
   for (uint32_t i = 0; i < n; i++, d += 16) put(b, d, 1, 8), put(b, d + 8, 1, 8);
+  if (extra) put(b, d, 29, 8), put(b, d + 8, runpath_at, 8), d += 16;
   put(b, d, 5, 8), put(b, d + 8, str_off, 8);
   put(b, d + 16, 10, 8), put(b, d + 24, strtab.size(), 8);
   return {b.begin(), b.end()};
@@ -126,5 +130,36 @@ TEST_CASE("deps budget: a sh -c script past SLIMAGE_MAX_SHELL_COMMANDS is refuse
   CHECK_THROWS_WITH_AS(find_roots(fs, runtime, {}, nullptr, none, diagnostics),
                        "image config: sh -c \"a;a;a;a;a;a\": 6 shell commands exceed the budget of 5 "
                        "(raise it with SLIMAGE_MAX_SHELL_COMMANDS=N)",
+                       Error);
+}
+
+TEST_CASE("deps budget: RUNPATH entries past SLIMAGE_MAX_SEARCH_PATHS, probes past SLIMAGE_MAX_SEARCH_PROBES") {
+  Fixture f;
+  std::string runpath;
+  for (int i = 0; i < 6; i++) {
+    runpath += (i ? ":/r/" : "/r/") + std::to_string(i);
+    f.write("r/" + std::to_string(i) + "/.keep", "");
+  }
+  auto elf = elf_with_needed(2, runpath);
+  f.write("app/exe", std::string(elf.begin(), elf.end()), 0755);
+  DirFs fs(f.root);
+  ResolveOptions options;
+  options.string_heuristic = false;
+  auto resolve = [&] {
+    Diagnostics diagnostics;
+    resolve_graph(fs, {{"app/exe", How::CliRoot, "test"}}, options, diagnostics);
+  };
+  CHECK_NOTHROW(resolve());
+  {
+    BudgetEnv env("SLIMAGE_MAX_SEARCH_PATHS", "5");
+    CHECK_THROWS_WITH_AS(resolve(),
+                         "image file app/exe: DT_NEEDED libn.so: 6 search-path entries exceed the budget of 5 "
+                         "(raise it with SLIMAGE_MAX_SEARCH_PATHS=N)",
+                         Error);
+  }
+  BudgetEnv env("SLIMAGE_MAX_SEARCH_PROBES", "5");  // 6 existing dirs for one name
+  CHECK_THROWS_WITH_AS(resolve(),
+                       "image library search: 6 library search probes exceed the budget of 5 "
+                       "(raise it with SLIMAGE_MAX_SEARCH_PROBES=N)",
                        Error);
 }
