@@ -13,6 +13,8 @@
 
 #include <cstring>
 
+#include "slimage/util/budget.h"
+
 namespace slimage {
 
 namespace {
@@ -39,7 +41,8 @@ struct Reader {
   // NUL-terminated string at `off`; false if it runs past the end.
   bool str(size_t off, std::string* out) const {
     if (off >= bytes.size()) return false;
-    const void* end = std::memchr(bytes.data() + off, 0, bytes.size() - off);
+    // A name or path longer than PATH_MAX is no library: bounds the copy per entry.
+    const void* end = std::memchr(bytes.data() + off, 0, std::min<size_t>(bytes.size() - off, 4096));
     if (!end) return false;
     out->assign(reinterpret_cast<const char*>(bytes.data() + off),
                 static_cast<const uint8_t*>(end) - (bytes.data() + off));
@@ -67,6 +70,8 @@ std::optional<LdCache> LdCache::parse(std::span<const uint8_t> bytes, std::strin
     uint64_t nlibs = r.u32(12);
     uint64_t table_end = kOldHeader + nlibs * kOldEntry;
     if (table_end > bytes.size()) return bad("ld.so.cache: entry table past end of file");
+    if (nlibs > budget(Budget::CacheEntries))
+      return bad(budget_message(Budget::CacheEntries, "ld.so.cache", nlibs));
     new_at = (table_end + 7) & ~uint64_t{7};
     if (!starts_with(bytes, new_at, kNewMagic)) {
       // Old format alone: strings follow the entry table.
@@ -91,6 +96,8 @@ std::optional<LdCache> LdCache::parse(std::span<const uint8_t> bytes, std::strin
   uint64_t nlibs = r.u32(new_at + 20);
   if (nlibs > (bytes.size() - new_at - kNewHeader) / kNewEntry)
     return bad("ld.so.cache: entry table past end of file");
+  if (nlibs > budget(Budget::CacheEntries))
+    return bad(budget_message(Budget::CacheEntries, "ld.so.cache", nlibs));
   Reader strings{bytes.subspan(new_at), r.big};
   cache.new_format_ = true;
   cache.entries_.reserve(nlibs);

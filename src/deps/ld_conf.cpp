@@ -11,6 +11,7 @@
 #include <set>
 
 #include "slimage/deps/ld_cache.h"
+#include "slimage/util/budget.h"
 #include "slimage/util/strings.h"
 
 namespace slimage {
@@ -58,7 +59,8 @@ struct ConfReader {
   const FsView& fs;
   std::vector<std::string>* warnings;
   std::vector<std::string> dirs;
-  std::set<std::string> seen_dirs, active;
+  std::set<std::string> seen_dirs, active, read_files;
+  uint64_t files_read = 0;
 
   void warn(std::string message) {
     if (warnings) warnings->push_back(std::move(message));
@@ -75,6 +77,10 @@ struct ConfReader {
       warn(path + ": include loop, skipped");
       return;
     }
+    // A file already read adds nothing new (its dirs are in seen_dirs): the
+    // fan-out of N files each including all N stays linear.
+    if (!read_files.insert(real).second) return;
+    check_budget(Budget::Includes, path, ++files_read);
     active.insert(real);
     auto bytes = fs.content(*node);
     std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
@@ -113,7 +119,7 @@ struct ConfReader {
 
 std::vector<std::string> read_ld_so_conf(const FsView& fs, std::string_view conf_path,
                                          std::vector<std::string>* warnings) {
-  ConfReader reader{fs, warnings, {}, {}, {}};
+  ConfReader reader{fs, warnings, {}, {}, {}, {}, 0};
   reader.read(normalize_path(conf_path), 0);
   return reader.dirs;
 }

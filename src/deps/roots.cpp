@@ -9,6 +9,7 @@
 
 #include "search.h"
 #include "slimage/util/strings.h"
+#include "slimage/util/budget.h"
 
 namespace slimage {
 
@@ -89,7 +90,10 @@ struct RootFinder {
         "!", "{", "}", "exec", "command", "nohup", "time", "cd", "echo", "export", "set", "unset",
         "test", "[", "[[", "true", "false", ":", ".", "source", "eval", "exit", "return", "trap",
         "ulimit", "umask", "wait", "read", "shift", "local", "printf"};
+    std::string shown = text.size() > 80 ? text.substr(0, 80) + "…" : text;
+    uint64_t words = 0;
     for (auto& simple : split_any(text, ";|&\n()`")) {
+      check_budget(Budget::ShellCommands, "image config: sh -c \"" + shown + "\"", ++words);
       for (auto& raw : split_any(simple, " \t")) {
         std::string w = raw;
         w.erase(std::remove(w.begin(), w.end(), '"'), w.end());
@@ -103,7 +107,7 @@ struct RootFinder {
         }
         std::string found = command(w, nullptr);
         if (!found.empty()) {
-          add(found, How::ShellCommand, "command " + w + " in sh -c \"" + text + "\"");
+          add(found, How::ShellCommand, "command " + w + " in sh -c \"" + shown + "\"");
           script(found, 0);
         }
         break;

@@ -112,6 +112,8 @@ class Search {
   std::optional<std::vector<std::string>> musl_dirs_;
   std::vector<std::string> warnings_;
   std::set<std::string> warned_;
+  std::unordered_map<std::string, bool> dir_exists_;  // search dirs: a directory in the view?
+  uint64_t probes_ = 0;  // (dir, name) probes so far: SLIMAGE_MAX_SEARCH_PROBES
 };
 
 bool glob_match(const std::string& pattern, const std::string& name);

@@ -6,6 +6,7 @@
 // dir but absent from the cache is not found at run time, so the cache wins
 // and the disagreement becomes a warning.
 #include "search.h"
+#include "slimage/util/budget.h"
 
 namespace slimage::deps {
 
@@ -132,7 +133,16 @@ std::optional<Found> Search::find(const std::string& name, const Object& request
       dirs.insert(dirs.end(), more.begin(), more.end());
     }
   }
+  check_budget(Budget::SearchPaths, "image file " + requester.real + ": DT_NEEDED " + name, dirs.size());
   for (auto& d : dirs) {
+    // A dir missing from the view holds nothing: asked once, not once per name.
+    auto [known, fresh] = dir_exists_.try_emplace(d.dir, false);
+    if (fresh) {
+      const Node* n = fs_.resolve(d.dir);
+      known->second = n && n->type == FileType::Directory;
+    }
+    if (!known->second) continue;
+    check_budget(Budget::SearchProbes, "image library search", ++probes_);
     if (auto f = try_dir(d.dir, name, info, flavor == Flavor::Glibc)) {
       f->how = d.how;
       f->detail = name + " in " + display(d.dir) + " (" + d.source + ")";

@@ -12,6 +12,7 @@
 
 #include "elf_bytes.h"
 #include "slimage/elf/elf.h"
+#include "slimage/util/budget.h"
 
 namespace slimage {
 namespace {
@@ -182,6 +183,10 @@ class Parser {
       }
     }
     if (needed.empty() && !soname && !rpath && !runpath) return true;
+    if (needed.size() > budget(Budget::Needed)) {
+      error_ = budget_message(Budget::Needed, "", needed.size());
+      return false;
+    }
 
     uint64_t str_offset = 0, str_size = 0;
     if (!(strtab && vaddr_to_offset(*strtab, &str_offset, &str_size)) &&

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "slimage/image/image.h"
+#include "slimage/util/budget.h"
 #include "slimage/util/error.h"
 #include "slimage/util/hash.h"
 
@@ -177,20 +178,38 @@ static std::string root_media_type(const RootManifest& root, const json& j, cons
   return mt;
 }
 
-// The image entries of an index, nested indexes expanded one level.
-static std::vector<Descriptor> index_images(Source& source, const std::string& index_bytes,
-                                            const std::string& where, int depth) {
-  std::vector<Descriptor> out;
+// The image entries of an index, nested indexes expanded one level. A nested
+// index listed again is read once; the entries are bounded by SLIMAGE_MAX_MANIFESTS.
+static void index_images(Source& source, const std::string& index_bytes, const std::string& where,
+                         int depth, std::map<std::string, uint64_t>* nested_seen,
+                         uint64_t* listed, std::vector<Descriptor>* out) {
   for (auto& d : parse_index_json(index_bytes, where).manifests) {
     if (is_attestation(d)) continue;
+    check_budget(Budget::Manifests, where, ++*listed);
     if (media_type::is_manifest(d.media_type)) {
-      out.push_back(d);
+      out->push_back(d);
     } else if (media_type::is_index(d.media_type) && depth == 0) {
+      // Listed again: its entries count again, but it is read and expanded once.
+      if (auto it = nested_seen->find(d.digest); it != nested_seen->end()) {
+        *listed += it->second;
+        check_budget(Budget::Manifests, where, *listed);
+        continue;
+      }
       std::string nested_where = source.name() + ": index " + short_digest(d.digest);
-      for (auto& n : index_images(source, source.read_blob(d), nested_where, 1)) out.push_back(n);
+      uint64_t before = *listed;
+      index_images(source, source.read_blob(d), nested_where, 1, nested_seen, listed, out);
+      (*nested_seen)[d.digest] = *listed - before;
     }
     // Other entries (artifacts, deeper indexes) are not images: skipped.
   }
+}
+
+static std::vector<Descriptor> index_images(Source& source, const std::string& index_bytes,
+                                            const std::string& where, int depth) {
+  std::map<std::string, uint64_t> nested_seen;  // digest -> entries it lists
+  uint64_t listed = 0;
+  std::vector<Descriptor> out;
+  index_images(source, index_bytes, where, depth, &nested_seen, &listed, &out);
   return out;
 }
 

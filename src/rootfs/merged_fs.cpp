@@ -74,17 +74,35 @@ void MergedFs::remove_subtree(const std::string& path, bool keep_self) {
 }
 
 Node* MergedFs::ensure_dir(const std::string& path, uint32_t layer) {
-  if (path.empty()) return &nodes_.at("");
-  auto it = nodes_.find(path);
-  if (it != nodes_.end()) return it->second.type == FileType::Directory ? &it->second : nullptr;
-  if (!ensure_dir(dirname_of(path), layer)) return nullptr;
-  Node dir;
-  dir.path = path;
-  dir.type = FileType::Directory;
-  dir.mode = 0755;
-  dir.layer = layer;
-  dir.entry_offset = UINT64_MAX;
-  return &nodes_.emplace(path, std::move(dir)).first->second;
+  // Iterative: the deepest existing ancestor, then each missing level below it.
+  size_t end = path.size();
+  Node* parent = nullptr;
+  while (true) {
+    std::string prefix = path.substr(0, end);
+    auto it = nodes_.find(prefix);
+    if (it != nodes_.end()) {
+      if (it->second.type != FileType::Directory) return nullptr;
+      parent = &it->second;
+      break;
+    }
+    if (prefix.empty()) return nullptr;
+    size_t slash = path.rfind('/', end - 1);
+    end = slash == std::string::npos ? 0 : slash;
+  }
+  while (end < path.size()) {
+    size_t next = path.find('/', end + 1);
+    if (next == std::string::npos) next = path.size();
+    Node dir;
+    dir.path = path.substr(0, next);
+    dir.type = FileType::Directory;
+    dir.mode = 0755;
+    dir.layer = layer;
+    dir.entry_offset = UINT64_MAX;
+    std::string key = dir.path;
+    parent = &nodes_.emplace(std::move(key), std::move(dir)).first->second;
+    end = next;
+  }
+  return parent;
 }
 
 // The real directory a layer entry's parent names: symlinks followed inside

@@ -19,6 +19,7 @@
 
 #include "slimage/layer/compression.h"
 #include "slimage/rootfs/merged_fs.h"
+#include "slimage/util/budget.h"
 #include "slimage/util/error.h"
 #include "slimage/util/hash.h"
 #include "slimage/util/progress.h"
@@ -296,6 +297,14 @@ class ScratchWriter : public Writer {
   std::thread io_;
 };
 
+// Path depth budget: later stages walk a path's parents, so depth is bounded at the door.
+void check_path_depth(const std::string& path) {
+  uint64_t depth = 1 + static_cast<uint64_t>(std::count(path.begin(), path.end(), '/'));
+  if (depth <= budget(Budget::PathDepth)) return;
+  std::string shown = path.size() > 64 ? path.substr(0, 64) + "…" : path;
+  budget_exceeded(Budget::PathDepth, shown, depth);
+}
+
 }  // namespace
 
 std::string SpilledLayer::where() const { return "layer " + short_digest(descriptor.digest); }
@@ -321,6 +330,7 @@ std::unique_ptr<SpilledLayer> spill_layer(Source& source, const Descriptor& desc
     while (tar.next(entry)) {
       if (entry.type == TarType::Regular && entry.size >= limits.direct_min_bytes)
         file.cold(entry.data_offset, entry.data_offset + entry.size);
+      check_path_depth(entry.path);
       layer->entries.push_back({std::move(entry), {}, {}});
     }
     // The diff_id covers the whole stream, trailing blocks included.

@@ -74,12 +74,14 @@ PY
 for name in $(jq -r '.hostile | keys[]' "$SCRATCH/cases/cases.json"); do
     path=$(jq -r --arg n "$name" '.hostile[$n].path' "$SCRATCH/cases/cases.json")
     expect=$(jq -r --arg n "$name" '.hostile[$n].expect' "$SCRATCH/cases/cases.json")
+    hint=$(jq -r --arg n "$name" '.hostile[$n].hint // ""' "$SCRATCH/cases/cases.json")
     out="$SCRATCH/out/$name"
     mkdir -p "$SCRATCH/out"
     # The bomb under a full default limit (64 GiB) decodes 4 GiB to disk; quick runs
     # only check the lowered limit below.
     [[ $name == decompression-bomb && -n "${SLIMAGE_E2E_QUICK:-}" ]] && continue
     set +e
+    start=$SECONDS
     timeout 300 "${time_cmd[@]}" "$SLIMAGE" slim "oci:$path:latest" "oci:$out:img" \
         --report "$SCRATCH/out/$name.json" 2>"$SCRATCH/out/$name.err" >/dev/null
     rc=$?
@@ -89,6 +91,8 @@ for name in $(jq -r '.hostile | keys[]' "$SCRATCH/cases/cases.json"); do
         rm -rf "${SLIMAGE_TMPDIR:?}"/*
     fi
     [[ $rc == 124 ]] && { bad "$name" "timed out"; continue; }
+    # Depth and amplification cases (the ones with a budget hint) must finish in 60 s.
+    [[ -n $hint ]] && (( SECONDS - start > 60 )) && bad "$name" "took $((SECONDS - start)) s > 60 s"
     (( rc < 128 )) || { bad "$name" "killed by signal $((rc - 128))"; continue; }
     [[ $rc == 0 || $rc == 1 || $rc == 3 ]] || bad "$name" "exit $rc"
     if [[ -s "$SCRATCH/rss" ]] && (( $(tail -1 "$SCRATCH/rss") > 1048576 )); then
@@ -103,9 +107,14 @@ for name in $(jq -r '.hostile | keys[]' "$SCRATCH/cases/cases.json"); do
         grep -Eq '^slimage: error: .*(layer sha256:|manifest|config|index|image|oci:)' "$SCRATCH/out/$name.err" ||
             [[ $rc == 3 ]] || bad "$name" "failed (exit $rc) without an error line naming where: $(tail -1 "$SCRATCH/out/$name.err")"
         [[ ! -e "$out" ]] || bad "$name" "failed but left $out"
+        # A budget refusal names the budget's variable, so the user knows how to raise it.
+        [[ -z $hint ]] || grep -q "$hint" "$SCRATCH/out/$name.err" ||
+            bad "$name" "refused without naming $hint: $(grep error "$SCRATCH/out/$name.err" | tail -1)"
         continue
     fi
-    [[ $expect == error ]] && { bad "$name" "accepted; want a clear error"; continue; }
+    [[ $expect == error ]] && { bad "$name" "accepted; want a clear error${hint:+ naming $hint}"; continue; }
+    # Accepted past a budget (a diagnostic, e.g. an ld.so.cache ignored): it names the budget.
+    [[ -z $hint ]] || grep -q "$hint" "$SCRATCH/out/$name.err" || bad "$name" "no diagnostic naming $hint"
     # Accepted: the output must be clean (symlinks may point anywhere, but nothing may
     # sit beneath one: that would be written through it on unpack).
     if ! check_output "$out" >"$SCRATCH/problems" 2>&1; then

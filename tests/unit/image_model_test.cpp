@@ -5,6 +5,7 @@
 #include <map>
 
 #include "slimage/image/image.h"
+#include "slimage/util/budget.h"
 #include "slimage/util/error.h"
 #include "slimage/util/hash.h"
 
@@ -215,4 +216,24 @@ TEST_CASE("image: make_root of a manifest root is the new manifest") {
   CHECK(make_root(s.root_, {{changed, fresh}}).bytes == changed.manifest_bytes);
   fresh.digest = sha256_digest("other");
   CHECK_THROWS_AS(make_root(s.root_, {{changed, fresh}}), Error);
+}
+
+TEST_CASE("image: a nested index listed again counts again against SLIMAGE_MAX_MANIFESTS") {
+  MemorySource s;
+  Descriptor amd = add_image(s, "amd64");
+  json nested = {{"schemaVersion", 2},
+                 {"mediaType", media_type::kOciIndex},
+                 {"manifests", json::array({amd.to_json(), amd.to_json(), amd.to_json()})}};
+  Descriptor inner = s.add(media_type::kOciIndex, nested.dump());
+  set_index(s, {inner, inner, inner});  // 3 entries + 3 x 3 nested = 12 listed
+  ::setenv("SLIMAGE_MAX_MANIFESTS", "12", 1);
+  reset_budgets_for_test();
+  CHECK(error_of([&] { load_images(s, Platform::parse("linux/amd64")); }) == "(no error)");
+  ::setenv("SLIMAGE_MAX_MANIFESTS", "11", 1);
+  reset_budgets_for_test();
+  CHECK(error_of([&] { load_images(s, Platform::parse("linux/amd64")); }) ==
+        "mem:: index: 12 manifests and indexes exceed the budget of 11 "
+        "(raise it with SLIMAGE_MAX_MANIFESTS=N)");
+  ::unsetenv("SLIMAGE_MAX_MANIFESTS");
+  reset_budgets_for_test();
 }

@@ -12,6 +12,7 @@
 #include "slimage/layer/tar.h"
 #include "slimage/rootfs/merged_fs.h"
 #include "slimage/util/file.h"
+#include "slimage/util/budget.h"
 #include "slimage/util/hash.h"
 
 using namespace slimage;
@@ -283,4 +284,23 @@ TEST_CASE("rootfs: discard frees dropped files' scratch blocks and keeps every l
   CHECK(freed <= dead1.size());
   CHECK(blocks() + freed <= before + 4096);
   CHECK(f.text(*fs, "dead1") != dead1);  // its middle reads as zeros now
+}
+
+TEST_CASE("rootfs: a path deeper than SLIMAGE_MAX_PATH_DEPTH is refused at the door, naming the layer") {
+  Fixture f;
+  std::string deep = "d/d/d/d/f";  // five components
+  std::string tar = make_tar({{deep, TarType::Regular, "x"}});
+  Descriptor d = f.source.add(tar);
+  ::setenv("SLIMAGE_MAX_PATH_DEPTH", "5", 1);
+  reset_budgets_for_test();
+  CHECK(spill_layer(f.source, d, sha256_digest(tar), f.dir.path(), 0)->entries.size() == 1);
+  ::setenv("SLIMAGE_MAX_PATH_DEPTH", "4", 1);
+  reset_budgets_for_test();
+  CHECK_THROWS_WITH_AS(spill_layer(f.source, d, sha256_digest(tar), f.dir.path(), 0),
+                       ("layer " + short_digest(d.digest) +
+                        ": d/d/d/d/f: 5 path components exceed the budget of 4 "
+                        "(raise it with SLIMAGE_MAX_PATH_DEPTH=N)").c_str(),
+                       Error);
+  ::unsetenv("SLIMAGE_MAX_PATH_DEPTH");
+  reset_budgets_for_test();
 }
