@@ -8,11 +8,13 @@
 # The image: the small sample plus one layer (the program, an ld.so.conf.d
 # entry for the CUDA dir and the ld.so.cache ldconfig builds from it).
 source "$(dirname "$0")/lib.sh"
-need_slimage; need_root; need umoci jq python3 ldconfig gzip tar
+need_slimage; need_root; need umoci jq python3 ldconfig gzip tar debootstrap zstd gcc
 scratch
 
 sample="${SLIMAGE_SAMPLE:-$(slimage_cache_dir)/sample-small-cuda}"
-[[ -f "$sample/index.json" ]] || skip "no small CUDA sample at $sample (scripts/make-sample-image.sh --small)"
+[[ -d /usr/local/cuda/lib64 ]] || skip "needs the CUDA toolkit at /usr/local/cuda (the sample's libcurand)"
+"$REPO_ROOT/scripts/make-sample-image.sh" --small "$sample" >&2 ||
+    skip "could not build the sample image (no network and no cache?)"
 
 # -- the extra layer ----------------------------------------------------------
 layer="$SCRATCH/layer" mini="$SCRATCH/mini"
