@@ -72,6 +72,16 @@ slim() {
     return 0
 }
 
+# small_sample: sets $SAMPLE to the --small sample layout (ref `sample`), with CUDA
+# when the host has /usr/local/cuda; builds it once (cached), skips if it cannot.
+small_sample() {
+    local kind=cuda flag=()
+    [[ -d /usr/local/cuda/lib64 ]] || { kind=nocuda; flag=(--no-cuda); }
+    SAMPLE="${SLIMAGE_SAMPLE:-$(slimage_cache_dir)/sample-small-$kind}"
+    "$REPO_ROOT/scripts/make-sample-image.sh" --small "${flag[@]}" "$SAMPLE" >&2 ||
+        skip "could not build the sample image (no network and no cache?)"
+}
+
 make_layout_from_dirs() {
     local args=(layout --compression "${COMPRESSION:-gzip}" --platform "${PLATFORM:-linux/amd64}")
     [[ -n "${ENTRYPOINT:-}" ]] && args+=(--entrypoint "$ENTRYPOINT")

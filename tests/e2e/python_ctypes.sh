@@ -11,10 +11,8 @@ source "$(dirname "$0")/lib.sh"
 need_slimage; need_root; need umoci jq python3 ldconfig gzip tar debootstrap zstd gcc
 scratch
 
-sample="${SLIMAGE_SAMPLE:-$(slimage_cache_dir)/sample-small-cuda}"
 [[ -d /usr/local/cuda/lib64 ]] || skip "needs the CUDA toolkit at /usr/local/cuda (the sample's libcurand)"
-"$REPO_ROOT/scripts/make-sample-image.sh" --small "$sample" >&2 ||
-    skip "could not build the sample image (no network and no cache?)"
+small_sample; sample=$SAMPLE
 
 # -- the extra layer ----------------------------------------------------------
 layer="$SCRATCH/layer" mini="$SCRATCH/mini"

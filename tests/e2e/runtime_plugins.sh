@@ -9,11 +9,7 @@ source "$(dirname "$0")/lib.sh"
 need_slimage; need_root; need umoci jq python3 debootstrap zstd gcc dpkg-deb openssl iconv od
 scratch
 
-sample="${SLIMAGE_SAMPLE:-$(slimage_cache_dir)/sample-small-cuda}"
-[[ -d /usr/local/cuda/lib64 ]] || sample="${SLIMAGE_SAMPLE:-$(slimage_cache_dir)/sample-small-nocuda}"
-flag=(); [[ $sample == *nocuda ]] && flag=(--no-cuda)
-"$REPO_ROOT/scripts/make-sample-image.sh" --small "${flag[@]}" "$sample" >&2 ||
-    skip "could not build the sample image (no network and no cache?)"
+small_sample; sample=$SAMPLE
 
 # libnss-myhostname from Debian (cached; needs the network once).
 debs="$(slimage_cache_dir)/debs"

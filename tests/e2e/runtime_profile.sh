@@ -10,11 +10,7 @@ source "$(dirname "$0")/lib.sh"
 need_slimage; need_root; need umoci jq python3 debootstrap zstd gcc dpkg
 scratch
 
-sample="${SLIMAGE_SAMPLE:-$(slimage_cache_dir)/sample-small-cuda}"
-[[ -d /usr/local/cuda/lib64 ]] || sample="${SLIMAGE_SAMPLE:-$(slimage_cache_dir)/sample-small-nocuda}"
-flag=(); [[ $sample == *nocuda ]] && flag=(--no-cuda)
-"$REPO_ROOT/scripts/make-sample-image.sh" --small "${flag[@]}" "$sample" >&2 ||
-    skip "could not build the sample image (no network and no cache?)"
+small_sample; sample=$SAMPLE
 
 # The toolchain layer: the host's packages at their real paths (never through
 # a usrmerge /lib symlink, which a layer dir would replace), plus what their

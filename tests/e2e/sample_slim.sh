@@ -6,11 +6,8 @@ source "$(dirname "$0")/lib.sh"
 need_slimage; need_root; need umoci jq python3 debootstrap zstd gcc
 scratch
 
-cuda_flag=() kind=cuda
-[[ -d /usr/local/cuda/lib64 ]] || { cuda_flag=(--no-cuda); kind=nocuda; }
-sample="${SLIMAGE_SAMPLE:-$(slimage_cache_dir)/sample-small-$kind}"
-"$REPO_ROOT/scripts/make-sample-image.sh" --small "${cuda_flag[@]}" "$sample" >&2 ||
-    skip "could not build the sample image (no network and no cache?)"
+small_sample; sample=$SAMPLE
+kind=cuda; [[ -d /usr/local/cuda/lib64 ]] || kind=nocuda
 
 slim slim "oci:$sample:sample" "$(in_layout out)" --report "$SCRATCH/report.json"
 [[ $RC == 0 ]] || fail "slim exited $RC: $(cat "$SCRATCH/stderr")"

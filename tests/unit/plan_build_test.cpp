@@ -7,19 +7,8 @@
 
 using namespace slimage;
 using plan_test::PlanFixture;
-
-namespace {
-
-const Action& get(const Plan& plan, const std::string& path) {
-  const Action* a = plan.find(path);
-  INFO(path);
-  REQUIRE(a != nullptr);
-  return *a;
-}
-
-bool has(const std::string& s, const std::string& needle) { return s.find(needle) != std::string::npos; }
-
-}  // namespace
+using plan_test::get;
+using plan_test::has;
 
 TEST_CASE("plan: fates and reasons over a generated root") {
   PlanFixture fx;

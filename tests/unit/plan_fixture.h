@@ -100,4 +100,14 @@ inline PlanOptions default_options() {
   return o;
 }
 
+// The plan's action for `path`; fails the case if the plan has none.
+inline const Action& get(const Plan& plan, const std::string& path) {
+  const Action* a = plan.find(path);
+  INFO(path);
+  REQUIRE(a != nullptr);
+  return *a;
+}
+
+inline bool has(const std::string& s, const std::string& needle) { return s.find(needle) != std::string::npos; }
+
 }  // namespace slimage::plan_test

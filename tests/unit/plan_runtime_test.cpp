@@ -10,17 +10,10 @@
 
 using namespace slimage;
 using plan_test::PlanFixture;
+using plan_test::get;
+using plan_test::has;
 
 namespace {
-
-const Action& get(const Plan& plan, const std::string& path) {
-  const Action* a = plan.find(path);
-  INFO(path);
-  REQUIRE(a != nullptr);
-  return *a;
-}
-
-bool has(const std::string& s, const std::string& needle) { return s.find(needle) != std::string::npos; }
 
 const std::string kLib = "usr/lib/x86_64-linux-gnu";
 
