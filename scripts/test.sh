@@ -48,7 +48,7 @@ sanitized() {
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug "-DSLIMAGE_SANITIZE=address;undefined" >/dev/null
   cmake --build build-asan -j"$jobs"
   (cd build-asan && ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1 \
-     SLIMAGE_E2E_QUICK=1 ctest --output-on-failure -j1)
+     SLIMAGE_E2E_QUICK=1 SLIMAGE_E2E_SANITIZED=1 ctest --output-on-failure -j1)
   count_skips build-asan
 }
 
