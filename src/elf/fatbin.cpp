@@ -8,6 +8,8 @@
 #include <cstring>
 #include <set>
 
+#include "slimage/util/strings.h"
+
 namespace slimage {
 
 namespace {
@@ -19,12 +21,6 @@ uint64_t rd(std::span<const uint8_t> b, uint64_t off, unsigned n, bool be) {
     v |= uint64_t(b[off + i]) << shift;
   }
   return v;
-}
-
-std::string hex(uint64_t v) {
-  char buf[32];
-  snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
 }
 
 constexpr uint64_t kEntryMin = 64;
@@ -85,7 +81,7 @@ bool parse_fatbin_container(std::span<const uint8_t> bytes, uint64_t offset, uin
   c.size = header_size + fat_size;
   uint64_t end = body + fat_size, at = body;
   while (at < end) {
-    std::string where = "entry " + std::to_string(c.entries.size()) + " at " + hex(at) + ": ";
+    std::string where = "entry " + std::to_string(c.entries.size()) + " at " + hex_offset(at) + ": ";
     if (end - at < kEntryMin) {
       *error = where + "header past the end of the container";
       return false;
@@ -143,11 +139,11 @@ bool parse_fatbin_region(std::span<const uint8_t> bytes, uint64_t begin, uint64_
     FatbinContainer c;
     std::string why;
     if (end - at < 4 || rd(bytes, at, 4, be) != kFatbinMagic) {
-      *error = "section " + section + " offset " + hex(at - begin) + ": unexpected bytes (no container magic)";
+      *error = "section " + section + " offset " + hex_offset(at - begin) + ": unexpected bytes (no container magic)";
       return false;
     }
     if (!parse_fatbin_container(bytes, at, end, be, c, &why)) {
-      *error = "section " + section + " offset " + hex(at - begin) + ": " + why;
+      *error = "section " + section + " offset " + hex_offset(at - begin) + ": " + why;
       return false;
     }
     c.section = section;
@@ -201,7 +197,7 @@ FatbinScan scan_fatbins(std::span<const uint8_t> bytes, const ElfInfo& info, boo
       uint64_t limit = std::min<uint64_t>(target->offset + target->size, bytes.size());
       if (off >= limit || off + 4 > limit || rd(bytes, off, 4, be) != kFatbinMagic) continue;  // a wrapper for another format
       if (!parse_fatbin_container(bytes, off, limit, be, c, &why)) {
-        scan.errors.push_back("section " + target->name + " offset " + hex(off - target->offset) +
+        scan.errors.push_back("section " + target->name + " offset " + hex_offset(off - target->offset) +
                               " (from .nvFatBinSegment): " + why);
         continue;
       }

@@ -53,12 +53,6 @@ bool listed_variant_allows(const FatbinEntry& e, const CudaTarget& gpu) {
   return true;
 }
 
-std::string hex(uint64_t v) {
-  char buf[32];
-  snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
 void put_le(std::string& s, size_t at, uint64_t v, unsigned n, bool be) {
   for (unsigned i = 0; i < n; ++i) s[at + i] = char(v >> (be ? 8 * (n - 1 - i) : 8 * i));
 }
@@ -258,8 +252,8 @@ FatbinPrune plan_fatbin_prune(std::span<const uint8_t> bytes, const FatbinScan& 
     r.keep.push_back(std::move(keep));
   }
   for (auto& [reason, w] : whole)
-    r.notes.push_back(w.first == 1 ? "container at " + hex(w.second) + " (" + reason
-                                   : std::to_string(w.first) + " containers (first at " + hex(w.second) +
+    r.notes.push_back(w.first == 1 ? "container at " + hex_offset(w.second) + " (" + reason
+                                   : std::to_string(w.first) + " containers (first at " + hex_offset(w.second) +
                                          ", " + reason);
   return r;
 }
@@ -272,7 +266,7 @@ void write_patched_range(std::span<const uint8_t> bytes, uint64_t begin, uint64_
   static const char zeros[65536] = {};
   for (; it != patches.end() && it->offset < end; ++it) {
     if (it->offset + it->length > end)
-      fail("fat binary patch at " + hex(it->offset) + " crosses the end of a written range");
+      fail("fat binary patch at " + hex_offset(it->offset) + " crosses the end of a written range");
     if (it->offset > at) out.write(bytes.data() + at, it->offset - at);
     for (auto& piece : it->pieces) {
       switch (piece.kind) {

@@ -10,15 +10,11 @@
 #include "slimage/elf/fatbin_prune.h"
 #include "slimage/util/error.h"
 
+#include "slimage/util/strings.h"
+
 namespace slimage {
 
 namespace {
-
-std::string hex(uint64_t v) {
-  char buf[32];
-  snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-  return buf;
-}
 
 // Checks one written container (`written` is exactly c.size bytes that now
 // sit at c.offset). Returns "" or what is wrong.
@@ -42,10 +38,10 @@ std::string check_container(std::span<const uint8_t> original, const FatbinConta
     if (got.size() != want.size() ||
         std::memcmp(written.data() + got.offset, original.data() + want.offset, want.size()) != 0)
       return "entry " + std::to_string(i) + " (" + want.label() + ") differs from the original at " +
-             hex(want.offset);
+             hex_offset(want.offset);
   }
   for (uint64_t at = now.size; at < written.size(); ++at)
-    if (written[at] != 0) return "non-zero byte after the container at +" + hex(at);
+    if (written[at] != 0) return "non-zero byte after the container at +" + hex_offset(at);
   if (std::memcmp(written.data(), original.data() + c.offset, 8) != 0)
     return "container header changed beyond its size";
   for (auto& g : sel.targets) {
@@ -79,7 +75,7 @@ void FatbinVerifier::write(const void* data, size_t n) {
     const FatbinContainer& c = scan_.containers[pending_[next_]];
     uint64_t cb = c.offset + buffer_.size(), ce = c.offset + c.size;
     if (cb >= end) return;
-    if (cb < start) fail(where_ + ": fat binary verification: bytes at " + hex(cb) + " were never written");
+    if (cb < start) fail(where_ + ": fat binary verification: bytes at " + hex_offset(cb) + " were never written");
     uint64_t take = std::min(ce, end) - cb;
     buffer_.append(reinterpret_cast<const char*>(p + (cb - start)), take);
     if (buffer_.size() < c.size) return;
@@ -95,14 +91,14 @@ void FatbinVerifier::check(size_t index) {
   std::span<const uint8_t> written(reinterpret_cast<const uint8_t*>(buffer_.data()), buffer_.size());
   std::string bad = check_container(original_, c, prune_.keep[index], selection_, written);
   if (!bad.empty())
-    fail(where_ + ": fat binary verification failed: container at " + hex(c.offset) + " (" + c.section +
+    fail(where_ + ": fat binary verification failed: container at " + hex_offset(c.offset) + " (" + c.section +
          "): " + bad);
 }
 
 void FatbinVerifier::finish() {
   if (next_ < pending_.size())
     fail(where_ + ": fat binary verification failed: container at " +
-         hex(scan_.containers[pending_[next_]].offset) + " was not written whole");
+         hex_offset(scan_.containers[pending_[next_]].offset) + " was not written whole");
 }
 
 void verify_fatbin_prune(std::span<const uint8_t> original, const FatbinScan& scan,

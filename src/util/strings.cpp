@@ -17,6 +17,12 @@ std::vector<std::string> split_any(std::string_view s, std::string_view seps) {
   return out;
 }
 
+std::string hex_offset(uint64_t value) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(value));
+  return buf;
+}
+
 std::string human_bytes(uint64_t bytes) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   double v = static_cast<double>(bytes);

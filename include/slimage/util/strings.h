@@ -12,5 +12,7 @@ std::vector<std::string> split_any(std::string_view text, std::string_view separ
 
 // "512 B", "1.5 KiB", "3.2 GiB".
 std::string human_bytes(uint64_t bytes);
+// "0x1f40": an offset or size as diagnostics print it.
+std::string hex_offset(uint64_t value);
 
 }  // namespace slimage
