@@ -71,8 +71,10 @@ void dedupe_pass(PlanBuilder& b);
 
 // SHA-256 of the bytes the layer writer emits for a kept regular file with
 // this fate: stripped per `mode` for Fate::Strip, else the content as is.
-// One function, so every later content rewrite (GPU-code pruning) joins here
-// and dedupe compares what is written. emitted_digest.cpp.
+// GPU-code pruning is not applied here: its patches are a function of the
+// content and the --cuda-arch selection alone, so two files equal before it
+// are equal after it. A rewrite that depends on anything else must join here.
+// emitted_digest.cpp.
 std::string emitted_digest(const FsView& fs, const Node& node, Fate fate, StripMode mode);
 // Pass (f): with --cuda-arch, each kept ELF's fat binaries decided (gpu_prune_pass.cpp).
 void gpu_prune_pass(PlanBuilder& b, Plan& plan);
