@@ -6,6 +6,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "layer_meta.h"
 #include "slimage/util/hash.h"
 #include "slimage/util/progress.h"
 
@@ -30,22 +31,61 @@ TarType tar_type(FileType t) {
   }
 }
 
-TarEntry entry_for(const Node& n, const WriteOptions& o) {
+// What one output layer holds, before sorting.
+struct Item {
+  std::string path;
+  const Node* node = nullptr;      // nullptr for a whiteout marker
+  // --layers keep: the header this layer (or, for a parent it does not
+  // declare, the image as of this layer) gave a directory or a whiteout;
+  // nullptr where none did (squash: the merged view is the truth).
+  const TarEntry* own = nullptr;
+};
+
+TarEntry entry_for(const Item& item, const WriteOptions& o) {
+  const Node& n = *item.node;
   TarEntry e;
   e.path = n.path;
   e.type = tar_type(n.type);
   if (e.type == TarType::Hardlink) e.type = TarType::Regular;  // decided per layer
-  e.mode = n.mode;
-  e.uid = n.uid, e.gid = n.gid;
-  e.uname = n.uname, e.gname = n.gname;
-  e.mtime = n.mtime, e.mtime_nsec = n.mtime_nsec;
+  // A directory's metadata in the merged view may come from an upper layer.
+  if (item.own && n.type == FileType::Directory) {
+    const TarEntry& m = *item.own;
+    e.mode = m.mode & 07777;
+    e.uid = m.uid, e.gid = m.gid, e.uname = m.uname, e.gname = m.gname;
+    e.mtime = m.mtime, e.mtime_nsec = m.mtime_nsec;
+    e.xattrs = m.xattrs;
+  } else {
+    e.mode = n.mode;
+    e.uid = n.uid, e.gid = n.gid, e.uname = n.uname, e.gname = n.gname;
+    e.mtime = n.mtime, e.mtime_nsec = n.mtime_nsec;
+    e.xattrs = n.xattrs;
+  }
   if (o.source_date_epoch && e.mtime > *o.source_date_epoch) {
     e.mtime = *o.source_date_epoch;
     e.mtime_nsec = 0;
   }
   if (n.type == FileType::Symlink) e.link_target = n.link_target;
   e.dev_major = n.dev_major, e.dev_minor = n.dev_minor;
-  e.xattrs = n.xattrs;
+  return e;
+}
+
+// A whiteout or opaque marker with the header its layer gave it (mode 0000
+// stays 0000).
+TarEntry whiteout_for(const Item& item, const WriteOptions& o) {
+  TarEntry e;
+  if (item.own) {
+    const TarEntry& m = *item.own;
+    e.mode = m.mode & 07777;
+    e.uid = m.uid, e.gid = m.gid, e.uname = m.uname, e.gname = m.gname;
+    e.mtime = m.mtime, e.mtime_nsec = m.mtime_nsec;
+    e.xattrs = m.xattrs;
+  }
+  e.path = item.path;
+  e.type = TarType::Regular;
+  if (o.source_date_epoch && e.mtime > *o.source_date_epoch) {
+    e.mtime = *o.source_date_epoch;
+    e.mtime_nsec = 0;
+  }
   return e;
 }
 
@@ -60,12 +100,6 @@ class TarDataWriter : public Writer {
 
  private:
   TarWriter& tar_;
-};
-
-// What one output layer holds, before sorting.
-struct Item {
-  std::string path;
-  const Node* node = nullptr;  // nullptr for a whiteout marker
 };
 
 // A deduplicated file (plan/dedupe_pass.cpp): a hardlink to its copy, or a
@@ -104,15 +138,30 @@ class ReusedPaths {
   std::set<std::string> paths_;
 };
 
+// A layer no action touches is the input blob, whatever it holds. Its
+// whiteouts and opaque markers only hide what lower layers held, and a
+// rewritten lower layer holds only what the merged view shows, so they stay
+// right. Entries the merge skipped (hostile paths) are never passed on.
 bool layer_reusable(const SpilledLayer& layer, const Plan& plan, const WriteOptions& o) {
   if (o.recompress_other_encodings &&
       compression_from_media_type(layer.descriptor.media_type) != o.encoder.compression)
     return false;
   for (auto& e : layer.entries) {
-    if (e.kind != LayerEntry::Kind::File) return false;
+    const std::string stored = normalize_path(e.tar.path);
+    switch (e.kind) {
+      case LayerEntry::Kind::Skipped: return false;
+      case LayerEntry::Kind::Whiteout:  // its parent reached through a symlink?
+        if (stored != join_path(dirname_of(e.path), ".wh." + basename_of(e.path))) return false;
+        continue;
+      case LayerEntry::Kind::Opaque:  // a dropped directory must not come back
+        if (stored != join_path(e.path, ".wh..wh..opq")) return false;
+        if (!e.path.empty() && fate_of(plan, e.path) == Fate::Drop) return false;
+        continue;
+      case LayerEntry::Kind::File: break;
+    }
     if (fate_of(plan, e.path) != Fate::Keep) return false;
     if (plan.gpu_prune(e.path)) return false;  // --cuda-arch rewrites it
-    if (e.path != normalize_path(e.tar.path)) return false;  // written through a symlink
+    if (e.path != stored) return false;  // written through a symlink
   }
   return true;
 }
@@ -139,24 +188,24 @@ std::string fingerprint(const MergedFs& fs, const Plan& plan, const std::vector<
     h.update(&n, sizeof n);
     h.update(s.data(), s.size());
   };
-  add("slimage " SLIMAGE_VERSION " layer v1");
+  add("slimage " SLIMAGE_VERSION " layer v2");
   add(std::string(compression_name(o.encoder.compression)) + " " + std::to_string(o.encoder.level) +
       " " + strip_mode_name(o.strip) + " " + std::to_string(o.source_date_epoch.value_or(-1)) +
       " " + std::to_string(o.encoder.gzip_chunk));
   for (auto& item : items) {
     add(item.path);
+    const TarEntry e = item.node ? entry_for(item, o) : whiteout_for(item, o);
+    add(std::to_string(int(e.type)) + " " + std::to_string(e.mode) + " " + std::to_string(e.uid) +
+        " " + std::to_string(e.gid) + " " + e.uname + " " + e.gname + " " +
+        std::to_string(e.mtime) + "." + std::to_string(e.mtime_nsec) + " " +
+        std::to_string(e.dev_major) + "," + std::to_string(e.dev_minor));
+    for (auto& [k, v] : e.xattrs) add(k + "=" + v);
     if (!item.node) continue;
     const Node& n = *item.node;
-    std::string meta = std::to_string(int(n.type)) + " " + std::to_string(n.mode) + " " +
-                       std::to_string(n.uid) + " " + std::to_string(n.gid) + " " + n.uname + " " +
-                       n.gname + " " + std::to_string(n.mtime) + "." + std::to_string(n.mtime_nsec) +
-                       " " + std::to_string(n.dev_major) + "," + std::to_string(n.dev_minor) + " " +
-                       fate_name(fate_of(plan, n.path)) +
-                       (plan.gpu_prune(n.path) ? " gpu " + plan.gpu.describe() : "");
-    add(meta);
+    add(std::string(fate_name(fate_of(plan, n.path))) +
+        (plan.gpu_prune(n.path) ? " gpu " + plan.gpu.describe() : ""));
     add(n.link_target);
     if (const Action* a = plan.find(n.path); a && a->fate == Fate::Link) add("dedupe " + a->link_to);
-    for (auto& [k, v] : n.xattrs) add(k + "=" + v);
     if (n.is_file()) {
       add(fs.layers()[n.data_layer]->diff_id + "@" + std::to_string(n.data_offset) + "+" +
           std::to_string(n.size));
@@ -203,14 +252,11 @@ LayerOutput write_layer(const MergedFs& fs, const Plan& plan, std::vector<Item> 
   for (auto& item : items) {
     out.entries++;
     if (!item.node) {
-      TarEntry wh;
-      wh.path = item.path;
-      wh.mode = 0644;
-      tar.add(wh);
+      tar.add(whiteout_for(item, o));
       continue;
     }
     const Node& n = *item.node;
-    TarEntry e = entry_for(n, o);
+    TarEntry e = entry_for(item, o);
     if (!n.is_file()) {
       tar.add(e);
       continue;
@@ -265,8 +311,22 @@ LayerOutput write_layer(const MergedFs& fs, const Plan& plan, std::vector<Item> 
   return out;
 }
 
-// Adds the parents of every item that the layer does not already hold.
-void add_parents(const MergedFs& fs, std::vector<Item>& items) {
+// A parent no layer up to this one declares: what the merge (and a runtime)
+// creates for it.
+const TarEntry& implicit_dir() {
+  static const TarEntry e = [] {
+    TarEntry d;
+    d.type = TarType::Directory;
+    d.mode = 0755;
+    return d;
+  }();
+  return e;
+}
+
+// Adds the parents of every item that the layer does not already hold. With
+// `meta` (--layers keep), every directory takes the header layer `layer`
+// gives it, or the image had at that layer.
+void add_parents(const MergedFs& fs, std::vector<Item>& items, LayerMeta* meta, size_t layer) {
   std::set<std::string> have;
   for (auto& i : items) have.insert(i.path);
   std::vector<Item> extra;
@@ -279,6 +339,12 @@ void add_parents(const MergedFs& fs, std::vector<Item>& items) {
     }
   }
   items.insert(items.end(), extra.begin(), extra.end());
+  if (!meta) return;
+  for (auto& i : items) {
+    if (!i.node || i.node->type != FileType::Directory) continue;
+    const TarEntry* own = meta->dir_as_of(layer, i.path);
+    i.own = own ? own : &implicit_dir();
+  }
 }
 
 }  // namespace
@@ -301,7 +367,7 @@ std::vector<LayerOutput> write_layers(const MergedFs& fs, const Plan& plan,
     fs.for_each([&](const Node& n) {
       if (!n.path.empty() && fate_of(plan, n.path) != Fate::Drop) items.push_back({n.path, &n});
     });
-    add_parents(fs, items);
+    add_parents(fs, items, nullptr, 0);
     outputs.push_back(write_layer(fs, plan, std::move(items), options, staged_name(0), {}));
     return outputs;
   }
@@ -313,6 +379,7 @@ std::vector<LayerOutput> write_layers(const MergedFs& fs, const Plan& plan,
   });
   ReusedPaths reused;
   GroupMap reused_files;
+  LayerMeta meta(fs);
   for (size_t i = 0; i < layers.size(); i++) {
     const SpilledLayer& layer = *layers[i];
     if (layer_reusable(layer, plan, options)) {
@@ -324,6 +391,7 @@ std::vector<LayerOutput> write_layers(const MergedFs& fs, const Plan& plan,
       out.uncompressed_size = layer.tar_size;
       out.entries = layer.entries.size();
       for (auto& e : layer.entries) {
+        if (e.kind != LayerEntry::Kind::File) continue;  // a marker holds nothing
         reused.add(e.path);
         const Node* n = fs.lookup(e.path);
         if (n && n->is_file() && fs.entry_visible(i, e)) {
@@ -338,12 +406,13 @@ std::vector<LayerOutput> write_layers(const MergedFs& fs, const Plan& plan,
     // Whiteouts only where a reused lower layer still holds what they hide.
     for (auto& e : layer.entries) {
       if (e.kind == LayerEntry::Kind::Whiteout && reused.has_at_or_under(e.path))
-        items.push_back({join_path(dirname_of(e.path), ".wh." + basename_of(e.path)), nullptr});
+        items.push_back(
+            {join_path(dirname_of(e.path), ".wh." + basename_of(e.path)), nullptr, &e.tar});
       if (e.kind == LayerEntry::Kind::Opaque && reused.has_under(e.path))
-        items.push_back({join_path(e.path, ".wh..wh..opq"), nullptr});
+        items.push_back({join_path(e.path, ".wh..wh..opq"), nullptr, &e.tar});
     }
     if (items.empty()) continue;  // emptied layer: dropped
-    add_parents(fs, items);
+    add_parents(fs, items, &meta, i);
     LayerOutput out =
         write_layer(fs, plan, std::move(items), options, staged_name(i), reused_files);
     out.source_index = i;
