@@ -14,6 +14,7 @@
 #include "slimage/cli/slim.h"
 #include "slimage/cli/test_command.h"
 #include "slimage/registry/registry.h"
+#include "slimage/report/provenance.h"
 #include "slimage/report/report.h"
 #include "slimage/rewrite/image_writer.h"
 #include "slimage/rootfs/filtered_fs.h"
@@ -200,9 +201,8 @@ SlimOutcome slim_one(const SlimOptions& o, const CommonOptions& common, const Sl
       progress.record("verify", verified_result.seconds, verify_detail() + " (beside the write)");
       if (!verdict()) return outcome;
     }
-    std::string created_by = "slimage slim --profile " + plan.profile.name +
-                             (wo.layers == LayerMode::Squash ? " --layers squash" : "");
-    RewrittenImage out = rewrite_image(image, layers, wo, created_by);
+    Provenance provenance = describe_slim(image, src_ref, plan, o);  // report/provenance.h
+    RewrittenImage out = rewrite_image(image, layers, wo, provenance.created_by, provenance.annotations);
     uint64_t compressed_before = 0, compressed_after = 0, reused = 0;
     uint64_t layers_reused = 0, layers_from_cache = 0, layers_rewritten = 0;
     for (auto& l : layers) (l.reused ? layers_reused : l.from_cache ? layers_from_cache : layers_rewritten)++;

@@ -33,7 +33,8 @@ nlohmann::json graph_problems(const Plan& plan, nlohmann::json& j) {
 
 }  // namespace
 
-nlohmann::json plan_json(const Plan& plan) {
+// Every non-Keep action: path, fate, reason and bytes (`plan --json` and `--report`).
+nlohmann::json actions_json(const Plan& plan) {
   nlohmann::json actions = nlohmann::json::array();
   for (auto& [path, a] : plan.actions) {
     if (a.fate == Fate::Keep) continue;
@@ -45,9 +46,13 @@ nlohmann::json plan_json(const Plan& plan) {
                        {"bytes_after", a.bytes_after}});
     if (a.fate == Fate::Link) actions.back()["link"] = {{"to", a.link_to}, {"copy", a.link_copy}};
   }
+  return actions;
+}
+
+nlohmann::json plan_json(const Plan& plan) {
   nlohmann::json j = {{"profile", plan.profile.name},
                       {"strip", strip_mode_name(plan.profile.strip)},
-                      {"actions", actions},
+                      {"actions", actions_json(plan)},
                       {"counts", counts_json(plan)},
                       {"needed", plan.graph.needed.size()}};
   graph_problems(plan, j);
@@ -134,7 +139,8 @@ nlohmann::json report_json(const Summary& s, const Plan& plan, const nlohmann::j
                       {"deduped", {{"files", s.deduped_files}, {"bytes_saved", s.dedupe_saved_bytes}}},
                       {"saved_bytes", s.before.bytes - std::min(s.before.bytes, s.after.bytes)},
                       {"needed", plan.graph.needed.size()},
-                      {"counts", counts_json(plan)}};
+                      {"counts", counts_json(plan)},
+                      {"actions", actions_json(plan)}};
   graph_problems(plan, j);
   if (plan.gpu.active()) j["gpu_code"] = gpu_code_json(plan);
   if (extra.is_object())

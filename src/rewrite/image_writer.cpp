@@ -66,7 +66,8 @@ bool use_docker_media_types(const ImageManifest& image, Compression compression)
 }
 
 RewrittenImage rewrite_image(const ImageManifest& image, const std::vector<LayerOutput>& layers,
-                             const WriteOptions& o, const std::string& created_by) {
+                             const WriteOptions& o, const std::string& created_by,
+                             const std::map<std::string, std::string>& annotations) {
   bool docker = o.docker_media_types;
   RewrittenImage out;
   nlohmann::json config = image.config;
@@ -98,6 +99,11 @@ RewrittenImage rewrite_image(const ImageManifest& image, const std::vector<Layer
   manifest["config"] = config_desc;
   manifest["layers"] = nlohmann::json::array();
   for (auto& d : out.layers) manifest["layers"].push_back(d.to_json());
+  if (!annotations.empty()) {
+    if (!manifest.contains("annotations") || !manifest["annotations"].is_object())
+      manifest["annotations"] = nlohmann::json::object();
+    for (auto& [k, v] : annotations) manifest["annotations"][k] = v;
+  }
   out.manifest_bytes = manifest.dump(3);
   out.manifest.media_type = manifest["mediaType"].get<std::string>();
   out.manifest.digest = sha256_digest(out.manifest_bytes);

@@ -37,6 +37,10 @@ struct Summary {
 // Fills removed/stripped and before/after files and bytes from the plan.
 Summary summarize(const Plan& plan);
 
+// Every non-Keep action ({path, fate, kind, reason, bytes, bytes_after}),
+// as `plan --json` and the `--report` JSON list them.
+nlohmann::json actions_json(const Plan& plan);
+
 // `slimage plan --json`: every non-Keep action, counts per reason, the
 // graph's missing libraries and warnings.
 nlohmann::json plan_json(const Plan& plan);

@@ -4,6 +4,7 @@
 // profile; a Docker manifest becomes an OCI one when zstd is asked for
 // (schema 2 has no zstd media type).
 #pragma once
+#include <map>
 #include <string>
 #include <vector>
 
@@ -22,8 +23,10 @@ struct RewrittenImage {
 // Docker's and the compression can be expressed in it.
 bool use_docker_media_types(const ImageManifest& image, Compression compression);
 
+// `annotations` are set on the new manifest (over the input's own).
 RewrittenImage rewrite_image(const ImageManifest& image, const std::vector<LayerOutput>& layers,
-                             const WriteOptions& options, const std::string& created_by);
+                             const WriteOptions& options, const std::string& created_by,
+                             const std::map<std::string, std::string>& annotations = {});
 
 // RFC 3339 UTC ("2024-01-02T03:04:05Z").
 std::string rfc3339(int64_t seconds);
