@@ -56,11 +56,9 @@ Provenance describe_slim(const ImageManifest& input, const ImageRef& source, con
   Provenance out;
   auto& a = out.annotations;
   a["org.opencontainers.image.base.digest"] = input.descriptor.digest;
-  if (source.transport == Transport::Docker) {
-    std::string name = source.path;
-    if (!source.ref.empty()) name += source.ref[0] == '@' ? source.ref : ":" + source.ref;
-    a["org.opencontainers.image.base.name"] = name;
-  }
+  // The repository, without the tag: one image under several tags slims to one
+  // digest (registries and nodes store it once); base.digest pins the version.
+  if (source.transport == Transport::Docker) a["org.opencontainers.image.base.name"] = source.path;
   a["io.slimage.version"] = SLIMAGE_VERSION;
   a["io.slimage.profile"] = plan.profile.name;
   std::string opts = output_options(options);

@@ -50,7 +50,7 @@ TEST_CASE("report: provenance names the input by digest and registry name, and w
   Provenance p = describe_slim(input, parse_image_ref("docker://127.0.0.1:5000/team/app:1"), sample_plan(), o);
   std::map<std::string, std::string> want = {
       {"org.opencontainers.image.base.digest", "sha256:1111"},
-      {"org.opencontainers.image.base.name", "127.0.0.1:5000/team/app:1"},
+      {"org.opencontainers.image.base.name", "127.0.0.1:5000/team/app"},
       {"io.slimage.version", SLIMAGE_VERSION},
       {"io.slimage.profile", "default"},
       {"io.slimage.options", "--drop '/junk/**' --force"},

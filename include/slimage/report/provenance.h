@@ -1,8 +1,9 @@
 // What a slimmed image says about where it came from and what was done to it:
 // annotations for the new manifest and the one-line history entry.
 //  - org.opencontainers.image.base.digest: the input manifest; base.name: its
-//    registry reference (a local layout's path is no reference, and would make
-//    the output's digest depend on where the input lay);
+//    registry repository, without the tag, so that one image under several
+//    tags slims to one digest (a local layout's path is no reference, and
+//    would make the output's digest depend on where the input lay);
 //  - io.slimage.version / profile / options (only options that change the
 //    output: never credentials, paths, --jobs or scratch, so the digest stays
 //    deterministic) / removed (bytes and files removed by reason, JSON).
