@@ -83,6 +83,8 @@ int run_cli(int argc, char** argv) {
   slim->add_option("--report", cmd.slim.report, "write the full report as JSON to FILE");
   auto* slim_test = add_test_options(slim, cmd.slim);
   slim->add_flag("--force", cmd.slim.force, "write even if the slimmed closure has missing libraries");
+  slim->add_flag("--remove-signatures", cmd.slim.remove_signatures,
+                 "slim a signed or attested input: its signatures and attestations are not carried over");
 
   auto* batch = app.add_subcommand(
       "batch",
@@ -111,6 +113,8 @@ int run_cli(int argc, char** argv) {
   batch->add_option("--level", cmd.slim.level, "compression level (default: gzip 5, zstd 3)");
   auto* batch_test = add_test_options(batch, cmd.slim);
   batch->add_flag("--force", cmd.slim.force, "write even if the slimmed closure has missing libraries");
+  batch->add_flag("--remove-signatures", cmd.slim.remove_signatures,
+                  "slim signed or attested inputs: their signatures and attestations are not carried over");
 
   auto* inspect = app.add_subcommand("inspect", "layers, sizes, wasted bytes, largest directories");
   inspect->add_option("SRC", cmd.source)->required();

@@ -14,6 +14,7 @@
 #include "slimage/cli/slim.h"
 #include "slimage/cli/test_command.h"
 #include "slimage/registry/registry.h"
+#include "slimage/registry/signatures.h"
 #include "slimage/report/provenance.h"
 #include "slimage/report/report.h"
 #include "slimage/rewrite/image_writer.h"
@@ -94,6 +95,9 @@ SlimOutcome slim_one(const SlimOptions& o, const CommonOptions& common, const Sl
   auto source = open_source(src_ref, common.transport);
   auto images = load_images(*source, platform_option(common));
   RootManifest source_root = source->root();
+  // A rewrite invalidates signatures and attestations (registry/signatures.h).
+  std::vector<std::string> signatures = find_signatures(src_ref, source_root, images, common.transport);
+  if (!o.remove_signatures) refuse_signed(source->name(), signatures);
   progress.end(source->name() + ", " + std::to_string(images.size()) + " image(s)");
   auto sink = open_sink(dst_ref, common.transport);
   registry::enable_cross_repo_mount(*sink, src_ref);
@@ -245,6 +249,7 @@ SlimOutcome slim_one(const SlimOptions& o, const CommonOptions& common, const Sl
       diags.push_back({{"level", d.level == Diagnostic::Level::Error ? "error" : "warning"},
                        {"where", d.where}, {"message", d.message}});
     extra["diagnostics"] = diags;
+    extra["removed_signatures"] = signatures;  // not carried over (--remove-signatures)
     // rewritten: encoded by this run; from_cache: the same bytes, found in the LayerCache.
     extra["layers"] = {{"rewritten", layers_rewritten}, {"reused", layers_reused},
                        {"from_cache", layers_from_cache}};

@@ -35,6 +35,7 @@ struct SlimOptions {
   std::string report;                 // --report FILE.json
   std::string test_command;           // --test 'CMD'
   bool force = false;
+  bool remove_signatures = false;     // write a signed/attested input without its signatures
   bool test = false;                  // --test given; with no CMD, runs Entrypoint + Cmd
   unsigned test_timeout = 300;        // --test-timeout S: then the test's process group is killed
 };

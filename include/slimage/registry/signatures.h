@@ -1,0 +1,31 @@
+// Signatures and attestations an input carries, which a rewrite invalidates
+// (each names the digest of a manifest the rewrite replaces):
+//  - cosign's tags `sha256-<hex>.sig` and `.att` beside the image, in the
+//    registry repository or in the OCI layout's index.json;
+//  - BuildKit attestation manifests in the image index
+//    (vnd.docker.reference.type=attestation-manifest).
+// `slimage slim` refuses such an input unless --remove-signatures (skopeo's
+// word) is given; the new index never lists the attestation manifests.
+// Spec: https://github.com/sigstore/cosign/blob/main/specs/SIGNATURE_SPEC.md
+//       https://docs.docker.com/build/metadata/attestations/attestation-storage/
+#pragma once
+#include <string>
+#include <vector>
+
+#include "slimage/image/image.h"
+
+namespace slimage {
+
+// One line per signature or attestation found ("cosign signature tag
+// sha256-ab12….sig", "attestation manifest sha256:… for sha256:…"), in a
+// stable order. `images`: the manifests selected for rewriting. A registry
+// that refuses to list tags hides its signature tags: nothing is reported.
+std::vector<std::string> find_signatures(const ImageRef& ref, const RootManifest& root,
+                                         const std::vector<ImageManifest>& images,
+                                         const TransportOptions& options);
+
+// Throws Error("SOURCE: cosign signature tag sha256-….sig: a rewrite
+// invalidates it; pass --remove-signatures …") if `found` is not empty.
+void refuse_signed(const std::string& source_name, const std::vector<std::string>& found);
+
+}  // namespace slimage
