@@ -14,16 +14,63 @@ namespace slimage {
 
 namespace {
 
-// Every ref name in an OCI layout's index.json.
-std::vector<std::string> layout_ref_names(const std::string& dir) {
-  std::ifstream in(dir + "/index.json", std::ios::binary);
+// Artifact types of signatures and attestations (a referrer of another type,
+// an SBOM say, goes stale too but signs nothing).
+bool signature_type(const std::string& type) {
+  for (std::string_view t : {"application/vnd.dev.cosign.artifact.sig", "application/vnd.cncf.notary.signature",
+                             "application/vnd.dev.sigstore.bundle", "application/vnd.in-toto",
+                             "application/vnd.dsse.envelope"})
+    if (type.rfind(t, 0) == 0) return true;
+  return false;
+}
+
+// A small file whole, "" if absent or over `max` bytes.
+std::string read_small(const std::string& path, size_t max) {
+  std::ifstream in(path, std::ios::binary);
   if (!in) return {};
   std::stringstream ss;
   ss << in.rdbuf();
-  nlohmann::json j = parse_json_object(ss.str(), dir + "/index.json");
+  std::string bytes = ss.str();
+  return bytes.size() > max ? std::string() : bytes;
+}
+
+nlohmann::json layout_index(const std::string& dir) {
+  std::string bytes = read_small(dir + "/index.json", 16 << 20);
+  if (bytes.empty()) return nlohmann::json::object();
+  nlohmann::json j = parse_json_object(bytes, dir + "/index.json");
+  if (!j.contains("manifests") || !j["manifests"].is_array()) j["manifests"] = nlohmann::json::array();
+  return j;
+}
+
+// OCI 1.1 referrers an OCI layout lists in index.json: manifests whose
+// `subject` is one of `digests` and whose artifact type is a signature's.
+std::vector<std::string> layout_signature_referrers(const std::string& dir,
+                                                    const std::set<std::string>& digests) {
+  std::vector<std::string> found;
+  const nlohmann::json index = layout_index(dir);  // outlives the loop
+  for (auto& entry : index["manifests"]) {
+    if (!entry.is_object() || !entry.contains("digest") || !entry["digest"].is_string()) continue;
+    std::string digest = entry["digest"].get<std::string>();
+    if (digest.rfind("sha256:", 0) != 0 || digest.find('/') != std::string::npos) continue;
+    nlohmann::json m = nlohmann::json::parse(
+        read_small(dir + "/blobs/sha256/" + digest.substr(7), 4 << 20), nullptr, false);
+    if (!m.is_object() || !m.contains("subject") || !m["subject"].is_object()) continue;
+    auto subject = m["subject"].find("digest");
+    if (subject == m["subject"].end() || !subject->is_string() || !digests.count(subject->get<std::string>())) continue;
+    std::string type = m.value("artifactType", std::string());
+    if (type.empty() && m.contains("config") && m["config"].is_object())
+      type = m["config"].value("mediaType", std::string());
+    if (signature_type(type))
+      found.push_back("signature referrer " + digest + " (" + type + ") of " + subject->get<std::string>());
+  }
+  return found;
+}
+
+// Every ref name in an OCI layout's index.json.
+std::vector<std::string> layout_ref_names(const std::string& dir) {
   std::vector<std::string> names;
-  if (!j.contains("manifests") || !j["manifests"].is_array()) return names;
-  for (auto& m : j["manifests"]) {
+  const nlohmann::json index = layout_index(dir);  // outlives the loop
+  for (auto& m : index["manifests"]) {
     if (!m.is_object() || !m.contains("annotations") || !m["annotations"].is_object()) continue;
     auto n = m["annotations"].find(std::string(kRefNameAnnotation));
     if (n != m["annotations"].end() && n->is_string()) names.push_back(n->get<std::string>());
@@ -60,6 +107,8 @@ std::vector<std::string> find_signatures(const ImageRef& ref, const RootManifest
     if (tags.count(base + ".sig")) found.push_back("cosign signature tag " + base + ".sig");
     if (tags.count(base + ".att")) found.push_back("cosign attestation tag " + base + ".att");
   }
+  if (ref.transport == Transport::Oci)
+    for (auto& f : layout_signature_referrers(ref.path, signed_digests)) found.push_back(f);
   nlohmann::json j = nlohmann::json::parse(root.bytes, nullptr, false);
   if (j.is_object() && j.contains("manifests") && j["manifests"].is_array()) {
     for (auto& entry : j["manifests"]) {

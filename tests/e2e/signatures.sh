@@ -3,7 +3,8 @@
 # a signed or attested input unless --remove-signatures is given, and then never
 # writes an index that lists an attestation of a manifest it replaced.
 #  1. OCI layout with a cosign signature tag (sha256-<hex>.sig in index.json);
-#  2. OCI layout whose index holds a BuildKit attestation manifest;
+#  2. OCI layout whose index holds a BuildKit attestation manifest, and one that
+#     lists an OCI 1.1 signature referrer (subject = the image);
 #  3. a loopback registry holding app:1 and its sha256-<hex>.sig tag.
 # skopeo inspect and umoci unpack accept every output.
 source "$(dirname "$0")/lib.sh"
@@ -89,6 +90,32 @@ done
 skopeo inspect "$(in_layout out-attested)" >/dev/null || fail "skopeo inspect rejects the attested output"
 unpack_image "$(in_layout out-attested)" "$SCRATCH/u-attested" || fail "umoci cannot unpack the attested output"
 pass "attestation manifest: refused, then dropped from the index with --remove-signatures"
+
+# 2b. An OCI 1.1 referrer: a notation signature whose subject is the image, listed
+#     in index.json without a tag; an SBOM referrer beside it is no signature.
+cp -r "$SCRATCH/signed" "$SCRATCH/referred"
+jq '.manifests |= map(select(.annotations["org.opencontainers.image.ref.name"] == "img"))'     "$SCRATCH/referred/index.json" >"$SCRATCH/index.tmp" && mv "$SCRATCH/index.tmp" "$SCRATCH/referred/index.json"
+img_size=$(jq -r '.manifests[0].size' "$SCRATCH/referred/index.json")
+for kind in signature sbom; do
+    type=$([[ $kind == signature ]] && echo application/vnd.cncf.notary.signature || echo application/spdx+json)
+    jq -n --arg t "$type" --arg p "$payload" --argjson ps "$(stat -c %s "$SCRATCH/payload")" --arg d "$image_digest"         --argjson s "$img_size" '{schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json",
+        artifactType: $t,
+        config: {mediaType: "application/vnd.oci.empty.v1+json", digest: "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a", size: 2},
+        layers: [{mediaType: "application/octet-stream", digest: $p, size: $ps}],
+        subject: {mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $d, size: $s}}' >"$SCRATCH/$kind.referrer"
+    printf '{}' >"$SCRATCH/empty2"; add_blob "$SCRATCH/referred" "$SCRATCH/empty2" >/dev/null
+    add_blob "$SCRATCH/referred" "$SCRATCH/payload" >/dev/null
+    r=$(add_blob "$SCRATCH/referred" "$SCRATCH/$kind.referrer")
+    [[ $kind == signature ]] && notation=$r
+    jq --arg d "$r" --argjson s "$(stat -c %s "$SCRATCH/$kind.referrer")" --arg t "$type"         '.manifests += [{mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $d, size: $s, artifactType: $t}]'         "$SCRATCH/referred/index.json" >"$SCRATCH/index.tmp" && mv "$SCRATCH/index.tmp" "$SCRATCH/referred/index.json"
+done
+slim slim "oci:$SCRATCH/referred:img" "$(in_layout out-refused)" --profile none
+[[ $RC == 1 ]] || fail "referred input: exit $RC, want 1: $(cat "$SCRATCH/stderr")"
+grep -qF "oci:$SCRATCH/referred:img: signature referrer $notation (application/vnd.cncf.notary.signature) of $image_digest: a rewrite invalidates it; pass --remove-signatures"     "$SCRATCH/stderr" || fail "referred input: unexpected message: $(cat "$SCRATCH/stderr")"
+slim slim "oci:$SCRATCH/referred:img" "$(in_layout out-referred)" --profile none --remove-signatures >/dev/null
+[[ $RC == 0 ]] || fail "referred --remove-signatures: exit $RC: $(cat "$SCRATCH/stderr")"
+skopeo inspect "$(in_layout out-referred)" >/dev/null || fail "skopeo inspect rejects the referred output"
+pass "signature referrer (OCI 1.1 subject): refused, then written with --remove-signatures; an SBOM referrer is no signature"
 
 # 3. The registry: app:1 and its .sig tag.
 source "$REPO_ROOT/fixtures/registry/registry_lib.sh"

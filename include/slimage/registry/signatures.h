@@ -2,6 +2,9 @@
 // (each names the digest of a manifest the rewrite replaces):
 //  - cosign's tags `sha256-<hex>.sig` and `.att` beside the image, in the
 //    registry repository or in the OCI layout's index.json;
+//  - OCI 1.1 referrers of a signature or attestation type (cosign, notation,
+//    sigstore bundle, in-toto, DSSE) whose subject is the image, listed in
+//    the OCI layout's index.json (the registry referrers API: not yet);
 //  - BuildKit attestation manifests in the image index
 //    (vnd.docker.reference.type=attestation-manifest).
 // `slimage slim` refuses such an input unless --remove-signatures (skopeo's
