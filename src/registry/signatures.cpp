@@ -7,6 +7,8 @@
 #include <set>
 #include <sstream>
 
+#include "slimage/registry/client.h"
+#include "slimage/registry/registry.h"
 #include "slimage/registry/tags.h"
 #include "slimage/util/error.h"
 
@@ -66,6 +68,37 @@ std::vector<std::string> layout_signature_referrers(const std::string& dir,
   return found;
 }
 
+// The signature referrers of `digest` in a registry: the referrers API, or,
+// where the registry lacks it (404: docker-registry 2.8), the index the
+// referrers tag schema keeps under tag `sha256-<hex>`. Entries carry their
+// artifactType. A registry that will not answer shows none.
+std::vector<std::string> registry_signature_referrers(const ImageRef& ref, const TransportOptions& options,
+                                                      const std::string& digest, bool schema_tag) {
+  try {
+    registry::RegistryClient client(registry::parse_registry_ref(ref), options, /*push=*/false);
+    registry::HttpRequest request("GET", client.path("referrers", digest));
+    request.headers = {"Accept: application/vnd.oci.image.index.v1+json"};
+    registry::HttpResponse response = client.send(request);
+    if (response.status == 404 && schema_tag) {
+      request.url = client.path("manifests", "sha256-" + digest.substr(7));
+      response = client.send(request);
+    }
+    if (response.status != 200) return {};
+    nlohmann::json index = nlohmann::json::parse(response.body, nullptr, false);
+    if (!index.is_object() || !index.contains("manifests") || !index["manifests"].is_array()) return {};
+    std::vector<std::string> found;
+    for (auto& d : index["manifests"]) {
+      if (!d.is_object() || !d.contains("digest") || !d["digest"].is_string()) continue;
+      std::string type = d.value("artifactType", std::string());
+      if (signature_type(type))
+        found.push_back("signature referrer " + d["digest"].get<std::string>() + " (" + type + ") of " + digest);
+    }
+    return found;
+  } catch (const Error&) {
+    return {};
+  }
+}
+
 // Every ref name in an OCI layout's index.json.
 std::vector<std::string> layout_ref_names(const std::string& dir) {
   std::vector<std::string> names;
@@ -109,6 +142,11 @@ std::vector<std::string> find_signatures(const ImageRef& ref, const RootManifest
   }
   if (ref.transport == Transport::Oci)
     for (auto& f : layout_signature_referrers(ref.path, signed_digests)) found.push_back(f);
+  if (ref.transport == Transport::Docker)
+    for (auto& digest : signed_digests)
+      if (digest.rfind("sha256:", 0) == 0)
+        for (auto& f : registry_signature_referrers(ref, options, digest, tags.count("sha256-" + digest.substr(7))))
+          found.push_back(f);
   nlohmann::json j = nlohmann::json::parse(root.bytes, nullptr, false);
   if (j.is_object() && j.contains("manifests") && j["manifests"].is_array()) {
     for (auto& entry : j["manifests"]) {

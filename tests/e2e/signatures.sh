@@ -5,7 +5,8 @@
 #  1. OCI layout with a cosign signature tag (sha256-<hex>.sig in index.json);
 #  2. OCI layout whose index holds a BuildKit attestation manifest, and one that
 #     lists an OCI 1.1 signature referrer (subject = the image);
-#  3. a loopback registry holding app:1 and its sha256-<hex>.sig tag.
+#  3. a loopback registry holding app:1 and its sha256-<hex>.sig tag, and app2:1
+#     with a notation signature under the referrers tag schema (no referrers API).
 # skopeo inspect and umoci unpack accept every output.
 source "$(dirname "$0")/lib.sh"
 need_slimage; need_root; need skopeo umoci jq python3 docker-registry curl
@@ -140,3 +141,39 @@ jq -e --arg n "$REGISTRY/app" --arg d "$pushed" '.annotations["org.opencontainer
     .annotations["org.opencontainers.image.base.digest"] == $d' "$SCRATCH/slim-manifest.json" >/dev/null ||
     fail "app:slim does not name its base: $(jq -c .annotations "$SCRATCH/slim-manifest.json")"
 pass "registry .sig tag: refused, then written with --remove-signatures"
+
+# 4. A registry without the referrers API (docker-registry 2.8: 404) holds a
+#    notation signature of app2:1 under the referrers tag schema (sha256-<hex>).
+skopeo copy -q "${flags[@]}" "oci:$SCRATCH/signed:img" "docker://$REGISTRY/app2:1" >/dev/null ||
+    fail "skopeo cannot push app2:1"
+[[ $(curl -s -o /dev/null -w '%{http_code}' "http://$REGISTRY/v2/app2/referrers/$pushed") == 404 ]] ||
+    fail "fixture: the registry answers the referrers API; this half tests the tag fallback"
+empty=sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a
+loc=$(curl -s -D - -o /dev/null -X POST "http://$REGISTRY/v2/app2/blobs/uploads/" | tr -d '\r' |
+      awk -F': ' 'tolower($1) == "location" {print $2}')
+[[ $loc == http* ]] || loc="http://$REGISTRY$loc"
+sep='?'; [[ $loc == *\?* ]] && sep='&'
+printf '{}' | curl -sf -o /dev/null -X PUT -H 'Content-Type: application/octet-stream' --data-binary @- \
+    "$loc${sep}digest=$empty" || fail "fixture: cannot upload the empty blob"
+jq -n --arg d "$pushed" --arg e "$empty" '{schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json",
+    artifactType: "application/vnd.cncf.notary.signature",
+    config: {mediaType: "application/vnd.oci.empty.v1+json", digest: $e, size: 2},
+    layers: [{mediaType: "application/vnd.oci.empty.v1+json", digest: $e, size: 2}],
+    subject: {mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $d, size: 100}}' >"$SCRATCH/reg-sig"
+reg_sig="sha256:$(sha256sum "$SCRATCH/reg-sig" | cut -d' ' -f1)"
+curl -sf -o /dev/null -X PUT -H 'Content-Type: application/vnd.oci.image.manifest.v1+json' \
+    --data-binary @"$SCRATCH/reg-sig" "http://$REGISTRY/v2/app2/manifests/$reg_sig" || fail "fixture: cannot push the signature"
+jq -n --arg d "$reg_sig" --argjson s "$(stat -c %s "$SCRATCH/reg-sig")" '{schemaVersion: 2,
+    mediaType: "application/vnd.oci.image.index.v1+json", manifests: [{mediaType: "application/vnd.oci.image.manifest.v1+json",
+    digest: $d, size: $s, artifactType: "application/vnd.cncf.notary.signature"}]}' >"$SCRATCH/reg-referrers"
+curl -sf -o /dev/null -X PUT -H 'Content-Type: application/vnd.oci.image.index.v1+json' \
+    --data-binary @"$SCRATCH/reg-referrers" "http://$REGISTRY/v2/app2/manifests/sha256-${pushed#sha256:}" ||
+    fail "fixture: cannot push the referrers tag"
+slim slim "docker://$REGISTRY/app2:1" "docker://$REGISTRY/app2:slim" --profile none --tls-verify=false
+[[ $RC == 1 ]] || fail "registry referrer: exit $RC, want 1: $(cat "$SCRATCH/stderr")"
+grep -qF "docker://$REGISTRY/app2:1: signature referrer $reg_sig (application/vnd.cncf.notary.signature) of $pushed: a rewrite invalidates it" \
+    "$SCRATCH/stderr" || fail "registry referrer: unexpected message: $(cat "$SCRATCH/stderr")"
+slim slim "docker://$REGISTRY/app2:1" "docker://$REGISTRY/app2:slim" --profile none --tls-verify=false --remove-signatures
+[[ $RC == 0 ]] || fail "registry referrer --remove-signatures: exit $RC: $(cat "$SCRATCH/stderr")"
+skopeo inspect --tls-verify=false "docker://$REGISTRY/app2:slim" >/dev/null || fail "skopeo cannot read app2:slim"
+pass "registry referrers tag schema (no referrers API): refused, then written with --remove-signatures"

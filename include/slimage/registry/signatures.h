@@ -4,7 +4,8 @@
 //    registry repository or in the OCI layout's index.json;
 //  - OCI 1.1 referrers of a signature or attestation type (cosign, notation,
 //    sigstore bundle, in-toto, DSSE) whose subject is the image, listed in
-//    the OCI layout's index.json (the registry referrers API: not yet);
+//    the OCI layout's index.json, or in a registry's referrers API (or, where
+//    it has none, the referrers tag schema: tag `sha256-<hex>`);
 //  - BuildKit attestation manifests in the image index
 //    (vnd.docker.reference.type=attestation-manifest).
 // `slimage slim` refuses such an input unless --remove-signatures (skopeo's
