@@ -378,7 +378,7 @@ std::vector<LayerOutput> write_layers(const MergedFs& fs, const Plan& plan,
     if (fate_of(plan, n.path) != Fate::Drop) own[n.layer].push_back({n.path, &n});
   });
   ReusedPaths reused;
-  GroupMap reused_files;
+  GroupMap reused_files;  // content lower output layers carry, by hardlink group
   LayerMeta meta(fs);
   for (size_t i = 0; i < layers.size(); i++) {
     const SpilledLayer& layer = *layers[i];
@@ -413,8 +413,19 @@ std::vector<LayerOutput> write_layers(const MergedFs& fs, const Plan& plan,
     }
     if (items.empty()) continue;  // emptied layer: dropped
     add_parents(fs, items, &meta, i);
+    // Content this layer carries (its first name in sort order, as write_layer
+    // picks it): an upper layer's hardlink to it stays a hardlink, as in the
+    // input, rather than carrying the bytes again.
+    GroupMap carried;
+    for (auto& item : items) {
+      if (!item.node || !item.node->is_file() || reused_files.count(group_key(*item.node))) continue;
+      if (const Action* a = plan.find(item.node->path); a && a->fate == Fate::Link) continue;
+      auto [it, added] = carried.emplace(group_key(*item.node), item.path);
+      if (!added && item.path < it->second) it->second = item.path;
+    }
     LayerOutput out =
         write_layer(fs, plan, std::move(items), options, staged_name(i), reused_files);
+    reused_files.insert(carried.begin(), carried.end());
     out.source_index = i;
     outputs.push_back(std::move(out));
   }

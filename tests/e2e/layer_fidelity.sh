@@ -8,6 +8,7 @@
 #  2. `--profile none` is an identity on layers: whiteouts with mode 0000, an
 #     opaque directory, hardlinks, setuid and mode-0000 files, a device — every
 #     output layer is the input blob (same digests); skopeo and umoci accept it.
+#  3. A cross-layer hardlink between two rewritten layers stays a hardlink.
 source "$(dirname "$0")/lib.sh"
 need_slimage; need_root; need skopeo umoci jq python3
 scratch
@@ -97,3 +98,26 @@ unpack_image "$(in_layout out-none)" "$SCRATCH/u-out"
 diff <(tree_manifest "$SCRATCH/u-in/rootfs") <(tree_manifest "$SCRATCH/u-out/rootfs") >&2 ||
     fail "--profile none output unpacks to another tree"
 pass "--profile none keeps every layer digest (whiteouts mode 0000, opaque dir, hardlinks, odd modes)"
+
+# 3. A hardlink in an upper layer to a file of a lower layer, both rewritten
+#    (each loses a dropped file): it stays a hardlink, the bytes are not stored twice.
+python3 - "$SCRATCH" <<'PY'
+import base64, json, os, sys
+blob = base64.b64encode(os.urandom(100000)).decode()
+json.dump([{"path": "usr/lib/big", "data_b64": blob}, {"path": "junk/a", "data": "a"}],
+          open(sys.argv[1] + "/h1.json", "w"))
+json.dump([{"path": "usr/lib/big-alias", "type": "hardlink", "target": "usr/lib/big"},
+           {"path": "junk/b", "data": "b"}], open(sys.argv[1] + "/h2.json", "w"))
+PY
+make_layout_from_dirs "$SCRATCH/in-hl" img "$SCRATCH/h1.json" "$SCRATCH/h2.json"
+slim slim "$(in_layout in-hl)" "$(in_layout out-hl)" --profile none --drop '/junk/**' >/dev/null
+[[ $RC == 0 ]] || fail "hardlink image: exit $RC: $(cat "$SCRATCH/stderr")"
+mapfile -t hl < <(layers "$SCRATCH/out-hl")
+[[ ${#hl[@]} == 2 ]] || fail "hardlink image: ${#hl[@]} layers, want 2"
+top=$(decompress_stream application/vnd.oci.image.layer.v1.tar+gzip "$(blob_path "$SCRATCH/out-hl" "${hl[1]}")" |
+      tar -tv | awk '{print $1, $3, $6, $7, $8, $9}' | grep big-alias)
+[[ "$top" == "hrw-r--r-- 0 usr/lib/big-alias link to usr/lib/big" ]] ||
+    fail "upper layer carries the bytes again: '$top'"
+unpack_image "$(in_layout out-hl)" "$SCRATCH/u-hl"
+cmp -s "$SCRATCH/u-hl/rootfs/usr/lib/big" "$SCRATCH/u-hl/rootfs/usr/lib/big-alias" || fail "big-alias content differs"
+pass "a cross-layer hardlink between rewritten layers stays a hardlink"
