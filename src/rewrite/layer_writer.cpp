@@ -147,6 +147,10 @@ bool layer_reusable(const SpilledLayer& layer, const Plan& plan, const WriteOpti
       compression_from_media_type(layer.descriptor.media_type) != o.encoder.compression)
     return false;
   for (auto& e : layer.entries) {
+    // A name a careless extractor would place outside the root ("/x", "a/../x")
+    // is written again, normalized, never passed on.
+    if (!e.tar.path.empty() && e.tar.path[0] == '/') return false;
+    if (("/" + e.tar.path + "/").find("/../") != std::string::npos) return false;
     const std::string stored = normalize_path(e.tar.path);
     switch (e.kind) {
       case LayerEntry::Kind::Skipped: return false;
