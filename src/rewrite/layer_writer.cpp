@@ -112,6 +112,7 @@ bool layer_reusable(const SpilledLayer& layer, const Plan& plan, const WriteOpti
     if (e.kind != LayerEntry::Kind::File) return false;
     if (fate_of(plan, e.path) != Fate::Keep) return false;
     if (plan.gpu_prune(e.path)) return false;  // --cuda-arch rewrites it
+    if (plan.replacement(e.path)) return false;  // a package database edited
     if (e.path != normalize_path(e.tar.path)) return false;  // written through a symlink
   }
   return true;
@@ -156,6 +157,7 @@ std::string fingerprint(const MergedFs& fs, const Plan& plan, const std::vector<
     add(meta);
     add(n.link_target);
     if (const Action* a = plan.find(n.path); a && a->fate == Fate::Link) add("dedupe " + a->link_to);
+    if (const std::string* r = plan.replacement(n.path)) add("replaced " + sha256_digest(*r));
     for (auto& [k, v] : n.xattrs) add(k + "=" + v);
     if (n.is_file()) {
       add(fs.layers()[n.data_layer]->diff_id + "@" + std::to_string(n.data_offset) + "+" +
@@ -217,6 +219,12 @@ LayerOutput write_layer(const MergedFs& fs, const Plan& plan, std::vector<Item> 
     }
     if (const Action* a = plan.find(n.path); a && a->fate == Fate::Link) {
       write_dedupe_link(tar, e, *a);  // the copy it names comes earlier in this layer, or below
+      continue;
+    }
+    if (const std::string* r = plan.replacement(n.path)) {
+      e.size = r->size();  // its own content: never a member of a hardlink group
+      tar.add(e);
+      data.write(r->data(), r->size());
       continue;
     }
     auto [it, first] = group_first.emplace(group_key(n), n.path);
