@@ -173,6 +173,7 @@ void dedupe_pass(PlanBuilder& b) {
     if (n.type != FileType::Regular || hardlinked.count(n.path) || in_mutable_dir(n.path)) continue;
     const Action& a = b.action(n.path);
     if ((a.fate != Fate::Keep && a.fate != Fate::Strip) || a.bytes_after < kMinBytes) continue;
+    if (a.kind == ReasonKind::PackageDb) continue;  // its new content is the plan's, not the file's
     by_meta[{a.bytes_after, n.mode, n.uid, n.gid, n.uname, n.gname, n.xattrs}].push_back(i);
   }
   std::vector<size_t> to_hash;

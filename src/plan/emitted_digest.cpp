@@ -6,24 +6,31 @@
 // its step here too, or dedupe would link files whose output differs.
 #include "plan_internal.h"
 #include "slimage/elf/elf.h"
+#include "slimage/elf/fatbin_prune.h"
 #include "slimage/util/hash.h"
 
 namespace slimage::plan_detail {
 
-std::string emitted_digest(const FsView& fs, const Node& node, Fate fate, StripMode mode) {
+void write_emitted(const FsView& fs, const Node& node, Fate fate, StripMode mode,
+                   const GpuLibrary* gpu, Writer& out) {
   auto bytes = fs.content(node);
-  HashingWriter hash;
-  bool written = false;
+  std::optional<StripResult> stripped;
   if (fate == Fate::Strip) {
     std::string error, why;
-    if (auto info = parse_elf(bytes, &error))
-      if (auto stripped = plan_strip(bytes, *info, mode, &why)) {
-        write_stripped(bytes, *stripped, hash);
-        written = true;
-      }
+    if (auto info = parse_elf(bytes, &error)) stripped = plan_strip(bytes, *info, mode, &why);
   }
-  if (!written && !bytes.empty()) hash.write(bytes.data(), bytes.size());
+  if (gpu)
+    write_stripped_patched(bytes, stripped ? &*stripped : nullptr, gpu->prune.patches, out);
+  else if (stripped)
+    write_stripped(bytes, *stripped, out);
+  else if (!bytes.empty())
+    out.write(bytes.data(), bytes.size());
   fs.release(node);
+}
+
+std::string emitted_digest(const FsView& fs, const Node& node, Fate fate, StripMode mode) {
+  HashingWriter hash;
+  write_emitted(fs, node, fate, mode, nullptr, hash);
   return hash.digest();
 }
 

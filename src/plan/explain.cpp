@@ -36,6 +36,7 @@ const char* reason_kind_name(ReasonKind kind) {
     case ReasonKind::UnreachableLibrary: return "unreachable-library";
     case ReasonKind::Dedupe: return "dedupe";
     case ReasonKind::GpuPruned: return "gpu-pruned";
+    case ReasonKind::PackageDb: return "package-db";
   }
   return "?";
 }

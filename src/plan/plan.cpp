@@ -296,9 +296,16 @@ Plan build_plan(const FsView& fs, const ImageRuntime& runtime, const PlanOptions
   plan_detail::strip_and_account_pass(b, plan.profile.strip);  // (d), on the final fates
   fs.trim();
   plan_detail::gpu_prune_pass(b, plan);                        // (f), --cuda-arch
-  plan_detail::dedupe_pass(b);  // (g), identical emitted files as links
+  plan_detail::package_db_pass(b, plan);  // (g), package databases match what stays
+  plan_detail::dedupe_pass(b);  // (h), identical emitted files as links
   fs.trim();
   return plan;
+}
+
+const std::string* Plan::replacement(const std::string& path) const {
+  if (replaced.empty()) return nullptr;
+  auto it = replaced.find(normalize_path(path));
+  return it == replaced.end() ? nullptr : &it->second;
 }
 
 const Action* Plan::find(const std::string& path) const {

@@ -76,9 +76,18 @@ void dedupe_pass(PlanBuilder& b);
 // are equal after it. A rewrite that depends on anything else must join here.
 // emitted_digest.cpp.
 std::string emitted_digest(const FsView& fs, const Node& node, Fate fate, StripMode mode);
+// The bytes themselves, and with `gpu` its patches applied too (the package
+// databases' checksums: every change the writer makes).
+void write_emitted(const FsView& fs, const Node& node, Fate fate, StripMode mode,
+                   const GpuLibrary* gpu, Writer& out);
 // Pass (f): with --cuda-arch, each kept ELF's fat binaries decided (gpu_prune_pass.cpp).
 void gpu_prune_pass(PlanBuilder& b, Plan& plan);
 GpuSelection gpu_selection_of(const PlanOptions& options, const Profile& profile);
+
+// Pass (g): package databases edited to match the final fates (pkgdb.cpp):
+// emptied packages leave them unless a staying package depends on them, file
+// lists trimmed, checksums of stripped and pruned files updated.
+void package_db_pass(PlanBuilder& b, Plan& plan);
 
 // `why`: the GPU code of `path` under --cuda-arch, entry kinds kept/removed and why.
 std::string gpu_explain(const Plan& plan, const std::string& path);

@@ -57,6 +57,7 @@ nlohmann::json plan_json(const Plan& plan) {
                       {"needed", plan.graph.needed.size()}};
   graph_problems(plan, j);
   if (plan.gpu.active()) j["gpu_code"] = gpu_code_json(plan);
+  j["package_db"] = package_db_json(plan);
   return j;
 }
 
@@ -117,7 +118,42 @@ std::string plan_text(const Plan& plan) {
     out << "missing: " << m.from << " needs " << m.needed << " (searched " << m.searched << ")\n";
   for (auto& w : plan.graph.warnings) out << "warning: " << w << "\n";
   out << gpu_plan_text(plan);
+  out << package_db_text(plan);
   return out.str();
+}
+
+nlohmann::json package_db_json(const Plan& plan) {
+  auto list = [](const std::vector<PackageNote>& notes) {
+    nlohmann::json a = nlohmann::json::array();
+    for (auto& n : notes) {
+      nlohmann::json o = {{"database", n.database}, {"name", n.name}, {"version", n.version}};
+      if (!n.kept_by.empty()) o["kept_by"] = n.kept_by;
+      a.push_back(o);
+    }
+    return a;
+  };
+  nlohmann::json edited = nlohmann::json::array();
+  for (auto& [path, content] : plan.replaced) {
+    const Action* a = plan.find(path);
+    edited.push_back({{"path", path},
+                      {"reason", a ? a->reason : ""},
+                      {"bytes", a ? a->bytes : 0},
+                      {"bytes_after", content.size()}});
+  }
+  return {{"files_edited", edited},
+          {"removed", list(plan.packages_removed)},
+          {"listed_files_removed", list(plan.packages_listed_files_removed)}};
+}
+
+std::string package_db_text(const Plan& plan) {
+  std::string out;
+  for (auto& n : plan.packages_listed_files_removed)
+    out += "package " + n.name + " (" + n.database + " " + n.version + "): listed, files removed (" +
+           n.kept_by + ")\n";
+  if (!plan.packages_removed.empty() || !plan.replaced.empty())
+    out += "package databases: " + std::to_string(plan.packages_removed.size()) +
+           " emptied packages removed, " + std::to_string(plan.replaced.size()) + " files edited\n";
+  return out;
 }
 
 nlohmann::json report_json(const Summary& s, const Plan& plan, const nlohmann::json& extra) {
@@ -142,6 +178,8 @@ nlohmann::json report_json(const Summary& s, const Plan& plan, const nlohmann::j
                       {"counts", counts_json(plan)},
                       {"actions", actions_json(plan)}};
   graph_problems(plan, j);
+  j["package_db"] = package_db_json(plan);
+  j["package_db"]["bytes_saved"] = s.package_db_saved_bytes;
   if (plan.gpu.active()) j["gpu_code"] = gpu_code_json(plan);
   if (extra.is_object())
     for (auto& [k, v] : extra.items()) j[k] = v;

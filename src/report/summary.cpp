@@ -33,6 +33,9 @@ Summary summarize(const Plan& plan) {
       s.after.bytes += a.bytes_after;
       s.strip_saved_bytes += a.bytes - a.bytes_after;
       if (a.bytes > 0) ++s.stripped_files;
+    } else if (plan.replacement(path)) {  // a package database edited to match
+      s.after.bytes += a.bytes_after;
+      s.package_db_saved_bytes += a.bytes - a.bytes_after;
     } else {
       s.after.bytes += a.bytes;
     }

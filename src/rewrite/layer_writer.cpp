@@ -165,6 +165,7 @@ bool layer_reusable(const SpilledLayer& layer, const Plan& plan, const WriteOpti
     }
     if (fate_of(plan, e.path) != Fate::Keep) return false;
     if (plan.gpu_prune(e.path)) return false;  // --cuda-arch rewrites it
+    if (plan.replacement(e.path)) return false;  // a package database edited
     if (e.path != stored) return false;  // written through a symlink
   }
   return true;
@@ -210,6 +211,7 @@ std::string fingerprint(const MergedFs& fs, const Plan& plan, const std::vector<
         (plan.gpu_prune(n.path) ? " gpu " + plan.gpu.describe() : ""));
     add(n.link_target);
     if (const Action* a = plan.find(n.path); a && a->fate == Fate::Link) add("dedupe " + a->link_to);
+    if (const std::string* r = plan.replacement(n.path)) add("replaced " + sha256_digest(*r));
     if (n.is_file()) {
       add(fs.layers()[n.data_layer]->diff_id + "@" + std::to_string(n.data_offset) + "+" +
           std::to_string(n.size));
@@ -267,6 +269,12 @@ LayerOutput write_layer(const MergedFs& fs, const Plan& plan, std::vector<Item> 
     }
     if (const Action* a = plan.find(n.path); a && a->fate == Fate::Link) {
       write_dedupe_link(tar, e, *a);  // the copy it names comes earlier in this layer, or below
+      continue;
+    }
+    if (const std::string* r = plan.replacement(n.path)) {
+      e.size = r->size();  // its own content: never a member of a hardlink group
+      tar.add(e);
+      data.write(r->data(), r->size());
       continue;
     }
     auto [it, first] = group_first.emplace(group_key(n), n.path);

@@ -1,4 +1,4 @@
-// SHA-256 over OpenSSL's EVP interface (see include/slimage/util/hash.h).
+// SHA-256 and other digests over OpenSSL's EVP interface (see include/slimage/util/hash.h).
 #include "slimage/util/hash.h"
 
 #include <openssl/evp.h>
@@ -7,32 +7,18 @@
 
 namespace slimage {
 
+// SHA-256 is the general digest at one algorithm (EVP_sha256 by name).
 struct Sha256::Impl {
-  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  ~Impl() { EVP_MD_CTX_free(ctx); }
+  DigestWriter digest{"sha256"};
 };
 
-Sha256::Sha256() : impl_(std::make_unique<Impl>()) {
-  if (!impl_->ctx || EVP_DigestInit_ex(impl_->ctx, EVP_sha256(), nullptr) != 1)
-    fail("sha256: cannot initialise OpenSSL digest");
-}
+Sha256::Sha256() : impl_(std::make_unique<Impl>()) {}
 
 Sha256::~Sha256() = default;
 
-void Sha256::update(const void* data, size_t n) { EVP_DigestUpdate(impl_->ctx, data, n); }
+void Sha256::update(const void* data, size_t n) { impl_->digest.write(data, n); }
 
-std::string Sha256::hex() {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned len = 0;
-  EVP_DigestFinal_ex(impl_->ctx, md, &len);
-  static const char* kHex = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; i++) {
-    out += kHex[md[i] >> 4];
-    out += kHex[md[i] & 15];
-  }
-  return out;
-}
+std::string Sha256::hex() { return hex_encode(impl_->digest.raw()); }
 
 std::string Sha256::digest() { return "sha256:" + hex(); }
 
@@ -40,6 +26,38 @@ std::string sha256_digest(std::string_view data) {
   Sha256 s;
   s.update(data.data(), data.size());
   return s.digest();
+}
+
+struct DigestWriter::Impl {
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  ~Impl() { EVP_MD_CTX_free(ctx); }
+};
+
+DigestWriter::DigestWriter(const char* algorithm) : impl_(std::make_unique<Impl>()) {
+  const EVP_MD* md = EVP_get_digestbyname(algorithm);
+  if (!impl_->ctx || !md || EVP_DigestInit_ex(impl_->ctx, md, nullptr) != 1)
+    fail(std::string(algorithm) + ": cannot initialise OpenSSL digest");
+}
+
+DigestWriter::~DigestWriter() = default;
+
+void DigestWriter::write(const void* data, size_t n) { EVP_DigestUpdate(impl_->ctx, data, n); }
+
+std::string DigestWriter::raw() {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  EVP_DigestFinal_ex(impl_->ctx, md, &len);
+  return std::string(reinterpret_cast<const char*>(md), len);
+}
+
+std::string hex_encode(std::string_view bytes) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
 }
 
 bool is_valid_digest(std::string_view d) {

@@ -13,7 +13,7 @@
 #   run_in_root ROOT CMD...      chroot with /proc mounted ($ORIGIN needs /proc/self/exe), clean env
 #   make_elf_root DIR            a tiny runnable root: /usr/bin/hello -> libgreet.so.1 -> libc
 #   fail MSG / pass MSG          result lines; fail exits 1
-#   check_report_invariant FILE  before.bytes == after + removed + stripped + deduped
+#   check_report_invariant FILE  before.bytes == after + removed + stripped + deduped + package_db
 #
 # Exit codes follow automake: 0 pass, 1 fail, 77 skip.
 set -euo pipefail
@@ -232,6 +232,6 @@ run_in_root() {
 }
 
 check_report_invariant() {
-    jq -e '.before.bytes == .after.bytes + ([.removed[]?.bytes] | add // 0) + (.stripped.bytes_saved // 0) + (.deduped.bytes_saved // 0)' \
-        "$1" >/dev/null || fail "$1: before.bytes != after.bytes + removed + stripped + deduped: $(jq -c '{before: .before.bytes, after: .after.bytes, removed: ([.removed[]?.bytes] | add), stripped: .stripped.bytes_saved, deduped: .deduped.bytes_saved}' "$1")"
+    jq -e '.before.bytes == .after.bytes + ([.removed[]?.bytes] | add // 0) + (.stripped.bytes_saved // 0) + (.deduped.bytes_saved // 0) + (.package_db.bytes_saved // 0)' \
+        "$1" >/dev/null || fail "$1: before.bytes != after.bytes + removed + stripped + deduped: $(jq -c '{before: .before.bytes, after: .after.bytes, removed: ([.removed[]?.bytes] | add), stripped: .stripped.bytes_saved, deduped: .deduped.bytes_saved, package_db: .package_db.bytes_saved}' "$1")"
 }

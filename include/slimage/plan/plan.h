@@ -42,6 +42,7 @@ enum class ReasonKind {
   UnreachableLibrary,  // any shared library nothing reaches (drop_unreachable_libraries)
   Dedupe,    // identical to a kept copy: written as a link to it
   GpuPruned,  // kept, its fat binaries pruned to the --cuda-arch GPUs
+  PackageDb,  // a package database edited to match (its file rewritten, or a removed package's entry)
 };
 const char* reason_kind_name(ReasonKind kind);  // "unreachable-cuda", "cache", "tests-dir", …
 
@@ -72,6 +73,15 @@ struct GpuLibrary {
   std::string error;  // the scan's first error: the file is left untouched
 };
 
+// A package the slimming emptied (every file it installed is dropped), in
+// one of the image's package databases (src/plan/pkgdb*.cpp).
+struct PackageNote {
+  std::string database;  // "dpkg", "apk", "python"
+  std::string name, version;
+  // Why it stays listed: "needed by NAME" ("" when it left the database).
+  std::string kept_by = {};
+};
+
 struct PlanOptions {
   Profile profile;
   std::vector<std::string> keep, drop, entrypoints;  // from the command line
@@ -93,6 +103,14 @@ struct Plan {
   std::map<std::string, std::shared_ptr<const GpuLibrary>> gpu_libraries;
   // The library's prune when it changes any byte, else nullptr.
   const GpuLibrary* gpu_prune(const std::string& path) const;
+  // Package databases told the truth (src/plan/pkgdb.cpp): each edited
+  // database file's new content, which the layer writer emits in place of
+  // the old (its action: Fate::Keep, ReasonKind::PackageDb, bytes_after the
+  // new size). Packages the slimming emptied: removed from the database, or
+  // still listed, files removed, because a package that stays depends on them.
+  std::map<std::string, std::string> replaced;
+  const std::string* replacement(const std::string& path) const;
+  std::vector<PackageNote> packages_removed, packages_listed_files_removed;
 };
 
 Plan build_plan(const FsView& fs, const ImageRuntime& runtime, const PlanOptions& options,

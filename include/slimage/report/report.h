@@ -1,7 +1,7 @@
 // Reports: what a plan does and what a run saved, as JSON and as text. Every
 // byte is accounted for (bloaty's rule):
 //   before.bytes == after.bytes + Σ removed_by_reason bytes + strip_saved_bytes
-//                   + dedupe_saved_bytes
+//                   + dedupe_saved_bytes + package_db_saved_bytes
 // where bytes count regular-file content, a hardlinked content once.
 #pragma once
 #include <cstdint>
@@ -28,6 +28,7 @@ struct Summary {
   std::map<std::string, std::pair<uint64_t, uint64_t>> removed_by_reason;  // kind name -> files, bytes
   uint64_t stripped_files = 0, strip_saved_bytes = 0;
   uint64_t deduped_files = 0, dedupe_saved_bytes = 0;  // written as links (Fate::Link)
+  uint64_t package_db_saved_bytes = 0;  // package database files edited to match (lines trimmed)
   // --cuda-arch: GPU code in kept libraries (files keep their length; the
   // freed bytes are zeros, which shrinks the compressed layers only).
   std::string gpu_selection;  // "" without --cuda-arch
@@ -48,6 +49,12 @@ nlohmann::json plan_json(const Plan& plan);
 // Human: actions grouped by reason, largest first, with sizes; a dropped
 // directory is listed once with the total below it.
 std::string plan_text(const Plan& plan);
+
+// Package databases edited to match (plan/pkgdb.cpp): the report's
+// "package_db" object (packages removed; packages "listed, files removed",
+// with the package that keeps them), and plan_text's lines about it.
+nlohmann::json package_db_json(const Plan& plan);
+std::string package_db_text(const Plan& plan);
 
 // The run's report: the summary, the plan's counts, `extra` (source,
 // destination, timings…) merged in last.

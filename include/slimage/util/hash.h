@@ -49,6 +49,22 @@ class HashingWriter : public Writer {
   uint64_t bytes_ = 0;
 };
 
+// What passes through, under any digest OpenSSL names ("md5", "sha1",
+// "sha256"): the checksums package databases keep (dpkg md5sums, apk's Q1
+// sha1, Python RECORD's sha256). raw() finalizes and returns the bytes.
+class DigestWriter : public Writer {
+ public:
+  explicit DigestWriter(const char* algorithm);
+  ~DigestWriter() override;
+  void write(const void* data, size_t n) override;
+  std::string raw();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+std::string hex_encode(std::string_view bytes);  // lowercase
+
 // Hashes what is read through it. If `expected_digest` is set, reaching the end
 // with another digest (or another size, if expected_size >= 0) throws Error
 // "<what>: digest mismatch: expected …, got …".
