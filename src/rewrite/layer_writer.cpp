@@ -108,6 +108,7 @@ bool layer_reusable(const SpilledLayer& layer, const Plan& plan, const WriteOpti
   if (o.recompress_other_encodings &&
       compression_from_media_type(layer.descriptor.media_type) != o.encoder.compression)
     return false;
+  if (layer.pax_global_header) return false;  // read one way by containerd, refused by umoci
   for (auto& e : layer.entries) {
     if (e.kind != LayerEntry::Kind::File) return false;
     if (fate_of(plan, e.path) != Fate::Keep) return false;
