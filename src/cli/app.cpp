@@ -6,6 +6,7 @@
 
 #include "slimage/cli/options.h"
 #include "slimage/elf/fatbin_prune.h"
+#include "slimage/image/image.h"
 #include "slimage/util/error.h"
 
 namespace slimage {
@@ -72,7 +73,10 @@ int run_cli(int argc, char** argv) {
   auto* slim = app.add_subcommand("slim", "slim SRC into DST");
   slim->add_option("SRC", cmd.slim.source, "source image (oci:, oci-archive:, docker-archive:, docker://, path)")
       ->required();
-  slim->add_option("DST", cmd.slim.destination, "destination image")->required();
+  // Output refs are checked by their transport's grammar before anything is read.
+  const CLI::Validator output_ref(
+      [](std::string& text) { return output_ref_problem(text); }, "IMAGE", "output image ref");
+  slim->add_option("DST", cmd.slim.destination, "destination image")->required()->check(output_ref);
   add_plan_settings(slim, cmd.slim.plan);
   add_common(slim, cmd.common, false);
   slim->add_option("--layers", cmd.slim.layers, "keep | squash")
@@ -92,7 +96,8 @@ int run_cli(int argc, char** argv) {
       "--from goes to the same tag of --to; shared layers are decoded and rewritten once");
   auto* list = batch->add_option("LIST", cmd.batch.list, "file of `SRC DST` lines, '#' comments; - for stdin");
   auto* from = batch->add_option("--from", cmd.batch.from, "docker://HOST/REPO to take tags from (with --all-tags)");
-  auto* to = batch->add_option("--to", cmd.batch.to, "docker://HOST/REPO to write each tag to");
+  auto* to = batch->add_option("--to", cmd.batch.to, "docker://HOST/REPO to write each tag to")
+                 ->check(output_ref);
   auto* all_tags = batch->add_flag("--all-tags", cmd.batch.all_tags, "every tag of --from (GET /v2/<repo>/tags/list)");
   all_tags->needs(from)->needs(to)->excludes(list);
   from->needs(all_tags);

@@ -71,6 +71,8 @@ std::vector<BatchJob> parse_batch_list(std::string_view text, const std::string&
     if (fields.size() != 2)
       fail(name + ":" + std::to_string(line_number) + ": expected `SRC DST`, got " +
            std::to_string(fields.size()) + " field" + (fields.size() == 1 ? "" : "s"));
+    if (auto problem = output_ref_problem(fields[1]); !problem.empty())
+      fail(name + ":" + std::to_string(line_number) + ": " + problem);
     jobs.push_back({std::string(fields[0]), std::string(fields[1]), line_number});
   }
   return jobs;

@@ -2,7 +2,8 @@
 // codec behind open_decoder/open_encoder. Quirk: media types say what a layer
 // should be, magic says what it is; decoders trust the magic (Docker writes
 // "tar.gzip" types, some registries serve uncompressed bytes under them).
-// Specs: gzip RFC 1952 (magic 1f 8b), zstd RFC 8878 (magic 28 b5 2f fd),
+// Specs: gzip RFC 1952 (magic 1f 8b), zstd RFC 8878 (magic 28 b5 2f fd, or a
+// skippable frame's 5? 2a 4d 18),
 // https://github.com/opencontainers/image-spec/blob/main/layer.md
 #include "slimage/layer/compression.h"
 
@@ -19,6 +20,11 @@ Compression detect_compression(const uint8_t* head, size_t n) {
   if (n < 4) return Compression::None;
   if (head[0] == 0x1f && head[1] == 0x8b) return Compression::Gzip;
   if (head[0] == 0x28 && head[1] == 0xb5 && head[2] == 0x2f && head[3] == 0xfd)
+    return Compression::Zstd;
+  // A skippable frame (magic 0x184D2A5?, RFC 8878 section 3.1.2) may open a
+  // zstd stream (estargz/zstd:chunked write one); containerd's
+  // DetectCompression (pkg/archive/compression) takes it for zstd too.
+  if ((head[0] & 0xf0) == 0x50 && head[1] == 0x2a && head[2] == 0x4d && head[3] == 0x18)
     return Compression::Zstd;
   return Compression::None;
 }

@@ -111,7 +111,15 @@ std::string parse_pax_records(std::string_view data, std::map<std::string, std::
     size_t eq = rec.find('=');
     if (eq == std::string_view::npos || eq == 0)
       return "record without key at byte " + std::to_string(pos);
-    out[std::string(rec.substr(0, eq))] = std::string(rec.substr(eq + 1));
+    std::string_view key = rec.substr(0, eq), value = rec.substr(eq + 1);
+    // Go's archive/tar (validPAXRecord) refuses a NUL in a key, or in the
+    // value of a name record: a C string would end there, a Go one would not.
+    bool name_record = key == "path" || key == "linkpath" || key == "uname" || key == "gname";
+    if (key.find('\0') != std::string_view::npos ||
+        (name_record && value.find('\0') != std::string_view::npos))
+      return "NUL inside " + std::string(name_record ? key : "key") + " record at byte " +
+             std::to_string(pos);
+    out[std::string(key)] = std::string(value);
     pos += len;
   }
   return {};

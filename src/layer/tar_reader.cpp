@@ -3,7 +3,9 @@
 // numbers). Quirks handled: which fields wins follows Go's archive/tar (what
 // Docker and containerd use): PAX over GNU long name over prefix+name; types
 // 1-6 carry no content whatever their size field says; '\0' and '7' are
-// regular files; an end-of-archive may be two zero blocks, one, or a clean EOF.
+// regular files; other types are errors (containerd refuses them); global PAX
+// headers apply to nothing; an end-of-archive may be two zero blocks, one
+// followed by EOF, or a clean EOF — a header after a lone zero block is corrupt.
 // Spec: https://pubs.opengroup.org/onlinepubs/9699919799/utilities/pax.html
 #include <algorithm>
 #include <cstring>
@@ -62,6 +64,14 @@ void merge_pax(std::map<std::string, std::string>& into,
     if (value.empty()) into.erase(key);
     else into[key] = value;
   }
+}
+
+// 'V' or 0x01: the flag as a character where printable, else in hex.
+std::string type_flag_name(char type) {
+  auto u = static_cast<unsigned char>(type);
+  if (u >= 0x21 && u < 0x7f) return std::string("'") + type + "'";
+  static const char* hex = "0123456789abcdef";
+  return std::string("0x") + hex[u >> 4] + hex[u & 15];
 }
 
 }  // namespace
@@ -145,8 +155,11 @@ bool TarReader::next(TarEntry& entry) {
     }
     if (all_zero(block)) {
       if (pending) fail_at(header_offset, "extension header followed by end of archive");
-      // The second zero block is customary, not required.
-      read_block(block);
+      // The second zero block is customary, not required (EOF after one is
+      // fine); a header after a lone zero block is corrupt, as Go's
+      // archive/tar (reader.go readHeader) and so containerd read it.
+      if (read_block(block) && !all_zero(block))
+        fail_at(header_offset + kBlock, "header after a lone zero block (corrupt archive)");
       ended_ = true;
       return false;
     }
@@ -167,7 +180,11 @@ bool TarReader::next(TarEntry& entry) {
       std::string problem = parse_pax_records(data, records);
       if (!problem.empty()) fail_at(header_offset, "PAX header: " + problem);
       if (type == 'g') {
-        merge_pax(global_pax_, records);
+        // Go's archive/tar returns a global header as an entry of its own
+        // and applies its records to no later entry; containerd ignores it
+        // (pkg/archive/tar.go createTarFile, TypeXGlobalHeader). So do we:
+        // a global 'path' must not rename the files after it.
+        saw_global_header_ = true;
       } else {
         for (auto& [k, v] : records) local_pax[k] = std::move(v);
         pending = true;
@@ -184,10 +201,11 @@ bool TarReader::next(TarEntry& entry) {
     }
     if (type == 'S') fail_at(header_offset, "GNU sparse entries are not supported");
 
-    std::map<std::string, std::string> pax = global_pax_;
+    std::map<std::string, std::string> pax;
     merge_pax(pax, local_pax);
-    if (pax.count("GNU.sparse.major") || pax.count("GNU.sparse.map") ||
-        pax.count("GNU.sparse.size"))
+    // Any GNU sparse record (formats 0.0, 0.1, 1.0): Go's reader would expand
+    // the holes; reading such an entry as a plain file would be wrong.
+    if (std::any_of(pax.begin(), pax.end(), [](const auto& kv) { return kv.first.starts_with("GNU.sparse."); }))
       fail_at(header_offset, "GNU sparse entries are not supported");
 
     TarEntry e;
@@ -245,13 +263,20 @@ bool TarReader::next(TarEntry& entry) {
       static constexpr std::string_view kSchily = "SCHILY.xattr.";
       static constexpr std::string_view kLibarchive = "LIBARCHIVE.xattr.";
       if (key.starts_with(kSchily)) {
+        // containerd would setxattr(2) an empty name and fail the layer.
+        if (key.size() == kSchily.size())
+          fail_at(header_offset, "PAX record " + key + " names no xattr");
         e.xattrs[key.substr(kSchily.size())] = value;
       } else if (key.starts_with(kLibarchive)) {
+        // Go's archive/tar maps only SCHILY.xattr.* to xattrs, and containerd
+        // and umoci apply only those: the image never had this one at run
+        // time, so it is not carried (an upgrade to SCHILY form would grant
+        // e.g. a capability the original never had).
         std::string xname, xvalue;
         if (!percent_decode(std::string_view(key).substr(kLibarchive.size()), xname) ||
             !base64_decode(value, xvalue))
           fail_at(header_offset, "malformed PAX record " + printable(key));
-        e.xattrs.emplace(std::move(xname), std::move(xvalue));  // SCHILY wins
+        e.ignored_xattrs.push_back(printable(xname));
       }
     }
 
@@ -264,15 +289,12 @@ bool TarReader::next(TarEntry& entry) {
       case '4': e.type = TarType::BlockDevice; has_content = false; break;
       case '5': e.type = TarType::Directory; has_content = false; break;
       case '6': e.type = TarType::Fifo; has_content = false; break;
-      default: {
-        // Unknown (vendor or GNU volume/multi-volume) entries: skip with their content.
-        remaining_ = static_cast<uint64_t>(size);
-        padding_ = padding_for(remaining_);
-        skip_rest();
-        local_pax.clear();
-        have_long_name = have_long_link = pending = false;
-        continue;
-      }
+      default:
+        // containerd's createTarFile fails on any other type ("unhandled tar
+        // header type"), and Docker refuses the layer: so do we, rather than
+        // drop the entry without a word.
+        fail_at(header_offset, "entry '" + printable(e.path) + "' has type flag " +
+                                   type_flag_name(type) + ", which containerd and Docker refuse to apply,");
     }
     if (e.type == TarType::CharDevice || e.type == TarType::BlockDevice) {
       int64_t major = 0, minor = 0;

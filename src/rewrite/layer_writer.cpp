@@ -146,6 +146,7 @@ bool layer_reusable(const SpilledLayer& layer, const Plan& plan, const WriteOpti
   if (o.recompress_other_encodings &&
       compression_from_media_type(layer.descriptor.media_type) != o.encoder.compression)
     return false;
+  if (layer.pax_global_header) return false;  // read one way by containerd, refused by umoci
   for (auto& e : layer.entries) {
     // A name a careless extractor would place outside the root ("/x", "a/../x")
     // is written again, normalized, never passed on.

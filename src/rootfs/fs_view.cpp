@@ -56,37 +56,40 @@ std::string basename_of(std::string_view p) {
   return std::string(slash == std::string_view::npos ? p : p.substr(slash + 1));
 }
 
-// Walks components one by one; `chain` collects each symlink followed.
+// Walks components one by one; `chain` collects each symlink followed. The
+// real path so far is one string grown and cut at component ends (not rebuilt
+// per component), so a walk costs its lookups, not depth squared.
 static const Node* walk(const FsView& fs, std::string_view path, bool follow_last,
                         std::string* resolved, std::vector<std::string>* chain) {
   std::deque<std::string> todo = split(path);
-  std::vector<std::string> done;  // components of the real path so far
+  std::string here;           // the real path so far
+  std::vector<size_t> cuts;   // here.size() before each component was added
   int hops = 0;
   const Node* node = fs.lookup("");
-  auto current = [&] {
-    std::string s;
-    for (auto& p : done) {
-      if (!s.empty()) s += '/';
-      s += p;
-    }
-    return s;
+  auto push = [&](const std::string& part) {
+    cuts.push_back(here.size());
+    if (!here.empty()) here += '/';
+    here += part;
+  };
+  auto pop = [&] {
+    here.resize(cuts.back());
+    cuts.pop_back();
   };
   while (!todo.empty()) {
     std::string part = std::move(todo.front());
     todo.pop_front();
     if (part == ".") continue;
     if (part == "..") {
-      if (!done.empty()) done.pop_back();
-      node = fs.lookup(current());
+      if (!cuts.empty()) pop();
+      node = fs.lookup(here);
       continue;
     }
     if (node && node->type != FileType::Directory) node = nullptr;
-    done.push_back(part);
-    std::string here = current();
+    push(part);
     node = fs.lookup(here);
     if (!node) {
-      for (auto& rest : todo) done.push_back(rest);
-      if (resolved) *resolved = normalize_path(current());
+      for (auto& rest : todo) push(rest);
+      if (resolved) *resolved = normalize_path(here);
       return nullptr;
     }
     if (node->type == FileType::Symlink && (follow_last || !todo.empty())) {
@@ -96,13 +99,13 @@ static const Node* walk(const FsView& fs, std::string_view path, bool follow_las
       }
       if (chain) chain->push_back(here);
       auto target = split(node->link_target);
-      done.pop_back();
-      if (!node->link_target.empty() && node->link_target[0] == '/') done.clear();
+      pop();
+      if (!node->link_target.empty() && node->link_target[0] == '/') here.clear(), cuts.clear();
       for (auto it = target.rbegin(); it != target.rend(); ++it) todo.push_front(*it);
-      node = fs.lookup(current());
+      node = fs.lookup(here);
     }
   }
-  if (resolved) *resolved = current();
+  if (resolved) *resolved = here;
   return node;
 }
 

@@ -1,6 +1,8 @@
-// Layer merge (see include/slimage/rootfs/merged_fs.h). Whiteouts of a layer
-// are applied before its entries, so they hide only lower layers; entries
-// apply in tar order, a later duplicate winning.
+// Layer merge (see include/slimage/rootfs/merged_fs.h). A layer's entries and
+// whiteouts apply in tar order, as containerd's applyNaive applies them
+// (pkg/archive/tar.go); whiteouts hide lower layers only, and where containerd
+// and umoci would build different trees the image is refused
+// (docs/layer-semantics.md lists each case).
 #include "slimage/rootfs/merged_fs.h"
 
 #include <fcntl.h>
@@ -9,6 +11,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 namespace slimage {
 
@@ -109,9 +113,14 @@ Node* MergedFs::ensure_dir(const std::string& path, uint32_t layer) {
 // the root, missing directories created as the runtime would.
 std::string MergedFs::resolve_parent(const std::string& dir, const std::string& where,
                                      Diagnostics& d, bool* ok) {
+  *ok = true;
+  // A node keyed by the path itself is a real directory: nodes are keyed by
+  // real paths, and a directory replaced by a link or file loses its subtree.
+  // One lookup, not one per component (nested directories stay n·log n).
+  if (auto it = nodes_.find(dir); it != nodes_.end() && it->second.type == FileType::Directory)
+    return dir;
   std::string real;
   const Node* n = resolve(dir, true, &real);
-  *ok = true;
   if (n && n->type == FileType::Directory) return real;
   if (!n && ensure_dir(real, current_layer_)) return real;
   d.error(where, "parent is not a directory: " + (real.empty() ? "/" : real));
@@ -119,10 +128,132 @@ std::string MergedFs::resolve_parent(const std::string& dir, const std::string& 
   return real;
 }
 
+// One whiteout or opaque marker, applied where it stands in tar order, as
+// containerd's applyNaive does (pkg/archive/tar.go: convertWhiteout runs per
+// entry). It removes lower layers' nodes only (image-spec layer.md); where
+// containerd would also remove an entry of the same layer and umoci
+// (oci/layer/tar_extract.go, ociWhiteout keeps its upperPaths) would not, the
+// two build different trees: refused, naming the case (docs/layer-semantics.md).
+void MergedFs::apply_whiteout(uint32_t index, LayerEntry& e, const std::string& p,
+                              const std::string& where, Diagnostics& d,
+                              std::vector<std::pair<std::string, std::string>>& unmade_parents) {
+  std::string base = basename_of(p);
+  std::string real;
+  const Node* parent = resolve(dirname_of(p), true, &real);
+  if (parent && parent->type != FileType::Directory) {
+    d.error(where, "parent is not a directory: " + (real.empty() ? "/" : real));
+    e.kind = LayerEntry::Kind::Skipped;
+    return;
+  }
+  if (!parent) {
+    // containerd's mkparent creates the directory before the whiteout is
+    // looked at; umoci ignores a whiteout whose directory is missing. The
+    // trees agree only if this layer creates the directory itself.
+    unmade_parents.emplace_back(where, real);
+    e.kind = LayerEntry::Kind::Skipped;
+    return;
+  }
+  const std::string& dir = real;
+  auto is_upper = [&](const Node& n) { return n.layer == index; };
+  if (base == kOpaqueMarker) {
+    e.kind = LayerEntry::Kind::Opaque;
+    e.path = dir;
+    // containerd walks the directory and removes every path it did not
+    // unpack from this layer (unpackedPaths): explicit entries only.
+    std::string removed;  // the last lower node removed: its subtree goes with it
+    auto it = nodes_.lower_bound(dir.empty() ? std::string() : dir + "/");
+    if (dir.empty() && it != nodes_.end() && it->first.empty()) ++it;
+    auto last = dir.empty() ? nodes_.end() : nodes_.lower_bound(dir + "0");
+    while (it != last) {
+      const Node& n = it->second;
+      bool under_removed = !removed.empty() && it->first.size() > removed.size() &&
+                           it->first.compare(0, removed.size(), removed) == 0 &&
+                           it->first[removed.size()] == '/';
+      if (under_removed && is_upper(n))
+        fail(where + ": opaque marker removes " + removed + " with " + it->first +
+             " of its own layer beneath it: containerd deletes both, umoci keeps " + it->first +
+             "; refused (see docs/layer-semantics.md)");
+      if (under_removed) {
+        it = nodes_.erase(it);
+        continue;
+      }
+      if (is_upper(n) && n.entry_offset != UINT64_MAX) {
+        ++it;
+        continue;
+      }
+      if (is_upper(n))
+        fail(where + ": opaque marker comes after " + it->first +
+             ", a directory its own layer created implicitly: containerd deletes it, umoci "
+             "keeps it; refused (see docs/layer-semantics.md)");
+      removed = it->first;
+      it = nodes_.erase(it);
+    }
+    return;
+  }
+  std::string name = base.substr(kWhiteoutPrefix.size());
+  if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) {
+    d.error(where, "whiteout names no file; entry skipped");
+    e.kind = LayerEntry::Kind::Skipped;
+    return;
+  }
+  e.kind = LayerEntry::Kind::Whiteout;
+  e.path = dir.empty() ? name : dir + "/" + name;
+  // containerd: os.RemoveAll(path), whatever layer wrote it.
+  auto refuse_if_upper = [&](const std::string& path, const Node& n) {
+    if (is_upper(n))
+      fail(where + ": whiteout of " + e.path + " comes after " + path +
+           " of its own layer: containerd deletes it, umoci keeps it; refused (see "
+           "docs/layer-semantics.md)");
+  };
+  if (auto self = nodes_.find(e.path); self != nodes_.end()) refuse_if_upper(self->first, self->second);
+  auto last = nodes_.lower_bound(e.path + "0");  // '0' sorts right after '/'
+  for (auto it = nodes_.lower_bound(e.path + "/"); it != last; ++it)
+    refuse_if_upper(it->first, it->second);
+  remove_subtree(e.path, false);
+}
+
+// A hardlink's node: link(2) does not follow a final symlink (containerd's
+// hardlinkRootPath resolves the parent only), so a hardlink to a symlink,
+// device or fifo is one more of those; a regular file shares its content.
+bool MergedFs::link_node(Node& node, const LayerEntry& e, const std::string& where,
+                         Diagnostics& d) {
+  if (escapes_root(e.tar.link_target)) {
+    d.error(where, "hardlink target leaves the root; entry skipped");
+    return false;
+  }
+  std::string target_path;
+  const Node* target = resolve(normalize_path(e.tar.link_target), false, &target_path);
+  if (target && target->type == FileType::Hardlink) target = lookup(target->link_target);
+  if (!target || target_path == node.path) {
+    d.error(where, "hardlink to nothing (" + e.tar.link_target + "); entry skipped");
+    return false;
+  }
+  if (target->type == FileType::Directory)
+    fail(where + ": hardlink to directory " + (target_path.empty() ? "/" : target_path) +
+         ": link(2) refuses it, so containerd cannot apply this layer");
+  node.mode = target->mode, node.uid = target->uid, node.gid = target->gid;
+  node.uname = target->uname, node.gname = target->gname;
+  node.mtime = target->mtime, node.mtime_nsec = target->mtime_nsec;
+  node.xattrs = target->xattrs;
+  if (target->type != FileType::Regular) {
+    node.type = target->type;
+    node.link_target = target->link_target;
+    node.dev_major = target->dev_major, node.dev_minor = target->dev_minor;
+    return true;
+  }
+  node.link_target = target->path;
+  node.size = target->size;
+  node.data_layer = target->data_layer;
+  node.data_offset = target->data_offset;
+  return true;
+}
+
 void MergedFs::apply_layer(uint32_t index, Diagnostics& d) {
   SpilledLayer& layer = *layers_[index];
   current_layer_ = index;
-  // Whiteouts first: they hide lower layers only.
+  std::vector<std::pair<std::string, std::string>> unmade_parents;  // where, directory
+  std::string last_parent_raw, last_parent_real;
+  bool last_parent_ok = false, have_parent = false;
   for (auto& e : layer.entries) {
     std::string where = layer.where() + ": " + e.tar.path;
     if (escapes_root(e.tar.path)) {
@@ -131,36 +262,11 @@ void MergedFs::apply_layer(uint32_t index, Diagnostics& d) {
       continue;
     }
     std::string p = normalize_path(e.tar.path);
-    std::string base = basename_of(p);
-    if (base.rfind(kWhiteoutPrefix, 0) != 0) continue;
-    bool ok = true;
-    std::string dir = resolve_parent(dirname_of(p), where, d, &ok);
-    if (!ok) {
-      e.kind = LayerEntry::Kind::Skipped;
+    if (basename_of(p).rfind(kWhiteoutPrefix, 0) == 0) {
+      apply_whiteout(index, e, p, where, d, unmade_parents);
+      have_parent = false;  // it may have removed a directory or symlink on the way
       continue;
     }
-    if (base == kOpaqueMarker) {
-      e.kind = LayerEntry::Kind::Opaque;
-      e.path = dir;
-      remove_subtree(dir, true);
-      continue;
-    }
-    std::string name = base.substr(kWhiteoutPrefix.size());
-    if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) {
-      d.error(where, "whiteout names no file; entry skipped");
-      e.kind = LayerEntry::Kind::Skipped;
-      continue;
-    }
-    e.kind = LayerEntry::Kind::Whiteout;
-    e.path = dir.empty() ? name : dir + "/" + name;
-    remove_subtree(e.path, false);
-  }
-  std::string last_parent_raw, last_parent_real;
-  bool last_parent_ok = false, have_parent = false;
-  for (auto& e : layer.entries) {
-    if (e.kind != LayerEntry::Kind::File) continue;
-    std::string where = layer.where() + ": " + e.tar.path;
-    std::string p = normalize_path(e.tar.path);
     if (p.empty()) {  // "./": the root's own metadata
       Node& root = nodes_.at("");
       if (e.tar.type == TarType::Directory) {
@@ -184,6 +290,10 @@ void MergedFs::apply_layer(uint32_t index, Diagnostics& d) {
     std::string path =
         last_parent_real.empty() ? basename_of(p) : last_parent_real + "/" + basename_of(p);
     e.path = path;
+    for (const auto& name : e.tar.ignored_xattrs)
+      d.warn(where, "xattr " + name +
+                        " is stored as LIBARCHIVE.xattr, a form containerd and umoci do not "
+                        "apply; never written as SCHILY.xattr");
 
     Node node;
     node.path = path;
@@ -202,28 +312,9 @@ void MergedFs::apply_layer(uint32_t index, Diagnostics& d) {
       node.data_offset = e.tar.data_offset;
     } else if (node.type == FileType::Symlink) {
       node.link_target = e.tar.link_target;
-    } else if (node.type == FileType::Hardlink) {
-      if (escapes_root(e.tar.link_target)) {
-        d.error(where, "hardlink target leaves the root; entry skipped");
-        e.kind = LayerEntry::Kind::Skipped;
-        continue;
-      }
-      std::string target_path;
-      const Node* target = resolve(normalize_path(e.tar.link_target), false, &target_path);
-      if (target && target->type == FileType::Hardlink) target = lookup(target->link_target);
-      if (!target || target->type != FileType::Regular || target_path == path) {
-        d.error(where, "hardlink to nothing (" + e.tar.link_target + "); entry skipped");
-        e.kind = LayerEntry::Kind::Skipped;
-        continue;
-      }
-      node.link_target = target->path;
-      node.size = target->size;
-      node.data_layer = target->data_layer;
-      node.data_offset = target->data_offset;
-      node.mode = target->mode, node.uid = target->uid, node.gid = target->gid;
-      node.uname = target->uname, node.gname = target->gname;
-      node.mtime = target->mtime, node.mtime_nsec = target->mtime_nsec;
-      node.xattrs = target->xattrs;
+    } else if (node.type == FileType::Hardlink && !link_node(node, e, where, d)) {
+      e.kind = LayerEntry::Kind::Skipped;
+      continue;
     }
     auto it = nodes_.find(path);
     if (it != nodes_.end()) {
@@ -237,6 +328,13 @@ void MergedFs::apply_layer(uint32_t index, Diagnostics& d) {
       continue;
     }
     nodes_.emplace(path, std::move(node));
+  }
+  for (auto& [where, dir] : unmade_parents) {
+    const Node* n = lookup(dir);
+    if (!n || n->type != FileType::Directory)
+      fail(where + ": whiteout in " + dir +
+           ", a directory no layer creates: containerd creates it, umoci does not; refused "
+           "(see docs/layer-semantics.md)");
   }
 }
 

@@ -333,6 +333,7 @@ std::unique_ptr<SpilledLayer> spill_layer(Source& source, const Descriptor& desc
       check_path_depth(entry.path);
       layer->entries.push_back({std::move(entry), {}, {}});
     }
+    layer->pax_global_header = tar.saw_global_header();
     // The diff_id covers the whole stream, trailing blocks included.
     char buf[65536];
     while (tee.read(buf, sizeof buf)) {

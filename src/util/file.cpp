@@ -1,7 +1,9 @@
 // Files, mappings and scratch dirs (see include/slimage/util/file.h).
 #include "slimage/util/file.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -141,15 +143,56 @@ bool is_directory(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+// Scratch dirs (those under scratch_parent()) hold a flock on a lock file
+// inside them while their TempDir lives; the kernel drops it when the owner
+// dies, however it dies. Sweeping looks only at dirs holding that file, so a
+// dir made by an older slimage (no lock) or by anything else is never taken.
+constexpr const char* kLockName = "/.slimage-lock";
+
+// Scratch that a SIGKILL (or a crash) left behind: sibling dirs named like
+// ours (`prefix` + 6 characters) whose lock file nobody holds.
+static void sweep_abandoned(const std::string& parent, const std::string& prefix) {
+  DIR* dir = ::opendir(parent.c_str());
+  if (!dir) return;
+  std::vector<std::string> stale;
+  while (dirent* e = ::readdir(dir)) {
+    std::string_view name = e->d_name;
+    if (name.size() != prefix.size() + 6 || !name.starts_with(prefix)) continue;
+    std::string path = parent + "/" + std::string(name);
+    int fd = ::open((path + kLockName).c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) continue;
+    struct stat st;
+    bool owned = ::fstat(fd, &st) == 0 && st.st_uid == ::geteuid() && S_ISREG(st.st_mode);
+    if (owned && ::flock(fd, LOCK_EX | LOCK_NB) == 0) stale.push_back(std::move(path));
+    ::close(fd);
+  }
+  ::closedir(dir);
+  for (auto& path : stale) remove_tree(path);
+}
+
 TempDir::TempDir(const std::string& parent, const std::string& prefix) {
+  const bool scratch = parent == scratch_parent();
+  if (scratch) sweep_abandoned(parent, prefix);
   std::string pattern = parent + "/" + prefix + "XXXXXX";
   std::lock_guard lock(g_temp_mu);  // see write_file_atomic
   if (!::mkdtemp(pattern.data())) fail(parent + ": cannot create scratch dir: " + errno_text());
   path_ = pattern;
   registered().insert(path_);
+  if (!scratch) return;
+  // Locked before the file is visible under its name, so no sweep can take a
+  // live dir: created as a temp name, locked, then renamed into place.
+  std::string tmp = path_ + "/.slimage-lock.new";
+  lock_fd_ = ::open(tmp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (lock_fd_ < 0) return;
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0 || ::rename(tmp.c_str(), (path_ + kLockName).c_str()) != 0) {
+    ::close(lock_fd_);
+    lock_fd_ = -1;
+    ::unlink(tmp.c_str());
+  }
 }
 
 TempDir::~TempDir() {
+  if (lock_fd_ >= 0) ::close(lock_fd_);
   if (path_.empty()) return;
   remove_tree(path_);
   std::lock_guard lock(g_temp_mu);

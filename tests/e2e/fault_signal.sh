@@ -3,7 +3,8 @@
 # and while the sink stages the output beside the destination) exits 130 with an
 # "interrupted" message, leaves no output, no slimage-* scratch dirs, no
 # *.slimage-tmp-* files beside the destination, and the input unchanged. A batch
-# interrupted after one output is in place keeps it and names it.
+# interrupted after one output is in place keeps it and names it. After a SIGKILL
+# (which nothing can catch) the next run removes the dead run's scratch dir.
 source "$(dirname "$0")/lib.sh"
 need_slimage; need jq python3 timeout skopeo
 scratch
@@ -64,6 +65,27 @@ interrupt INT "layer write" "$SCRATCH/tmp/slimage-out-*/*" 0.1 "oci:$SCRATCH/dst
 # While the archive sink writes its tar beside the destination, at commit.
 interrupt TERM "archive commit" "$SCRATCH/dst/out.tar.slimage-tmp-*/out.tar" 0 \
     "oci-archive:$SCRATCH/dst/out.tar:img"
+
+# SIGKILL cannot be caught: the killed run leaves its scratch dir behind, and the
+# next run removes it (a scratch dir holds a flock while its owner lives).
+rm -rf "$SCRATCH/tmp" "$SCRATCH/dst"
+mkdir "$SCRATCH/tmp" "$SCRATCH/dst"
+SLIMAGE_TMPDIR="$SCRATCH/tmp" "$SLIMAGE" slim "$(in_layout in)" "oci:$SCRATCH/dst/out:img" \
+    --profile none --compression gzip --jobs 2 2>"$SCRATCH/stderr" &
+pid=$!
+wait_for "$SCRATCH/tmp/slimage-*/layer-0.tar" "$pid" ||
+    { wait "$pid" || true; fail "SIGKILL: never saw the scratch layer: $(tail -2 "$SCRATCH/stderr")"; }
+kill -s KILL "$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+compgen -G "$SCRATCH/tmp/slimage-*" >/dev/null ||
+    fail "SIGKILL: no scratch dir left behind, so the sweep below is not tested"
+left=$(cd "$SCRATCH/tmp" && echo slimage-*)
+printf '[{"path": "etc/tiny.txt", "data": "tiny\\n"}]' >"$SCRATCH/tiny.json"
+make_layout_from_dirs "$SCRATCH/tiny" img "$SCRATCH/tiny.json"
+SLIMAGE_TMPDIR="$SCRATCH/tmp" "$SLIMAGE" slim "$(in_layout tiny)" "oci:$SCRATCH/dst/next:img" \
+    --profile none 2>"$SCRATCH/stderr" || fail "SIGKILL: the next run failed: $(tail -2 "$SCRATCH/stderr")"
+only_names_in "$SCRATCH/tmp"
+pass "SIGKILL while decoding: left $left, which the next run removed"
 
 # A batch interrupted after its first output is in place: that output stays
 # whole and the message names it; the one under way leaves nothing.

@@ -6,7 +6,7 @@
 # $SLIMAGE_MAX_LAYER_BYTES), and in an accepted output: no absolute or .. names, no
 # entry beneath a symlink, no hardlink to a missing or unsafe target, no host file.
 source "$(dirname "$0")/lib.sh"
-need_slimage; need_root; need jq python3 tar timeout
+need_slimage; need_root; need jq python3 tar timeout umoci skopeo
 scratch
 
 canary="$SCRATCH/canary"
@@ -71,18 +71,55 @@ PY
     return $rc
 }
 
+# check_semantics NAME LAYOUT: umoci unpacks the accepted output (Debian's
+# version) and skopeo inspects it; the paths listed in present / absent are (not)
+# in umoci's rootfs; no layer header carries absent_pax; the diagnostic was given.
+check_semantics() {
+    local name=$1 out=$2 case p m b root="$SCRATCH/unpacked-$name"
+    case=$(jq -c --arg n "$name" '.hostile[$n]' "$SCRATCH/cases/cases.json")
+    [[ $(jq 'has("present") or has("absent") or has("absent_pax")' <<<"$case") == true ]] || return 0
+    skopeo inspect "oci:$out:img" >/dev/null 2>"$SCRATCH/skopeo.err" ||
+        bad "$name" "skopeo inspect refused the output: $(tail -1 "$SCRATCH/skopeo.err")"
+    if ! unpack_image "oci:$out:img" "$root" >/dev/null 2>"$SCRATCH/umoci.err"; then
+        bad "$name" "umoci unpack refused the output: $(tail -1 "$SCRATCH/umoci.err")"
+    else
+        while read -r p; do
+            [[ -z $p ]] || [[ -e "$root/rootfs/$p" || -L "$root/rootfs/$p" ]] || bad "$name" "output lost $p"
+        done < <(jq -r '.present[]?' <<<"$case")
+        while read -r p; do
+            [[ -z $p ]] || ! [[ -e "$root/rootfs/$p" || -L "$root/rootfs/$p" ]] || bad "$name" "output holds $p"
+        done < <(jq -r '.absent[]?' <<<"$case")
+    fi
+    rm -rf "${root:?}"
+    p=$(jq -r '.absent_pax // ""' <<<"$case")
+    if [[ -n $p ]]; then
+        while read -r m b; do
+            decompress_stream "$m" "$b" | grep -aqF -- "$p" && bad "$name" "output carries $p"
+        done < <(oci_layer_blobs "$out" img)
+    fi
+    p=$(jq -r '.diagnostic // ""' <<<"$case")
+    [[ -z $p ]] || grep -qF -- "$p" "$SCRATCH/out/$name.err" || bad "$name" "no diagnostic '$p'"
+}
+
 for name in $(jq -r '.hostile | keys[]' "$SCRATCH/cases/cases.json"); do
     path=$(jq -r --arg n "$name" '.hostile[$n].path' "$SCRATCH/cases/cases.json")
     expect=$(jq -r --arg n "$name" '.hostile[$n].expect' "$SCRATCH/cases/cases.json")
     hint=$(jq -r --arg n "$name" '.hostile[$n].hint // ""' "$SCRATCH/cases/cases.json")
+    message=$(jq -r --arg n "$name" '.hostile[$n].message // ""' "$SCRATCH/cases/cases.json")
     out="$SCRATCH/out/$name"
     mkdir -p "$SCRATCH/out"
     # The bomb under a full default limit (64 GiB) decodes 4 GiB to disk; quick runs
     # only check the lowered limit below.
     [[ $name == decompression-bomb && -n "${SLIMAGE_E2E_QUICK:-}" ]] && continue
+    # HOSTILE_ONLY=REGEX: only the matching cases (a quick local run).
+    [[ -n "${HOSTILE_ONLY:-}" && ! $name =~ $HOSTILE_ONLY ]] && continue
     set +e
     start=$SECONDS
-    timeout 300 "${time_cmd[@]}" "$SLIMAGE" slim "oci:$path:latest" "oci:$out:img" \
+    # Semantics cases list paths to find in the output: nothing may be dropped as unneeded.
+    extra=()
+    [[ $(jq --arg n "$name" '.hostile[$n] | has("present") or has("absent")' "$SCRATCH/cases/cases.json") == true ]] &&
+        extra=(--profile none)
+    timeout 300 "${time_cmd[@]}" "$SLIMAGE" slim "oci:$path:latest" "oci:$out:img" "${extra[@]}" \
         --report "$SCRATCH/out/$name.json" 2>"$SCRATCH/out/$name.err" >/dev/null
     rc=$?
     set -e
@@ -113,16 +150,22 @@ for name in $(jq -r '.hostile | keys[]' "$SCRATCH/cases/cases.json"); do
         # A budget refusal names the budget's variable, so the user knows how to raise it.
         [[ -z $hint ]] || grep -q "$hint" "$SCRATCH/out/$name.err" ||
             bad "$name" "refused without naming $hint: $(grep error "$SCRATCH/out/$name.err" | tail -1)"
+        # Semantics and corrupt-input cases: the exact reason, on the error line.
+        [[ -z $message ]] || grep '^slimage: error: layer sha256:' "$SCRATCH/out/$name.err" | grep -qF -- "$message" ||
+            bad "$name" "error line does not say '$message': $(grep error "$SCRATCH/out/$name.err" | tail -1)"
+        [[ $expect != ok ]] || bad "$name" "refused (exit $rc); want it accepted: $(tail -1 "$SCRATCH/out/$name.err")"
         continue
     fi
-    [[ $expect == error ]] && { bad "$name" "accepted; want a clear error${hint:+ naming $hint}"; continue; }
+    [[ $expect == error ]] && { bad "$name" "accepted; want a clear error${hint:+ naming $hint}${message:+: $message}"; continue; }
     # Accepted past a budget (a diagnostic, e.g. an ld.so.cache ignored): it names the budget.
     [[ -z $hint ]] || grep -q "$hint" "$SCRATCH/out/$name.err" || bad "$name" "no diagnostic naming $hint"
     # Accepted: the output must be clean (symlinks may point anywhere, but nothing may
     # sit beneath one: that would be written through it on unpack).
     if ! check_output "$out" >"$SCRATCH/problems" 2>&1; then
         bad "$name" "unsafe output: $(tr '\n' ';' <"$SCRATCH/problems")"
-    fi    # A whiteout of ".." or "." names no entry: the tree it sits in must survive.
+    fi
+    check_semantics "$name" "$out"
+    # A whiteout of ".." or "." names no entry: the tree it sits in must survive.
     if [[ $name == whiteout-dotdot ]] &&
         ! layer_listing "$out" img | grep -qx 'keep/file'; then
         bad "$name" "keep/file was deleted by a whiteout of '..' or '.'"
@@ -145,6 +188,22 @@ elif ! grep -q "layer sha256:" "$SCRATCH/out/bomb-limited.err"; then
 fi
 [[ ! -e "$SCRATCH/out/bomb-limited" ]] || bad decompression-bomb "failed but left its output"
 [[ -z "$(ls -A "$SLIMAGE_TMPDIR")" ]] || bad decompression-bomb "left scratch files"
+# Output refs outside their transport's grammar: refused at the door (exit 2),
+# before the source is read, and nothing written.
+ok_src=$(jq -r '.hostile["whiteout-before-own-entry"].path' "$SCRATCH/cases/cases.json")
+for dst in "oci:$SCRATCH/out/ref-oci:../../x" "oci:$SCRATCH/out/ref-oci2:a/../../b:c" \
+           "docker://localhost:5000/a/../../b:c" "docker-archive:$SCRATCH/out/ref-da.tar:../../x"; do
+    set +e
+    "$SLIMAGE" slim "oci:$ok_src:latest" "$dst" 2>"$SCRATCH/out/ref.err" >/dev/null
+    rc=$?
+    set -e
+    [[ $rc == 2 ]] || bad "output-ref $dst" "exit $rc, want 2"
+    grep -qF "is not valid" "$SCRATCH/out/ref.err" ||
+        bad "output-ref $dst" "no grammar error: $(tail -1 "$SCRATCH/out/ref.err")"
+    grep -q "open" "$SCRATCH/out/ref.err" && bad "output-ref $dst" "the source was opened first"
+done
+[[ ! -e "$SCRATCH/out/ref-oci" && ! -e "$SCRATCH/out/ref-oci2" && ! -e "$SCRATCH/out/ref-da.tar" ]] ||
+    bad output-ref "a refused ref left its output"
 # Nothing may have appeared beside the scratch dirs either.
 [[ -z "$(ls -A "$canary")" ]] || bad canary "not empty at the end"
 (( failures == 0 )) || fail "$failures hostile case(s) mishandled (see above)"

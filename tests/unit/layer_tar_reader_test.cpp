@@ -219,10 +219,17 @@ TEST_CASE("layer: tar reader handles end markers, odd typeflags and signed check
   REQUIRE(e.size() == 1);
   CHECK(e[0].entry.type == TarType::Regular);
   CHECK(e[0].data == "hi");
-  // Unknown typeflag: skipped with its content.
-  e = read_tar(with_checksum(raw_header("vol", 'V', 600)) + padded(std::string(600, 'v')) + file);
-  REQUIRE(e.size() == 1);
-  CHECK(e[0].entry.path == "f");
+  // Unknown typeflag: an error naming it (containerd's createTarFile refuses it).
+  CHECK(error_of([&] {
+          read_tar(with_checksum(raw_header("vol", 'V', 600)) + padded(std::string(600, 'v')) + file);
+        }) == "entry 'vol' has type flag 'V', which containerd and Docker refuse to apply, at offset 0");
+  CHECK(error_of([&] { read_tar(file + with_checksum(raw_header("odd", '\x01', 0))); }) ==
+        "entry 'odd' has type flag 0x01, which containerd and Docker refuse to apply, at offset "
+        "1024 (after entry 1 'f')");
+  // A lone zero block then EOF ends the archive; a header after it is corrupt
+  // (Go's archive/tar: ErrHeader).
+  CHECK(error_of([&] { read_tar(file + std::string(512, '\0') + file); }) ==
+        "header after a lone zero block (corrupt archive) at offset 1536 (after entry 1 'f')");
   // Directories, links, devices carry no content whatever their size says.
   e = read_tar(with_checksum(raw_header("d/", '5', 512)) + file);
   REQUIRE(e.size() == 2);
@@ -236,8 +243,12 @@ TEST_CASE("layer: tar reader handles end markers, odd typeflags and signed check
   CHECK(read_tar(high).size() == 1);
 }
 
-TEST_CASE("layer: tar reader applies global PAX headers and LIBARCHIVE xattrs") {
-  std::string g = pax_record("uname", "global") + pax_record("mtime", "-1.25");
+TEST_CASE("layer: tar reader ignores global PAX headers and LIBARCHIVE xattrs, as Go's does") {
+  // Go's archive/tar returns a 'g' header as an entry of its own and applies
+  // its records to nothing; containerd then ignores it. A global 'path' must
+  // not rename the entries after it.
+  std::string g = pax_record("uname", "global") + pax_record("mtime", "-1.25") +
+                  pax_record("path", "hidden");
   std::string x = pax_record("LIBARCHIVE.xattr.user.%41b", "AAEC/w==") +
                   pax_record("SCHILY.xattr.security.capability", std::string("\x01\0\x02", 3));
   std::string tar = with_checksum(raw_header("g", 'g', g.size())) + padded(g) +
@@ -246,13 +257,38 @@ TEST_CASE("layer: tar reader applies global PAX headers and LIBARCHIVE xattrs") 
                     with_checksum(raw_header("two", '0', 0)) + kEnd;
   auto e = read_tar(tar);
   REQUIRE(e.size() == 2);
-  CHECK(e[0].entry.xattrs.at("user.Ab") == std::string("\0\x01\x02\xff", 4));
+  CHECK(e[0].entry.path == "one");
+  CHECK(e[1].entry.path == "two");
+  // LIBARCHIVE.xattr.* is read (so a malformed one is an error) but never
+  // becomes an xattr: runtimes do not apply that form.
+  CHECK(e[0].entry.xattrs.size() == 1);
   CHECK(e[0].entry.xattrs.at("security.capability") == std::string("\x01\0\x02", 3));
+  CHECK(e[0].entry.ignored_xattrs == std::vector<std::string>{"user.Ab"});
   CHECK(e[0].entry.header_offset == 1024);
   CHECK(e[1].entry.xattrs.empty());
-  CHECK(e[1].entry.uname == "global");
-  CHECK(e[1].entry.mtime == -2);
-  CHECK(e[1].entry.mtime_nsec == 750000000);
+  CHECK(e[1].entry.uname == "");
+  CHECK(e[1].entry.mtime == 0);
+}
+
+TEST_CASE("layer: tar reader refuses PAX records Go's archive/tar refuses") {
+  std::string file = with_checksum(raw_header("f", '0', 0));
+  auto error_with = [&](const std::string& records) {
+    return error_of([&] {
+      read_tar(with_checksum(raw_header("x", 'x', records.size())) + padded(records) + file);
+    });
+  };
+  CHECK(error_with(pax_record("path", std::string("a\0b", 3))) ==
+        "PAX header: NUL inside path record at byte 0 at offset 0");
+  CHECK(error_with(pax_record("linkpath", std::string("a\0", 2))) ==
+        "PAX header: NUL inside linkpath record at byte 0 at offset 0");
+  CHECK(error_with(pax_record(std::string("SCHILY.xattr.a\0b", 16), "v")) ==
+        "PAX header: NUL inside key record at byte 0 at offset 0");
+  CHECK(error_with(pax_record("SCHILY.xattr.", "v")) ==
+        "PAX record SCHILY.xattr. names no xattr at offset 1024");  // the entry's own header
+  // A NUL inside another record's value is data (an xattr value is binary).
+  CHECK(read_tar(with_checksum(raw_header("x", 'x', 21)) +
+                 padded(pax_record("SCHILY.xattr.u", std::string("\0\0", 2))) + file)
+            .size() == 1);
 }
 
 TEST_CASE("layer: tar reader rejects truncated and malformed archives with offsets") {

@@ -78,6 +78,17 @@ struct Fixture {
     }
     return std::make_unique<MergedFs>(std::move(spilled), diagnostics);
   }
+  // The error a merge throws, less its "layer sha256:ab12…: " prefix.
+  std::string merge_error(const std::vector<std::vector<Spec>>& layers) {
+    try {
+      merge(layers);
+    } catch (const Error& e) {
+      std::string msg = e.what();
+      REQUIRE(msg.rfind("layer sha256:", 0) == 0);
+      return msg.substr(msg.find(": ") + 2);
+    }
+    return "";
+  }
   std::string text(const FsView& fs, const std::string& path) {
     const Node* n = fs.lookup(path);
     REQUIRE(n);
@@ -93,12 +104,69 @@ TEST_CASE("rootfs: whiteout hides lower layers only") {
   auto fs = f.merge({{{"a/x", TarType::Regular, "x"}, {"a/y", TarType::Regular, "y"},
                       {"b/w", TarType::Regular, "old"}},
                      {{"a/.wh.x"}, {"a/z", TarType::Regular, "z"},
-                      {"b/w", TarType::Regular, "new"}, {"b/.wh.w"}}});
+                      {"b/.wh.w"}, {"b/w", TarType::Regular, "new"}}});
   CHECK_FALSE(fs->lookup("a/x"));
   CHECK(fs->lookup("a/y"));
   CHECK(fs->lookup("a/z"));
-  CHECK(f.text(*fs, "b/w") == "new");  // the same layer's file survives its whiteout
+  CHECK(f.text(*fs, "b/w") == "new");  // written after its whiteout: both runtimes keep it
   CHECK(f.diagnostics.items().empty());
+}
+
+TEST_CASE("rootfs: a whiteout after its own layer's entry is refused (containerd deletes it, umoci keeps it)") {
+  Fixture f;
+  CHECK(f.merge_error({{{"b/w", TarType::Regular, "old"}},
+                       {{"b/w", TarType::Regular, "new"}, {"b/.wh.w"}}}) ==
+        "b/.wh.w: whiteout of b/w comes after b/w of its own layer: containerd deletes it, "
+        "umoci keeps it; refused (see docs/layer-semantics.md)");
+  // Beneath the whited-out path counts too: containerd's RemoveAll takes it.
+  CHECK(f.merge_error({{{"d/x", TarType::Regular, "x"}},
+                       {{"d/y", TarType::Regular, "y"}, {".wh.d"}}}) ==
+        ".wh.d: whiteout of d comes after d/y of its own layer: containerd deletes it, umoci "
+        "keeps it; refused (see docs/layer-semantics.md)");
+  // A sibling whose name extends the whited-out one is not beneath it.
+  auto fs = f.merge({{{"d", TarType::Regular, "x"}}, {{"d-1", TarType::Regular, "y"}, {".wh.d"}}});
+  CHECK_FALSE(fs->lookup("d"));
+  CHECK(fs->lookup("d-1"));
+}
+
+TEST_CASE("rootfs: a whiteout in a missing directory creates nothing, and is refused unless its layer creates it") {
+  Fixture f;
+  // containerd's mkparent would create a/b; umoci ignores the whiteout.
+  CHECK(f.merge_error({{{"bin/ok", TarType::Regular, "ok"}}, {{"a/b/.wh.c"}}}) ==
+        "a/b/.wh.c: whiteout in a/b, a directory no layer creates: containerd creates it, umoci "
+        "does not; refused (see docs/layer-semantics.md)");
+  // Through a symlinked parent: the link's target, never var/tmp itself.
+  CHECK(f.merge_error({{{"var/", TarType::Directory}, {"var/tmp", TarType::Symlink, "/tmp"}},
+                       {{"var/tmp/.wh.x"}}}) ==
+        "var/tmp/.wh.x: whiteout in tmp, a directory no layer creates: containerd creates it, "
+        "umoci does not; refused (see docs/layer-semantics.md)");
+  // The layer creates the directory itself: both runtimes agree.
+  auto fs = f.merge({{{"bin/ok", TarType::Regular, "ok"}},
+                     {{"a/.wh.c"}, {"a/", TarType::Directory}}});
+  CHECK(fs->lookup("a"));
+  fs = f.merge({{{"tmp/x", TarType::Regular, "x"}, {"var/tmp", TarType::Symlink, "../tmp"}},
+                {{"var/tmp/.wh.x"}}});
+  CHECK_FALSE(fs->lookup("tmp/x"));
+  CHECK(fs->lookup("var/tmp")->type == FileType::Symlink);
+  CHECK_FALSE(fs->lookup("var/tmp/x"));
+}
+
+TEST_CASE("rootfs: an opaque marker hides lower entries only, refusing where containerd would delete its own layer's") {
+  Fixture f;
+  // Out of order: entries before the marker survive (containerd's unpackedPaths).
+  auto fs = f.merge({{{"d/a", TarType::Regular, "a"}},
+                     {{"d/", TarType::Directory}, {"d/b", TarType::Regular, "b"}, {"d/.wh..wh..opq"}}});
+  CHECK_FALSE(fs->lookup("d/a"));
+  CHECK(f.text(*fs, "d/b") == "b");
+  // d/sub is a lower directory: containerd removes it with d/sub/f of this layer.
+  CHECK(f.merge_error({{{"d/sub/a", TarType::Regular, "a"}},
+                       {{"d/sub/f", TarType::Regular, "f"}, {"d/.wh..wh..opq"}}}) ==
+        "d/.wh..wh..opq: opaque marker removes d/sub with d/sub/f of its own layer beneath it: "
+        "containerd deletes both, umoci keeps d/sub/f; refused (see docs/layer-semantics.md)");
+  CHECK(f.merge_error({{{"d/a", TarType::Regular, "a"}},
+                       {{"d/new/f", TarType::Regular, "f"}, {"d/.wh..wh..opq"}}}) ==
+        "d/.wh..wh..opq: opaque marker comes after d/new, a directory its own layer created "
+        "implicitly: containerd deletes it, umoci keeps it; refused (see docs/layer-semantics.md)");
 }
 
 TEST_CASE("rootfs: opaque dir hides lower layer") {
@@ -126,6 +194,33 @@ TEST_CASE("rootfs: hardlink across layers survives its target's deletion") {
   REQUIRE(g);
   CHECK(g->type == FileType::Hardlink);
   CHECK(f.text(*fs, "g") == "hello");
+}
+
+TEST_CASE("rootfs: a hardlink to a symlink, device or fifo is one more of them") {
+  Fixture f;
+  auto fs = f.merge({{{"lib/", TarType::Directory}, {"lib/libz.so.1", TarType::Regular, "z"},
+                      {"lib/libz.so", TarType::Symlink, "libz.so.1"}},
+                     {{"lib/libz-link.so", TarType::Hardlink, "lib/libz.so"}}});
+  const Node* n = fs->lookup("lib/libz-link.so");
+  REQUIRE(n);
+  CHECK(n->type == FileType::Symlink);  // link(2) does not follow the last symlink
+  CHECK(n->link_target == "libz.so.1");
+  CHECK(f.diagnostics.items().empty());
+}
+
+TEST_CASE("rootfs: a hardlink before its target's whiteout in the same layer keeps the content") {
+  Fixture f;
+  auto fs = f.merge({{{"f", TarType::Regular, "hello"}},
+                     {{"g", TarType::Hardlink, "f"}, {".wh.f"}}});
+  CHECK_FALSE(fs->lookup("f"));
+  CHECK(f.text(*fs, "g") == "hello");
+  CHECK(f.diagnostics.items().empty());
+}
+
+TEST_CASE("rootfs: a hardlink to a directory is refused (link(2) fails in containerd)") {
+  Fixture f;
+  CHECK(f.merge_error({{{"d/", TarType::Directory}, {"l", TarType::Hardlink, "d"}}}) ==
+        "l: hardlink to directory d: link(2) refuses it, so containerd cannot apply this layer");
 }
 
 TEST_CASE("rootfs: hardlink to nothing is a diagnostic") {

@@ -121,6 +121,11 @@ struct ImageRef {
   std::string to_string() const;
 };
 ImageRef parse_image_ref(std::string_view text);
+// Why `ref` cannot name an output (empty if it can): its transport's grammar
+// (OCI ref.name annotation; distribution's repository and tag). For every
+// verb that writes, before anything is read.
+std::string output_ref_problem(const ImageRef& ref);
+std::string output_ref_problem(std::string_view text);  // the same, naming `text`
 
 class Source {
  public:

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "slimage/util/io.h"
 
@@ -35,6 +36,9 @@ struct TarEntry {
   std::string link_target;  // symlink target, or hardlink's target path as stored
   uint32_t dev_major = 0, dev_minor = 0;
   std::map<std::string, std::string> xattrs;  // PAX SCHILY.xattr.<name> (values are binary)
+  // Names of xattrs stored in a form runtimes do not apply (LIBARCHIVE.xattr.*,
+  // which Go's archive/tar leaves out of Xattrs): read, never carried.
+  std::vector<std::string> ignored_xattrs;
   // Position in the uncompressed tar stream of this entry's first header block
   // and of its content (set by TarReader).
   uint64_t header_offset = 0;
@@ -57,6 +61,8 @@ class TarReader {
   bool next(TarEntry& entry);
   size_t read_data(void* buf, size_t n);  // within the current entry; 0 at its end
   uint64_t offset() const { return offset_; }  // bytes consumed so far
+  // A PAX global header was read (and ignored, as Go's archive/tar does).
+  bool saw_global_header() const { return saw_global_header_; }
 
  private:
   void skip_rest();
@@ -68,10 +74,10 @@ class TarReader {
   uint64_t offset_ = 0;
   uint64_t remaining_ = 0;  // content bytes of the current entry left
   uint64_t padding_ = 0;    // padding after the current entry's content
-  std::map<std::string, std::string> global_pax_;  // 'g' records apply to all later entries
   uint64_t index_ = 0;      // entries returned so far
   std::string current_path_;  // for error messages
   bool ended_ = false;
+  bool saw_global_header_ = false;
 };
 
 // Writes entries deterministically. For a Regular entry, exactly entry.size

@@ -1,14 +1,21 @@
 // The merged root filesystem of an image's layers, as a container runtime
 // sees it. Each layer is decoded once into a scratch tar ("spilled"), whose
 // content is then read lazily through an mmap: no layer is held in memory.
-// Merge rules (image-spec layer.md, "Representing Changes"):
+// Merge rules (image-spec layer.md, "Representing Changes"), read as
+// containerd's applyNaive reads them (pkg/archive/tar.go), entry by entry in
+// tar order; docs/layer-semantics.md has the full list with citations:
 //  - `.wh.NAME` removes NAME, `.wh..wh..opq` empties its directory — both only
-//    for lower layers: entries of the same layer are never hidden;
+//    for lower layers. Where containerd would also delete an entry of the same
+//    layer (a whiteout after it; an opaque marker over an implicit parent), or
+//    create a directory for a whiteout that umoci ignores, the two runtimes
+//    build different trees: the image is refused, naming the case;
 //  - parent components are resolved through symlinks inside the root, as
 //    containerd does when it applies a layer; a path that would leave the
 //    root, or runs through a non-directory, is a diagnostic and is skipped;
 //  - a hardlink carries its target's content, so it survives the target's
-//    later deletion; hardlinks to nothing are diagnostics.
+//    later deletion; a hardlink to a symlink, device or fifo is one more of
+//    those (link(2) does not follow the last component); to a directory it is
+//    an error; hardlinks to nothing are diagnostics.
 // Spec: https://github.com/opencontainers/image-spec/blob/main/layer.md
 #pragma once
 #include <atomic>
@@ -39,6 +46,10 @@ struct SpilledLayer {
   uint64_t tar_size = 0;
   std::vector<LayerEntry> entries;
   MappedFile map;               // of tar_path, opened after decoding
+  // It holds a PAX global header: containerd ignores it, umoci refuses the
+  // layer and GNU tar applies it to every later entry, so it is never reused
+  // verbatim (the rewritten layer has none).
+  bool pax_global_header = false;
   std::string where() const;    // "layer sha256:ab12…"
 };
 
@@ -84,6 +95,11 @@ class MergedFs : public FsView {
 
  private:
   void apply_layer(uint32_t index, Diagnostics& diagnostics);
+  void apply_whiteout(uint32_t index, LayerEntry& entry, const std::string& path,
+                      const std::string& where, Diagnostics& diagnostics,
+                      std::vector<std::pair<std::string, std::string>>& unmade_parents);
+  bool link_node(Node& node, const LayerEntry& entry, const std::string& where,
+                 Diagnostics& diagnostics);
   // Removes everything below `path`, and `path` itself unless keep_self.
   void remove_subtree(const std::string& path, bool keep_self);
   std::string resolve_parent(const std::string& raw, const std::string& where, Diagnostics& d,

@@ -41,6 +41,9 @@ bool is_directory(const std::string& path);
 // A fresh directory `<parent>/<prefix>XXXXXX`, removed recursively on
 // destruction unless release()d. Registered so a SIGINT/SIGTERM handler can
 // remove every live scratch dir before exiting (see remove_all_registered).
+// Under scratch_parent() it holds a flock on a lock file inside it while
+// alive, and creating one first removes the siblings of the same prefix whose
+// owner died without cleaning up (SIGKILL, a crash): scratch cannot pile up.
 class TempDir {
  public:
   TempDir(const std::string& parent, const std::string& prefix);
@@ -52,6 +55,7 @@ class TempDir {
 
  private:
   std::string path_;
+  int lock_fd_ = -1;
 };
 
 // Removes a tree without following symlinks; ignores a missing path.
