@@ -6,6 +6,7 @@
 
 #include "slimage/cli/options.h"
 #include "slimage/elf/fatbin_prune.h"
+#include "slimage/layer/compression.h"
 #include "slimage/util/error.h"
 
 namespace slimage {
@@ -79,7 +80,7 @@ int run_cli(int argc, char** argv) {
       ->check(CLI::IsMember({"keep", "squash"}));
   slim->add_option("--compression", cmd.slim.compression, "gzip | zstd | none")
       ->check(CLI::IsMember({"gzip", "zstd", "none"}));
-  slim->add_option("--level", cmd.slim.level, "compression level (default: gzip 5, zstd 3)");
+  slim->add_option("--level", cmd.slim.level, "compression level: gzip 1-12 (default 5), zstd 1-19 (default 3)");
   slim->add_option("--report", cmd.slim.report, "write the full report as JSON to FILE");
   auto* slim_test = add_test_options(slim, cmd.slim);
   slim->add_flag("--force", cmd.slim.force, "write even if the slimmed closure has missing libraries");
@@ -108,7 +109,7 @@ int run_cli(int argc, char** argv) {
   batch->add_option("--layers", cmd.slim.layers, "keep | squash")->check(CLI::IsMember({"keep", "squash"}));
   batch->add_option("--compression", cmd.slim.compression, "gzip | zstd | none")
       ->check(CLI::IsMember({"gzip", "zstd", "none"}));
-  batch->add_option("--level", cmd.slim.level, "compression level (default: gzip 5, zstd 3)");
+  batch->add_option("--level", cmd.slim.level, "compression level: gzip 1-12 (default 5), zstd 1-19 (default 3)");
   auto* batch_test = add_test_options(batch, cmd.slim);
   batch->add_flag("--force", cmd.slim.force, "write even if the slimmed closure has missing libraries");
 
@@ -137,6 +138,11 @@ int run_cli(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
+    // Each codec has its own level range, so --level is checked once --compression is known.
+    const Compression c = cmd.slim.compression.empty() ? Compression::Gzip
+                                                       : parse_compression(cmd.slim.compression);
+    if (std::string why = check_compression_level(c, cmd.slim.level); !why.empty())
+      throw CLI::ValidationError("--level", why);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     return code == 0 ? 0 : kExitUsage;
