@@ -3,6 +3,7 @@
 #include "slimage/cli/app.h"
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 
 #include "slimage/cli/options.h"
 #include "slimage/elf/fatbin_prune.h"
@@ -16,6 +17,9 @@ namespace {
 void add_common(CLI::App* app, CommonOptions& c, bool json) {
   app->add_option("--platform", c.platform, "OS/ARCH[/VARIANT] of a multi-platform image");
   app->add_option("--jobs,-j", c.jobs, "worker threads (default: cores)");
+  app->add_option("--scratch", c.scratch,
+                  "directory for decoded layers and staging (default: $SLIMAGE_TMPDIR, $TMPDIR, /var/tmp)")
+      ->check(CLI::ExistingDirectory);
   app->add_flag("--quiet,-q", c.quiet, "no progress on stderr");
   app->add_option("--creds", c.transport.creds, "USER:PASS for docker:// registries");
   app->add_option("--authfile", c.transport.authfile, "docker config.json with registry auths");
@@ -147,6 +151,8 @@ int run_cli(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? 0 : kExitUsage;
   }
+  // scratch_parent() reads it: every stage and subcommand then uses DIR.
+  if (!cmd.common.scratch.empty()) ::setenv("SLIMAGE_TMPDIR", cmd.common.scratch.c_str(), 1);
   cmd.slim.test = slim_test->count() > 0 || batch_test->count() > 0;
   for (auto* sub : {slim, batch, inspect, plan, why, verify, profiles})
     if (sub->parsed()) cmd.name = sub->get_name();

@@ -3,6 +3,7 @@
 # scratch dir ($SLIMAGE_TMPDIR), fails the slim with a "No space left on device" error
 # that names the file, leaves no output and no temp files on that disk, and leaves the
 # input untouched. An existing layout on the full disk keeps its old contents.
+# --scratch DIR takes precedence over the environment.
 source "$(dirname "$0")/lib.sh"
 need_slimage; need_root; need jq python3 mount umount
 scratch
@@ -65,3 +66,15 @@ disk_full_error "full scratch disk" "$SCRATCH/full-tmp"
 only_names_in "$SCRATCH/full-tmp"
 only_names_in "$SCRATCH/dst"
 pass "full scratch disk: clear error, no scratch files left, no output"
+
+# 4. --scratch DIR beats $SLIMAGE_TMPDIR and $TMPDIR: the same full disk, chosen by the flag.
+export SLIMAGE_TMPDIR="$SCRATCH/tmp" TMPDIR="$SCRATCH/tmp"
+slim slim "$(in_layout in)" "oci:$SCRATCH/dst/out:img" --profile none --scratch "$SCRATCH/full-tmp"
+disk_full_error "--scratch on a full disk" "$SCRATCH/full-tmp"
+only_names_in "$SCRATCH/full-tmp"
+only_names_in "$SCRATCH/tmp"
+only_names_in "$SCRATCH/dst"
+slim slim "$(in_layout in)" "oci:$SCRATCH/dst/out:img" --scratch "$SCRATCH/no-such-dir"
+[[ $RC == 2 ]] || fail "--scratch to a missing dir exited $RC, want 2: $(cat "$SCRATCH/stderr")"
+grep -qF -- "--scratch" "$SCRATCH/stderr" || fail "--scratch error does not name the flag: $(cat "$SCRATCH/stderr")"
+pass "--scratch DIR is where scratch goes; a missing DIR is a usage error"
