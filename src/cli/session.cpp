@@ -86,7 +86,7 @@ std::unique_ptr<LoadedImage> load_fs(Source& source, const ImageManifest& image,
   for (auto& d : image.layers) compressed += static_cast<uint64_t>(std::max<int64_t>(d.size, 0));
   // Decoded layers are rarely smaller than their compressed blobs: less free
   // space than that can only end in "No space left on device", so say so now.
-  require_free_space(loaded->scratch->path(), compressed, "scratch",
+  require_free_space(scratch_parent(), compressed, "scratch",
                      "the layers' compressed size; decoded they are larger");
   progress.begin("decode", compressed);
   std::vector<std::unique_ptr<SpilledLayer>> layers(image.layers.size());

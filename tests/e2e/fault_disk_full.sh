@@ -88,7 +88,7 @@ pass "--scratch DIR is where scratch goes; a missing DIR is a usage error"
 # 5. The layers' compressed size alone exceeds the scratch disk: refused before decoding.
 slim slim "$(in_layout in)" "oci:$SCRATCH/dst/out:img" --profile none --scratch "$SCRATCH/full-tmp"
 [[ $RC == 1 ]] || fail "short scratch exited $RC, want 1: $(cat "$SCRATCH/stderr")"
-grep -qE "scratch $SCRATCH/full-tmp/slimage-[^:]+: needs at least 8\.0 MiB \(the layers' compressed size; decoded they are larger\), the filesystem has [0-9.]+ [KM]iB free" "$SCRATCH/stderr" ||
+grep -qE "scratch $SCRATCH/full-tmp: needs at least 8\.0 MiB \(the layers' compressed size; decoded they are larger\), the filesystem has [0-9.]+ [KM]iB free" "$SCRATCH/stderr" ||
     fail "no up-front refusal with the numbers: $(cat "$SCRATCH/stderr")"
 grep -q "decode" "$SCRATCH/stderr" && ! grep -q "No space left" "$SCRATCH/stderr" ||
     fail "refusal came from a full disk, not the check: $(cat "$SCRATCH/stderr")"
