@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake pkg-config clang libclang-rt-14-dev
   libarchive-dev liblief-dev libssl-dev nlohmann-json3-dev libzstd-dev libspdlog-dev
-  libcli11-dev doctest-dev libcurl4-openssl-dev libisal-dev zlib1g-dev
+  libcli11-dev doctest-dev libcurl4-openssl-dev libisal-dev libdeflate-dev zlib1g-dev
   umoci skopeo debootstrap musl-tools pigz zstd jq binutils python3 file
   docker-registry apache2-utils openssl time util-linux
 )

@@ -3,10 +3,12 @@
 #include "slimage/cli/app.h"
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 
 #include "slimage/cli/options.h"
 #include "slimage/elf/fatbin_prune.h"
 #include "slimage/image/image.h"
+#include "slimage/layer/compression.h"
 #include "slimage/util/error.h"
 
 namespace slimage {
@@ -16,6 +18,9 @@ namespace {
 void add_common(CLI::App* app, CommonOptions& c, bool json) {
   app->add_option("--platform", c.platform, "OS/ARCH[/VARIANT] of a multi-platform image");
   app->add_option("--jobs,-j", c.jobs, "worker threads (default: cores)");
+  app->add_option("--scratch", c.scratch,
+                  "directory for decoded layers and staging (default: $SLIMAGE_TMPDIR, $TMPDIR, /var/tmp)")
+      ->check(CLI::ExistingDirectory);
   app->add_flag("--quiet,-q", c.quiet, "no progress on stderr");
   app->add_option("--creds", c.transport.creds, "USER:PASS for docker:// registries");
   app->add_option("--authfile", c.transport.authfile, "docker config.json with registry auths");
@@ -83,7 +88,7 @@ int run_cli(int argc, char** argv) {
       ->check(CLI::IsMember({"keep", "squash"}));
   slim->add_option("--compression", cmd.slim.compression, "gzip | zstd | none")
       ->check(CLI::IsMember({"gzip", "zstd", "none"}));
-  slim->add_option("--level", cmd.slim.level, "compression level (default: gzip 5, zstd 3)");
+  slim->add_option("--level", cmd.slim.level, "compression level: gzip 1-12 (default 5), zstd 1-19 (default 3)");
   slim->add_option("--report", cmd.slim.report, "write the full report as JSON to FILE");
   auto* slim_test = add_test_options(slim, cmd.slim);
   slim->add_flag("--force", cmd.slim.force, "write even if the slimmed closure has missing libraries");
@@ -115,7 +120,7 @@ int run_cli(int argc, char** argv) {
   batch->add_option("--layers", cmd.slim.layers, "keep | squash")->check(CLI::IsMember({"keep", "squash"}));
   batch->add_option("--compression", cmd.slim.compression, "gzip | zstd | none")
       ->check(CLI::IsMember({"gzip", "zstd", "none"}));
-  batch->add_option("--level", cmd.slim.level, "compression level (default: gzip 5, zstd 3)");
+  batch->add_option("--level", cmd.slim.level, "compression level: gzip 1-12 (default 5), zstd 1-19 (default 3)");
   auto* batch_test = add_test_options(batch, cmd.slim);
   batch->add_flag("--force", cmd.slim.force, "write even if the slimmed closure has missing libraries");
   batch->add_flag("--remove-signatures", cmd.slim.remove_signatures,
@@ -146,10 +151,17 @@ int run_cli(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
+    // Each codec has its own level range, so --level is checked once --compression is known.
+    const Compression c = cmd.slim.compression.empty() ? Compression::Gzip
+                                                       : parse_compression(cmd.slim.compression);
+    if (std::string why = check_compression_level(c, cmd.slim.level); !why.empty())
+      throw CLI::ValidationError("--level", why);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     return code == 0 ? 0 : kExitUsage;
   }
+  // scratch_parent() reads it: every stage and subcommand then uses DIR.
+  if (!cmd.common.scratch.empty()) ::setenv("SLIMAGE_TMPDIR", cmd.common.scratch.c_str(), 1);
   cmd.slim.test = slim_test->count() > 0 || batch_test->count() > 0;
   for (auto* sub : {slim, batch, inspect, plan, why, verify, profiles})
     if (sub->parsed()) cmd.name = sub->get_name();

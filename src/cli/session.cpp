@@ -8,6 +8,7 @@
 
 #include "slimage/elf/elf.h"
 #include "slimage/plan/profile.h"
+#include "slimage/util/disk_space.h"
 #include "slimage/util/progress.h"
 #include "slimage/util/thread_pool.h"
 
@@ -83,6 +84,10 @@ std::unique_ptr<LoadedImage> load_fs(Source& source, const ImageManifest& image,
   loaded->scratch = std::make_unique<TempDir>(scratch_parent(), "slimage-");
   uint64_t compressed = 0;
   for (auto& d : image.layers) compressed += static_cast<uint64_t>(std::max<int64_t>(d.size, 0));
+  // Decoded layers are rarely smaller than their compressed blobs: less free
+  // space than that can only end in "No space left on device", so say so now.
+  require_free_space(scratch_parent(), compressed, "scratch",
+                     "the layers' compressed size; decoded they are larger");
   progress.begin("decode", compressed);
   std::vector<std::unique_ptr<SpilledLayer>> layers(image.layers.size());
   uint64_t bytes = 0;

@@ -49,6 +49,10 @@ std::unique_ptr<Reader> make_plain_decoder(std::unique_ptr<Reader> in, uint64_t 
 std::unique_ptr<Reader> make_gzip_decoder(std::unique_ptr<Reader> in, uint64_t max_output);
 std::unique_ptr<Reader> make_zstd_decoder(std::unique_ptr<Reader> in, uint64_t max_output);
 
+// The library and its version that deflates gzip members at `level`
+// ("libdeflate 1.14 level 6"): part of encoder_identity.
+std::string gzip_backend_name(int level);
+
 std::unique_ptr<Writer> make_gzip_encoder(Writer& out, int level, unsigned jobs, size_t chunk);
 std::unique_ptr<Writer> make_zstd_encoder(Writer& out, int level, unsigned jobs);
 

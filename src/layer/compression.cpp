@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include <zstd.h>
+
 #include "codec.h"
 #include "slimage/util/error.h"
 #include "slimage/util/thread_pool.h"
@@ -139,26 +141,58 @@ std::unique_ptr<Reader> open_decoder(std::unique_ptr<Reader> in, uint64_t max_ou
   return make_plain_decoder(std::move(whole), max_output);
 }
 
-std::unique_ptr<Writer> open_encoder(Writer& out, const EncoderOptions& options) {
-  const unsigned jobs = options.jobs == 0 ? std::max(1u, default_jobs()) : options.jobs;
-  switch (options.compression) {
-    case Compression::Gzip: {
-      int level = options.level == -1 ? kDefaultGzipLevel : options.level;
-      if (level < 1 || level > 9)
-        fail("gzip: compression level " + std::to_string(options.level) + " out of range 1-9");
-      if (options.gzip_chunk == 0 || options.gzip_chunk > (size_t{1} << 30))
-        fail("gzip: chunk size " + std::to_string(options.gzip_chunk) + " out of range");
-      return make_gzip_encoder(out, level, jobs, options.gzip_chunk);
-    }
-    case Compression::Zstd: {
-      int level = options.level == -1 ? 3 : options.level;
-      if (level < 1 || level > 19)
-        fail("zstd: compression level " + std::to_string(options.level) + " out of range 1-19");
-      return make_zstd_encoder(out, level, jobs);
-    }
+LevelRange compression_level_range(Compression c) {
+  switch (c) {
+    case Compression::Gzip: return {1, 12};
+    case Compression::Zstd: return {1, 19};
     case Compression::None: break;
   }
-  return std::make_unique<PlainEncoder>(out);
+  return {};
+}
+
+std::string check_compression_level(Compression c, int level) {
+  if (level == -1) return "";
+  const LevelRange r = compression_level_range(c);
+  const std::string name(compression_name(c));
+  if (r.min > r.max) return "compression " + name + " has no levels";
+  if (level < r.min || level > r.max)
+    return name + " levels are " + std::to_string(r.min) + "-" + std::to_string(r.max) + ", not " +
+           std::to_string(level);
+  return "";
+}
+
+namespace {
+
+int effective_level(const EncoderOptions& o) {
+  if (o.level != -1) return o.level;
+  return o.compression == Compression::Zstd ? kDefaultZstdLevel : kDefaultGzipLevel;
+}
+
+}  // namespace
+
+std::unique_ptr<Writer> open_encoder(Writer& out, const EncoderOptions& options) {
+  const unsigned jobs = options.jobs == 0 ? std::max(1u, default_jobs()) : options.jobs;
+  if (options.compression == Compression::None) return std::make_unique<PlainEncoder>(out);
+  if (std::string why = check_compression_level(options.compression, options.level); !why.empty())
+    fail(why);
+  const int level = effective_level(options);
+  if (options.compression == Compression::Zstd) return make_zstd_encoder(out, level, jobs);
+  if (options.gzip_chunk == 0 || options.gzip_chunk > (size_t{1} << 30))
+    fail("gzip: chunk size " + std::to_string(options.gzip_chunk) + " out of range");
+  return make_gzip_encoder(out, level, jobs, options.gzip_chunk);
+}
+
+std::string encoder_identity(const EncoderOptions& options) {
+  const int level = effective_level(options);
+  switch (options.compression) {
+    case Compression::Gzip:
+      return "gzip level " + std::to_string(level) + ": " + gzip_backend_name(level) + ", " +
+             std::to_string(options.gzip_chunk) + "-byte members";
+    case Compression::Zstd:
+      return "zstd level " + std::to_string(level) + ": libzstd " + ZSTD_versionString();
+    case Compression::None: break;
+  }
+  return "none";
 }
 
 }  // namespace slimage

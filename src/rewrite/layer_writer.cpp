@@ -195,8 +195,7 @@ std::string fingerprint(const MergedFs& fs, const Plan& plan, const std::vector<
     h.update(s.data(), s.size());
   };
   add("slimage " SLIMAGE_VERSION " layer v2");
-  add(std::string(compression_name(o.encoder.compression)) + " " + std::to_string(o.encoder.level) +
-      " " + strip_mode_name(o.strip) + " " + std::to_string(o.source_date_epoch.value_or(-1)) +
+  add(encoder_identity(o.encoder) + " " + strip_mode_name(o.strip) + " " + std::to_string(o.source_date_epoch.value_or(-1)) +
       " " + std::to_string(o.encoder.gzip_chunk));
   for (auto& item : items) {
     add(item.path);

@@ -3,6 +3,7 @@
 # scratch dir ($SLIMAGE_TMPDIR), fails the slim with a "No space left on device" error
 # that names the file, leaves no output and no temp files on that disk, and leaves the
 # input untouched. An existing layout on the full disk keeps its old contents.
+# --scratch DIR takes precedence over the environment.
 source "$(dirname "$0")/lib.sh"
 need_slimage; need_root; need jq python3 mount umount
 scratch
@@ -13,6 +14,11 @@ head -c $((8 << 20)) /dev/urandom >"$SCRATCH/root/data/blob"
 echo small >"$SCRATCH/root/data/small"
 COMPRESSION=none make_layout_from_dirs "$SCRATCH/in" img "$SCRATCH/root"
 before=$(input_digest "$SCRATCH/in")
+# 8 MiB that gzip shrinks to a few KiB: small enough to pass the free-space check up front,
+# too big for the scratch disk once decoded.
+mkdir -p "$SCRATCH/root-gz/data"
+python3 -c 'import sys; sys.stdout.write("slimage fills the scratch disk\n" * (8 << 15))' >"$SCRATCH/root-gz/data/text"
+COMPRESSION=gzip make_layout_from_dirs "$SCRATCH/in-gz" img "$SCRATCH/root-gz"
 
 small_disk() {  # small_disk DIR: a fresh 2 MiB tmpfs at DIR (the scratch trap unmounts it)
     mkdir -p "$1"
@@ -26,6 +32,7 @@ disk_full_error() {  # disk_full_error WHAT DIR: the run failed cleanly, naming 
     grep "No space left on device" "$SCRATCH/stderr" | grep -qF "$2/" ||
         fail "$1: the error does not name the file under $2: $(tail -1 "$SCRATCH/stderr")"
     [[ "$(input_digest "$SCRATCH/in")" == "$before" ]] || fail "$1: the input changed"
+    return 0
 }
 
 # 1. The destination's disk is full: nothing is left there.
@@ -56,12 +63,35 @@ only_names_in "$SCRATCH/full-dst" existing
 rm -rf "$SCRATCH/full-dst/existing"
 pass "full destination disk: clear error, nothing left, input and existing layout unchanged"
 
-# 3. The scratch disk is full (the decoded layers do not fit): nothing left in either place.
+# 3. The scratch disk fills up while decoding: nothing left in either place.
 small_disk "$SCRATCH/full-tmp"
 export SLIMAGE_TMPDIR="$SCRATCH/full-tmp"
 mkdir "$SCRATCH/dst"
-slim slim "$(in_layout in)" "oci:$SCRATCH/dst/out:img" --profile none
+slim slim "$(in_layout in-gz)" "oci:$SCRATCH/dst/out:img" --profile none
 disk_full_error "full scratch disk" "$SCRATCH/full-tmp"
 only_names_in "$SCRATCH/full-tmp"
 only_names_in "$SCRATCH/dst"
 pass "full scratch disk: clear error, no scratch files left, no output"
+
+# 4. --scratch DIR beats $SLIMAGE_TMPDIR and $TMPDIR: the same full disk, chosen by the flag.
+export SLIMAGE_TMPDIR="$SCRATCH/tmp" TMPDIR="$SCRATCH/tmp"
+slim slim "$(in_layout in-gz)" "oci:$SCRATCH/dst/out:img" --profile none --scratch "$SCRATCH/full-tmp"
+disk_full_error "--scratch on a full disk" "$SCRATCH/full-tmp"
+only_names_in "$SCRATCH/full-tmp"
+only_names_in "$SCRATCH/tmp"
+only_names_in "$SCRATCH/dst"
+slim slim "$(in_layout in)" "oci:$SCRATCH/dst/out:img" --scratch "$SCRATCH/no-such-dir"
+[[ $RC == 2 ]] || fail "--scratch to a missing dir exited $RC, want 2: $(cat "$SCRATCH/stderr")"
+grep -qF -- "--scratch" "$SCRATCH/stderr" || fail "--scratch error does not name the flag: $(cat "$SCRATCH/stderr")"
+pass "--scratch DIR is where scratch goes; a missing DIR is a usage error"
+
+# 5. The layers' compressed size alone exceeds the scratch disk: refused before decoding.
+slim slim "$(in_layout in)" "oci:$SCRATCH/dst/out:img" --profile none --scratch "$SCRATCH/full-tmp"
+[[ $RC == 1 ]] || fail "short scratch exited $RC, want 1: $(cat "$SCRATCH/stderr")"
+grep -qE "scratch $SCRATCH/full-tmp: needs at least 8\.0 MiB \(the layers' compressed size; decoded they are larger\), the filesystem has [0-9.]+ [KM]iB free" "$SCRATCH/stderr" ||
+    fail "no up-front refusal with the numbers: $(cat "$SCRATCH/stderr")"
+grep -q "decode" "$SCRATCH/stderr" && ! grep -q "No space left" "$SCRATCH/stderr" ||
+    fail "refusal came from a full disk, not the check: $(cat "$SCRATCH/stderr")"
+only_names_in "$SCRATCH/full-tmp"
+only_names_in "$SCRATCH/dst"
+pass "a scratch disk smaller than the compressed layers: refused before decoding, with the numbers"

@@ -15,6 +15,7 @@ struct CommonOptions {
   unsigned jobs = 0;     // 0 = cores
   bool quiet = false;
   bool json = false;
+  std::string scratch;   // --scratch DIR; "" = $SLIMAGE_TMPDIR, $TMPDIR, /var/tmp
 };
 
 struct PlanSettings {
