@@ -94,7 +94,7 @@ SlimOutcome slim_one(const SlimOptions& o, const CommonOptions& common, const Sl
   auto images = load_images(*source, platform_option(common));
   RootManifest source_root = source->root();
   progress.end(source->name() + ", " + std::to_string(images.size()) + " image(s)");
-  auto sink = open_sink(dst_ref, common.transport);
+  auto sink = open_sink(dst_ref, common.destination_transport);
   registry::enable_cross_repo_mount(*sink, src_ref);
 
   std::vector<std::pair<ImageManifest, Descriptor>> rewritten;
