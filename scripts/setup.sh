@@ -11,6 +11,7 @@ packages=(
   libcli11-dev doctest-dev libcurl4-openssl-dev libisal-dev libdeflate-dev zlib1g-dev
   umoci skopeo debootstrap musl-tools pigz zstd jq binutils python3 file
   docker-registry apache2-utils openssl time util-linux
+  man-db zsh fish  # tests/e2e/cli_completion.sh: render the man page, parse the completions
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -11,6 +11,7 @@
 
 #include "slimage/cli/app.h"
 #include "slimage/cli/test_command.h"
+#include "slimage/cli/validate.h"
 #include "slimage/util/error.h"
 #include "slimage/util/file.h"
 
@@ -58,6 +59,10 @@ int main(int argc, char** argv) {
   watch_signals();
   try {
     return unless_interrupted(slimage::run_cli(argc, argv));
+  } catch (const slimage::UsageError& e) {
+    unless_interrupted(0);
+    std::fprintf(stderr, "slimage: error: %s\n", e.what());
+    return slimage::kExitUsage;
   } catch (const slimage::Error& e) {
     unless_interrupted(0);
     std::fprintf(stderr, "slimage: error: %s\n", e.what());

@@ -3,13 +3,18 @@
 #include "slimage/cli/app.h"
 
 #include <CLI/CLI.hpp>
+#include <cstdio>
 #include <cstdlib>
+#include <functional>
 
+#include "completion.h"
 #include "slimage/cli/options.h"
+#include "slimage/cli/validate.h"
 #include "slimage/elf/fatbin_prune.h"
 #include "slimage/image/image.h"
 #include "slimage/layer/compression.h"
 #include "slimage/util/error.h"
+#include "slimage/util/strings.h"
 
 namespace slimage {
 
@@ -21,13 +26,78 @@ void add_common(CLI::App* app, CommonOptions& c, bool json) {
   app->add_option("--scratch", c.scratch,
                   "directory for decoded layers and staging (default: $SLIMAGE_TMPDIR, $TMPDIR, /var/tmp)")
       ->check(CLI::ExistingDirectory);
-  app->add_flag("--quiet,-q", c.quiet, "no progress on stderr");
+  app->add_flag("--quiet,-q", c.quiet, "no progress on stderr (warnings and errors are still shown)");
   app->add_option("--creds", c.transport.creds, "USER:PASS for docker:// registries");
   app->add_option("--authfile", c.transport.authfile, "docker config.json with registry auths");
-  app->add_option("--tls-verify", c.transport.tls_verify, "verify registry TLS (default true)")
+  app->add_option("--tls-verify", c.transport.tls_verify,
+                  "verify registry TLS (default true); false also allows plain HTTP")
       ->default_str("true");
   app->add_option("--ca-file", c.transport.ca_file, "CA bundle for registries");
+  app->add_option("--cert-dir", c.transport.cert_dir, "directory whose *.crt files are trusted CAs");
   if (json) app->add_flag("--json", c.json, "machine-readable output");
+}
+
+// skopeo's --src-*/--dest-* flags: each one given overrides the shared flag
+// for its side only. Values land in `raw` and are applied after parsing.
+struct SideFlagValues {
+  std::string creds, authfile, cert_dir;
+  bool tls_verify = true;
+};
+
+struct SideFlags {
+  SideFlagValues source, destination;
+  std::vector<std::pair<CLI::Option*, std::function<void(CommonOptions&)>>> given;
+
+  void add(CLI::App* app, const std::string& side, SideFlagValues& v, bool source_side) {
+    auto pick = [source_side](CommonOptions& c) -> SideTransportFlags& {
+      return source_side ? c.source_flags : c.destination_flags;
+    };
+    std::string what = source_side ? "the source" : "the destination";
+    given.push_back({app->add_option("--" + side + "-creds", v.creds, "USER:PASS for " + what),
+                     [&v, pick](CommonOptions& c) { pick(c).creds = v.creds; }});
+    given.push_back({app->add_option("--" + side + "-authfile", v.authfile, "auth file for " + what),
+                     [&v, pick](CommonOptions& c) { pick(c).authfile = v.authfile; }});
+    given.push_back({app->add_option("--" + side + "-cert-dir", v.cert_dir, "CA certificates (*.crt) for " + what),
+                     [&v, pick](CommonOptions& c) { pick(c).cert_dir = v.cert_dir; }});
+    given.push_back({app->add_option("--" + side + "-tls-verify", v.tls_verify,
+                                     "verify TLS of " + what + "; false also allows plain HTTP"),
+                     [&v, pick](CommonOptions& c) { pick(c).tls_verify = v.tls_verify; }});
+  }
+  void add_both(CLI::App* app) {
+    add(app, "src", source, true);
+    add(app, "dest", destination, false);
+  }
+  void apply(CommonOptions& c) const {
+    for (auto& [option, set] : given)
+      if (option->count() > 0) set(c);
+  }
+};
+
+TransportOptions for_side(const TransportOptions& shared, const SideTransportFlags& f) {
+  TransportOptions t = shared;
+  if (f.creds) t.creds = *f.creds;
+  if (f.authfile) t.authfile = *f.authfile;
+  if (f.cert_dir) t.cert_dir = *f.cert_dir;
+  if (f.tls_verify) t.tls_verify = *f.tls_verify;
+  return t;
+}
+
+// CLI11 says "The following argument was not expected: --platfrom"; name
+// the subcommand and the nearest option instead.
+std::string unexpected_option_message(const CLI::App& app) {
+  const CLI::App* sub = &app;
+  for (auto* s : app.get_subcommands()) sub = s;
+  for (auto* s : sub->get_subcommands()) sub = s;
+  std::vector<std::string> names;
+  for (const CLI::Option* o : sub->get_options())
+    for (auto& l : o->get_lnames()) names.push_back("--" + l);
+  for (auto& word : sub->remaining()) {
+    std::string flag = word.substr(0, word.find('='));
+    if (!flag.starts_with("--")) continue;
+    std::string near = closest_word(flag, names);
+    return "unknown option " + flag + " for " + sub->get_name() + (near.empty() ? "" : "; did you mean " + near + "?");
+  }
+  return "";
 }
 
 void add_plan_settings(CLI::App* app, PlanSettings& p) {
@@ -84,6 +154,8 @@ int run_cli(int argc, char** argv) {
   slim->add_option("DST", cmd.slim.destination, "destination image")->required()->check(output_ref);
   add_plan_settings(slim, cmd.slim.plan);
   add_common(slim, cmd.common, false);
+  SideFlags sides;
+  sides.add_both(slim);
   slim->add_option("--layers", cmd.slim.layers, "keep | squash")
       ->check(CLI::IsMember({"keep", "squash"}));
   slim->add_option("--compression", cmd.slim.compression, "gzip | zstd | none")
@@ -117,6 +189,7 @@ int run_cli(int argc, char** argv) {
   batch->add_flag("--no-cache", cmd.batch.no_cache, "no rewritten-layer cache on disk");
   add_plan_settings(batch, cmd.slim.plan);
   add_common(batch, cmd.common, false);
+  sides.add_both(batch);
   batch->add_option("--layers", cmd.slim.layers, "keep | squash")->check(CLI::IsMember({"keep", "squash"}));
   batch->add_option("--compression", cmd.slim.compression, "gzip | zstd | none")
       ->check(CLI::IsMember({"gzip", "zstd", "none"}));
@@ -145,10 +218,31 @@ int run_cli(int argc, char** argv) {
   verify->add_option("SRC", cmd.source)->required();
   add_common(verify, cmd.common, true);
 
+  auto* diff = app.add_subcommand("diff", "files added, removed and changed from image A to image B");
+  diff->add_option("A", cmd.source, "the image before")->required();
+  diff->add_option("B", cmd.other, "the image after")->required();
+  add_common(diff, cmd.common, true);
+
   auto* profiles = app.add_subcommand("profiles", "list built-in profiles; `profiles show NAME`");
-  auto* show = profiles->add_subcommand("show", "print a resolved profile");
+  profiles->add_flag("--json", cmd.common.json, "machine-readable output");
+  auto* show = profiles->add_subcommand("show", "print a resolved profile (JSON)");
   show->add_option("NAME", cmd.profile_to_show)->required();
 
+  std::string shell;
+  auto* completion = app.add_subcommand("completion", "print a shell completion script: bash | zsh | fish");
+  completion->add_option("SHELL", shell, "bash | zsh | fish")
+      ->required()
+      ->check(CLI::IsMember({"bash", "zsh", "fish"}));
+  auto* man = app.add_subcommand("man", "print the man page (roff)")->group("");
+
+  std::vector<std::string> commands;
+  for (auto* sub : app.get_subcommands([](CLI::App*) { return true; })) commands.push_back(sub->get_name());
+  if (argc > 1 && argv[1][0] != '-') {
+    if (std::string unknown = unknown_command_message(argv[1], commands); !unknown.empty()) {
+      std::fprintf(stderr, "slimage: error: %s\n", unknown.c_str());
+      return kExitUsage;
+    }
+  }
   try {
     app.parse(argc, argv);
     // Each codec has its own level range, so --level is checked once --compression is known.
@@ -156,14 +250,25 @@ int run_cli(int argc, char** argv) {
                                                        : parse_compression(cmd.slim.compression);
     if (std::string why = check_compression_level(c, cmd.slim.level); !why.empty())
       throw CLI::ValidationError("--level", why);
+  } catch (const CLI::ExtrasError& e) {
+    std::string message = unexpected_option_message(app);
+    if (message.empty()) return app.exit(e) == 0 ? 0 : kExitUsage;
+    std::fprintf(stderr, "slimage: error: %s\n", message.c_str());
+    return kExitUsage;
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
     return code == 0 ? 0 : kExitUsage;
   }
   // scratch_parent() reads it: every stage and subcommand then uses DIR.
   if (!cmd.common.scratch.empty()) ::setenv("SLIMAGE_TMPDIR", cmd.common.scratch.c_str(), 1);
+  if (completion->parsed()) return std::fputs(completion_script(app, shell).c_str(), stdout), kExitOk;
+  if (man->parsed()) return std::fputs(man_page(app, std::string("slimage ") + SLIMAGE_VERSION).c_str(), stdout), kExitOk;
+  sides.apply(cmd.common);
+  TransportOptions shared = cmd.common.transport;
+  cmd.common.transport = for_side(shared, cmd.common.source_flags);
+  cmd.common.destination_transport = for_side(shared, cmd.common.destination_flags);
   cmd.slim.test = slim_test->count() > 0 || batch_test->count() > 0;
-  for (auto* sub : {slim, batch, inspect, plan, why, verify, profiles})
+  for (auto* sub : {slim, batch, inspect, plan, why, verify, diff, profiles})
     if (sub->parsed()) cmd.name = sub->get_name();
   return run(cmd);
 }

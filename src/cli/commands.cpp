@@ -7,6 +7,7 @@
 #include "gpu_inventory.h"
 #include "session.h"
 #include "verify.h"
+#include "slimage/cli/validate.h"
 #include "slimage/plan/profile.h"
 #include "slimage/report/report.h"
 
@@ -14,6 +15,7 @@ namespace slimage {
 
 int run_slim(const Command& cmd);
 int run_batch(const Command& cmd);  // batch_run.cpp
+int run_diff(const Command& cmd);   // diff.cpp
 
 namespace {
 
@@ -177,7 +179,7 @@ int run_plan(const Command& cmd) {
       std::fputs(plan_text(plan).c_str(), stdout);
       std::fputs(refusal_text(v.broken).c_str(), stdout);
     }
-    print_diagnostics(loaded->diagnostics, cmd.common.quiet);
+    print_diagnostics(loaded->diagnostics, false);  // -q silences progress only
   }
   if (cmd.common.json) std::printf("%s\n", (all.size() == 1 ? all[0] : all).dump(2).c_str());
   return refused ? kExitVerifyFailed : kExitOk;
@@ -186,6 +188,7 @@ int run_plan(const Command& cmd) {
 int run_why(const Command& cmd) {
   Progress progress(cmd.common.quiet || cmd.common.json);
   Opened o = open_images(cmd, progress);
+  nlohmann::json all = nlohmann::json::array();
   for (auto& image : o.images) {
     auto loaded = load_fs(*o.source, image, cmd.common.jobs, progress);
     Plan plan = make_plan(*loaded->fs, runtime_of(image), cmd.slim.plan, loaded->diagnostics);
@@ -194,9 +197,19 @@ int run_why(const Command& cmd) {
     std::string path;
     if (!loaded->fs->resolve(cmd.path, /*follow_last=*/false, &path))
       fail(cmd.path + ": no such file in " + o.source->name());
-    if (path != normalize_path(cmd.path)) std::printf("/%s is /%s\n", normalize_path(cmd.path).c_str(), path.c_str());
-    std::fputs(explain(plan, *loaded->fs, path).c_str(), stdout);
+    if (cmd.common.json) {
+      nlohmann::json j = explain_json(plan, *loaded->fs, path);
+      j["platform"] = image.platform.to_string();
+      j["asked"] = normalize_path(cmd.path);
+      all.push_back(j);
+    } else {
+      if (path != normalize_path(cmd.path))
+        std::printf("/%s is /%s\n", normalize_path(cmd.path).c_str(), path.c_str());
+      std::fputs(explain(plan, *loaded->fs, path).c_str(), stdout);
+    }
+    print_diagnostics(loaded->diagnostics, false);
   }
+  if (cmd.common.json) std::printf("%s\n", (all.size() == 1 ? all[0] : all).dump(2).c_str());
   return kExitOk;
 }
 
@@ -234,14 +247,21 @@ int run_profiles(const Command& cmd) {
     std::printf("%s\n", profile_to_json(load_profile(cmd.profile_to_show)).dump(2).c_str());
     return kExitOk;
   }
-  for (auto& [name, description] : builtin_profiles())
-    std::printf("%-14s %s\n", name.c_str(), description.c_str());
+  nlohmann::json all = nlohmann::json::array();
+  for (auto& [name, description] : builtin_profiles()) {
+    if (cmd.common.json)
+      all.push_back({{"name", name}, {"description", description}});
+    else
+      std::printf("%-14s %s\n", name.c_str(), description.c_str());
+  }
+  if (cmd.common.json) std::printf("%s\n", all.dump(2).c_str());
   return kExitOk;
 }
 
 }  // namespace
 
 int run(const Command& cmd) {
+  validate_command(cmd);
   if (cmd.name == "slim") return run_slim(cmd);
   if (cmd.name == "batch") return run_batch(cmd);
   if (cmd.name == "inspect") return run_inspect(cmd);
@@ -249,6 +269,7 @@ int run(const Command& cmd) {
   if (cmd.name == "why") return run_why(cmd);
   if (cmd.name == "verify") return run_verify(cmd);
   if (cmd.name == "profiles") return run_profiles(cmd);
+  if (cmd.name == "diff") return run_diff(cmd);
   fail("unknown command " + cmd.name);
 }
 

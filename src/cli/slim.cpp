@@ -99,7 +99,7 @@ SlimOutcome slim_one(const SlimOptions& o, const CommonOptions& common, const Sl
   std::vector<std::string> signatures = find_signatures(src_ref, source_root, images, common.transport);
   if (!o.remove_signatures) refuse_signed(source->name(), signatures);
   progress.end(source->name() + ", " + std::to_string(images.size()) + " image(s)");
-  auto sink = open_sink(dst_ref, common.transport);
+  auto sink = open_sink(dst_ref, common.destination_transport);
   registry::enable_cross_repo_mount(*sink, src_ref);
 
   std::vector<std::pair<ImageManifest, Descriptor>> rewritten;

@@ -86,4 +86,50 @@ std::string explain(const Plan& plan, const FsView& fs, const std::string& path)
   return out.str();
 }
 
+nlohmann::json explain_json(const Plan& plan, const FsView& fs, const std::string& path) {
+  std::string p = normalize_path(path);
+  nlohmann::json out = {{"path", p}};
+  const Action* a = plan.find(p);
+  if (!a) {
+    out["fate"] = nullptr;
+    return out;
+  }
+  out["fate"] = fate_name(a->fate);
+  out["kind"] = reason_kind_name(a->kind);
+  out["reason"] = a->reason;
+  out["bytes"] = a->bytes;
+  if (a->fate == Fate::Strip) out["bytes_after"] = a->bytes_after;
+  if (a->fate == Fate::Link)
+    out["link"] = {{"kind", a->link == Action::LinkKind::Symlink ? "symlink" : "hardlink"},
+                   {"to", a->link_to},
+                   {"copy", a->link_copy},
+                   {"bytes_saved", a->bytes_deduped}};
+  nlohmann::json gpu = nlohmann::json::array();
+  std::istringstream lines(gpu_explain(plan, p));
+  for (std::string line; std::getline(lines, line);) gpu.push_back(line.substr(line.find_first_not_of(' ')));
+  out["gpu"] = gpu;
+  if (const Node* n = fs.lookup(p); n && n->type == FileType::Symlink) {
+    std::string real;
+    bool ok = fs.resolve(p, true, &real) != nullptr;
+    out["symlink"] = {{"target", n->link_target}, {"resolves_to", ok ? nlohmann::json(real) : nlohmann::json()}};
+  }
+  nlohmann::json chains = nlohmann::json::array();
+  for (auto& chain : plan.graph.chains_to(p, 3)) {
+    nlohmann::json edges = nlohmann::json::array();
+    for (const Edge* e : chain)
+      edges.push_back({{"from", e->from.empty() ? nlohmann::json() : nlohmann::json(e->from)},
+                       {"to", e->to},
+                       {"how", how_name(e->how)},
+                       {"detail", e->detail}});
+    chains.push_back(edges);
+  }
+  out["chains"] = chains;
+  out["needed"] = plan.graph.needed.count(p) > 0;
+  nlohmann::json missing = nlohmann::json::array();
+  for (auto& m : plan.graph.missing)
+    if (m.from == p) missing.push_back({{"needed", m.needed}, {"searched", m.searched}});
+  out["missing"] = missing;
+  return out;
+}
+
 }  // namespace slimage

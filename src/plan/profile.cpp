@@ -13,6 +13,7 @@
 #include "slimage/plan/embedded_profiles.h"
 #include "slimage/util/error.h"
 #include "slimage/util/file.h"
+#include "slimage/util/strings.h"
 
 namespace slimage {
 namespace {
@@ -51,21 +52,6 @@ struct Parsed {
   fail("profile " + src.where + ":" + plan_detail::line_col(src.text, offset) + ": " + message);
 }
 
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
-      diag = up;
-    }
-  }
-  return row[b.size()];
-}
-
 std::vector<std::string> all_fields() {
   std::vector<std::string> f = {"extends", "description", "strip", "dlopen", "dlopen+",
                                 "runtime_compilers", "runtime_compilers+", "cuda_ptx"};
@@ -75,12 +61,7 @@ std::vector<std::string> all_fields() {
 }
 
 std::string suggestion(const std::string& key, const std::vector<std::string>& known) {
-  std::string best;
-  size_t best_d = 3;
-  for (auto& k : known) {
-    size_t d = edit_distance(key, k);
-    if (d < best_d) best_d = d, best = k;
-  }
+  std::string best = closest_word(key, known);
   return best.empty() ? "" : " (did you mean '" + best + "'?)";
 }
 

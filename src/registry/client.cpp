@@ -1,14 +1,18 @@
 // A repository session with a registry (see include/slimage/registry/client.h).
 // Quirks handled: an insecure registry serves plain http where https was
-// tried first (docker/skopeo fall back when TLS verification is off or the
-// host is local); the first 401 says which auth scheme to use; Bearer tokens
+// tried first (slimage falls back, as skopeo does, only when TLS verification
+// is off: --tls-verify=false, or the side's own flag); the first 401 says which auth scheme to use; Bearer tokens
 // expire mid-push, so any later 401 fetches a fresh one and retries once.
 // Token protocol: https://distribution.github.io/distribution/spec/auth/token/
 #include "slimage/registry/client.h"
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <nlohmann/json.hpp>
+
+#include "slimage/util/file.h"
 
 namespace slimage::registry {
 
@@ -33,10 +37,26 @@ std::string describe_error_response(const HttpResponse& response) {
   return out;
 }
 
+// skopeo's --cert-dir: every *.crt file in it is a CA to trust (sorted, so
+// the bundle is the same on every run).
+static std::string read_cert_dir(const std::string& dir) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (auto& entry : std::filesystem::directory_iterator(dir, ec))
+    if (entry.path().extension() == ".crt") files.push_back(entry.path().string());
+  if (ec) fail("--cert-dir " + dir + ": " + ec.message());
+  std::sort(files.begin(), files.end());
+  std::string pem;
+  for (auto& f : files) pem += read_file(f) + "\n";
+  if (pem.empty()) fail("--cert-dir " + dir + ": no *.crt file in it");
+  return pem;
+}
+
 static HttpOptions http_options(const TransportOptions& options) {
   HttpOptions out;
   out.tls_verify = options.tls_verify;
   out.ca_file = options.ca_file;
+  if (!options.cert_dir.empty()) out.ca_pem = read_cert_dir(options.cert_dir);
   return out;
 }
 
@@ -81,9 +101,14 @@ void RegistryClient::settle_scheme() {
     response = ping("https");
     scheme_ = "https";
   } catch (const HttpTransportError& e) {
-    bool fallback = e.tls_handshake() && (!options_.tls_verify || is_local_host(ref_.api_host()));
+    // As skopeo: plain HTTP only when asked (--tls-verify=false), even to
+    // localhost, so a registry that lost its TLS never silently downgrades.
+    bool fallback = e.tls_handshake() && !options_.tls_verify;
     if (!fallback) {
-      std::string hint = e.curl_code() == 60 ? " (pass --ca-file, or --tls-verify=false)" : "";
+      std::string hint;
+      if (e.curl_code() == 60) hint = " (pass --ca-file, or --tls-verify=false)";
+      else if (e.tls_handshake() && is_local_host(ref_.api_host()))
+        hint = " (a plain-HTTP registry? pass --tls-verify=false)";
       fail(name() + ": " + e.what() + hint);
     }
     try {

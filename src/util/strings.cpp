@@ -1,6 +1,7 @@
 // Small text helpers (see include/slimage/util/strings.h).
 #include "slimage/util/strings.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace slimage {
@@ -34,6 +35,31 @@ std::string human_bytes(uint64_t bytes) {
   else
     std::snprintf(buf, sizeof buf, "%.1f %s", v, units[u]);
   return buf;
+}
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string closest_word(std::string_view word, const std::vector<std::string>& known) {
+  std::string best;
+  size_t best_d = 3;
+  for (auto& k : known) {
+    size_t d = edit_distance(word, k);
+    if (d < best_d) best_d = d, best = k;
+  }
+  return best;
 }
 
 }  // namespace slimage

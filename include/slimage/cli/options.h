@@ -9,8 +9,20 @@
 
 namespace slimage {
 
+// skopeo's per-side flags (--src-creds, --dest-tls-verify, …): unset ones
+// fall back to the shared flag (--creds, --tls-verify, …).
+struct SideTransportFlags {
+  std::optional<std::string> creds, authfile, cert_dir;
+  std::optional<bool> tls_verify;
+};
+
 struct CommonOptions {
+  // After parsing (run_cli): `transport` is the source side's, with
+  // --src-* applied over the shared flags; `destination_transport` the
+  // destination's, with --dest-* applied. Read-only verbs use `transport`.
   TransportOptions transport;
+  TransportOptions destination_transport;
+  SideTransportFlags source_flags, destination_flags;
   std::string platform;  // "linux/amd64"; empty = every platform
   unsigned jobs = 0;     // 0 = cores
   bool quiet = false;
@@ -54,10 +66,11 @@ struct BatchOptions {
 };
 
 struct Command {
-  std::string name;  // slim, inspect, plan, why, verify, profiles, batch
+  std::string name;  // slim, inspect, plan, why, verify, profiles, batch, diff, completion
   CommonOptions common;
   SlimOptions slim;
-  std::string source;      // inspect/plan/why/verify
+  std::string source;      // inspect/plan/why/verify; diff's A
+  std::string other;       // diff's B
   std::string path;        // why PATH
   std::string profile_to_show;  // profiles show NAME
   BatchOptions batch;

@@ -164,6 +164,7 @@ struct TransportOptions {
   std::string authfile;      // docker config.json path
   bool tls_verify = true;
   std::string ca_file;
+  std::string cert_dir;      // skopeo's --cert-dir: every *.crt in it is a trusted CA
   unsigned jobs = 0;
 };
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -119,5 +120,8 @@ Plan build_plan(const FsView& fs, const ImageRuntime& runtime, const PlanOptions
 // For `slimage why PATH`: the chains from roots with how each edge was found,
 // or the rule that drops it.
 std::string explain(const Plan& plan, const FsView& fs, const std::string& path);
+// The same as JSON (`why --json`): path, fate, kind, reason, bytes, link,
+// symlink, gpu (explain's GPU lines), chains of {from, to, how, detail}, missing.
+nlohmann::json explain_json(const Plan& plan, const FsView& fs, const std::string& path);
 
 }  // namespace slimage

@@ -20,6 +20,7 @@ namespace slimage::registry {
 struct HttpOptions {
   bool tls_verify = true;
   std::string ca_file;           // PEM bundle to trust instead of the system's
+  std::string ca_pem;            // PEM text to trust (--cert-dir), added to ca_file's role
   int max_tries = 5;             // per request, counting the first
   int initial_backoff_ms = 250;  // doubles after each failed try
   long connect_timeout_s = 30;

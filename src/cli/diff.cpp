@@ -1,0 +1,83 @@
+// `slimage diff A B`: loads both images (each platform, or --platform's) and
+// prints what changed between their merged root filesystems, by layer and
+// in total (src/report/diff.cpp). Exit 0 whether or not they differ, as
+// `dive` and `container-diff` do; a CI gate belongs to `check`.
+#include <cstdio>
+#include <map>
+
+#include "session.h"
+#include "slimage/report/diff.h"
+
+namespace slimage {
+
+namespace {
+
+struct Side {
+  std::unique_ptr<Source> source;
+  std::vector<ImageManifest> images;
+};
+
+Side open_side(const std::string& text, const CommonOptions& common, Progress& progress) {
+  progress.begin("open");
+  Side s;
+  s.source = open_source(parse_image_ref(text), common.transport);
+  s.images = load_images(*s.source, platform_option(common));
+  progress.end(s.source->name());
+  return s;
+}
+
+std::vector<std::string> layer_names(const ImageManifest& image) {
+  std::vector<std::string> out;
+  for (auto& l : image.layers) out.push_back(short_digest(l.digest));
+  return out;
+}
+
+// Pairs A's images with B's by platform: one each pairs as is.
+std::vector<std::pair<const ImageManifest*, const ImageManifest*>> pair_platforms(const Side& a, const Side& b) {
+  std::vector<std::pair<const ImageManifest*, const ImageManifest*>> out;
+  if (a.images.size() == 1 && b.images.size() == 1) return {{&a.images[0], &b.images[0]}};
+  std::map<std::string, const ImageManifest*> in_b;
+  for (auto& i : b.images) in_b[i.platform.to_string()] = &i;
+  for (auto& i : a.images) {
+    auto it = in_b.find(i.platform.to_string());
+    if (it == in_b.end())
+      fail(b.source->name() + ": has no " + i.platform.to_string() + " image (" + a.source->name() +
+           " has one; pick one with --platform)");
+    out.push_back({&i, it->second});
+  }
+  return out;
+}
+
+}  // namespace
+
+int run_diff(const Command& cmd) {
+  Progress progress(cmd.common.quiet || cmd.common.json);
+  Side a = open_side(cmd.source, cmd.common, progress);
+  Side b = open_side(cmd.other, cmd.common, progress);
+  nlohmann::json all = nlohmann::json::array();
+  for (auto [image_a, image_b] : pair_platforms(a, b)) {
+    auto loaded_a = load_fs(*a.source, *image_a, cmd.common.jobs, progress);
+    auto loaded_b = load_fs(*b.source, *image_b, cmd.common.jobs, progress);
+    progress.begin("diff");
+    ImageDiff d = diff_views(*loaded_a->fs, image_a->layers.size(), *loaded_b->fs, image_b->layers.size());
+    progress.end(std::to_string(d.changes.size()) + " entries differ");
+    if (cmd.common.json) {
+      nlohmann::json j = diff_json(d);
+      j["a"] = {{"image", a.source->name()}, {"platform", image_a->platform.to_string()},
+                {"manifest_digest", image_a->descriptor.digest}};
+      j["b"] = {{"image", b.source->name()}, {"platform", image_b->platform.to_string()},
+                {"manifest_digest", image_b->descriptor.digest}};
+      all.push_back(j);
+    } else {
+      std::printf("diff A %s (%s)\n     B %s (%s)\n", a.source->name().c_str(), image_a->platform.to_string().c_str(),
+                  b.source->name().c_str(), image_b->platform.to_string().c_str());
+      std::fputs(diff_text(d, layer_names(*image_a), layer_names(*image_b)).c_str(), stdout);
+    }
+    print_diagnostics(loaded_a->diagnostics, false);
+    print_diagnostics(loaded_b->diagnostics, false);
+  }
+  if (cmd.common.json) std::printf("%s\n", (all.size() == 1 ? all[0] : all).dump(2).c_str());
+  return kExitOk;
+}
+
+}  // namespace slimage
