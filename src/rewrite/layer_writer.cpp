@@ -338,9 +338,10 @@ std::vector<LayerOutput> write_layers(const MergedFs& fs, const Plan& plan,
     // Whiteouts only where a reused lower layer still holds what they hide.
     for (auto& e : layer.entries) {
       if (e.kind == LayerEntry::Kind::Whiteout && reused.has_at_or_under(e.path))
-        items.push_back({join_path(dirname_of(e.path), ".wh." + basename_of(e.path)), nullptr});
+        items.push_back(
+            {join_path(dirname_of(e.path), std::string(kWhiteoutPrefix) + basename_of(e.path)), nullptr});
       if (e.kind == LayerEntry::Kind::Opaque && reused.has_under(e.path))
-        items.push_back({join_path(e.path, ".wh..wh..opq"), nullptr});
+        items.push_back({join_path(e.path, std::string(kOpaqueWhiteout)), nullptr});
     }
     if (items.empty()) continue;  // emptied layer: dropped
     add_parents(fs, items);

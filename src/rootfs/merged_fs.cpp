@@ -14,9 +14,6 @@ namespace slimage {
 
 namespace {
 
-constexpr std::string_view kWhiteoutPrefix = ".wh.";
-constexpr std::string_view kOpaqueMarker = ".wh..wh..opq";
-
 // True if the stored path climbs above the root ("../x", "a/../../x").
 bool escapes_root(std::string_view raw) {
   int depth = 0;
@@ -139,7 +136,7 @@ void MergedFs::apply_layer(uint32_t index, Diagnostics& d) {
       e.kind = LayerEntry::Kind::Skipped;
       continue;
     }
-    if (base == kOpaqueMarker) {
+    if (base == kOpaqueWhiteout) {
       e.kind = LayerEntry::Kind::Opaque;
       e.path = dir;
       remove_subtree(dir, true);
