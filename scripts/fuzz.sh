@@ -71,6 +71,40 @@ JSON
         fi
         rm -rf "$t"
       fi ;;
+    pipeline_fuzz)
+      # Byte 0: options (tests/fuzz/pipeline_fuzz.cpp); then layer tars split at
+      # "SLIMAGE-LAYER": an entrypoint ELF and a library, a cache the default
+      # profile drops, whiteouts and an opaque dir over the lower layer, links.
+      python3 - "$dir" <<'PY'
+import gzip, io, os, sys, tarfile
+def tar(entries):
+    b = io.BytesIO()
+    with tarfile.open(fileobj=b, mode="w", format=tarfile.PAX_FORMAT) as t:
+        for name, kind, data in entries:
+            i = tarfile.TarInfo(name)
+            if kind == "dir": i.type = tarfile.DIRTYPE; i.mode = 0o755; t.addfile(i)
+            elif kind == "sym": i.type = tarfile.SYMTYPE; i.linkname = data; t.addfile(i)
+            elif kind == "hard": i.type = tarfile.LNKTYPE; i.linkname = data; t.addfile(i)
+            else: i.size = len(data); i.mode = 0o755; t.addfile(i, io.BytesIO(data))
+    return b.getvalue()
+def elf(path, cap=1 << 20):
+    try: return open(path, "rb").read(cap)
+    except OSError: return b"\x7fELF"
+sep = b"SLIMAGE-LAYER"
+base = tar([("bin", "dir", b""), ("bin/ok", "file", elf("/bin/true")),
+            ("lib/x86_64-linux-gnu/libz.so.1", "file", elf("/lib/x86_64-linux-gnu/libz.so.1")),
+            ("lib64", "sym", "lib"), ("var/cache/apt/archives/x.deb", "file", b"x" * 5000),
+            ("usr/share/doc/a/README", "file", b"doc\n"), ("etc/passwd", "file", b"root:x:0:0::/:/bin/sh\n")])
+top = tar([("usr/share/doc/.wh.a", "file", b""), ("etc/.wh..wh..opq", "file", b""),
+           ("etc/hostname", "file", b"fuzz\n"), ("bin/ok2", "hard", "bin/ok"),
+           ("usr/lib/python3/dist-packages/pkg/tests/test_x.py", "file", b"def test(): pass\n")])
+out = sys.argv[1]
+for flags, name, layers in ((0x00, "keep-gzip", [base, top]), (0x01, "squash-gzip", [base, top]),
+                            (0x02, "keep-zstd", [gzip.compress(base, mtime=0), top]),
+                            (0x24, "strip-debug-none", [base]), (0x08, "sh-entry", [top, base, top])):
+    open(os.path.join(out, "seed-" + name), "wb").write(bytes([flags]) + sep.join(layers))
+PY
+      ;;
     ld_cache_fuzz)
       [ -r /etc/ld.so.cache ] && head -c 65536 /etc/ld.so.cache >"$dir/seed-ld.so.cache" || true ;;
   esac

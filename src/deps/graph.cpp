@@ -37,13 +37,6 @@ const char* how_name(How how) {
   return "unknown";
 }
 
-std::vector<const Edge*> Graph::edges_to(const std::string& path) const {
-  std::vector<const Edge*> out;
-  for (auto& e : edges)
-    if (e.to == path) out.push_back(&e);
-  return out;
-}
-
 std::vector<std::vector<const Edge*>> Graph::chains_to(const std::string& path,
                                                        size_t max_chains) const {
   std::vector<std::vector<const Edge*>> chains;

@@ -70,6 +70,4 @@ std::string format_pax_time(int64_t sec, uint32_t nsec);
 bool percent_decode(std::string_view in, std::string& out);
 bool base64_decode(std::string_view in, std::string& out);
 
-bool is_valid_utf8(std::string_view s);
-
 }  // namespace slimage::tar_format

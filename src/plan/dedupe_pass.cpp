@@ -1,4 +1,4 @@
-// Plan pass (f): byte-identical kept files written once (docs/dedupe.md says
+// Plan pass (g): byte-identical kept files written once (docs/dedupe.md says
 // why each case is safe).
 //  Candidates: kept regular files of at least kMinBytes (after strip), not
 //  already in a hardlink group, outside the dirs that hold mutable state

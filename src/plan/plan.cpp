@@ -1,11 +1,12 @@
-// build_plan (see include/slimage/plan/plan.h): the passes in order.
-//   (a) pre-drops — pre_drop.cpp
+// build_plan (see include/slimage/plan/plan.h): the passes in the order they run.
+//   (a) pre-drops — pre_drop.cpp; runtime compilers kept or dropped — runtime_pass.cpp
 //   (b) roots and the dependency walk; dlopen loads written as paths relative
 //       to the trigger ("../../nvidia/*/lib/lib*.so*") are expanded here and
 //       walked again until nothing new is reached
-//   (c) needed files, unreachable CUDA libraries, needed-but-dropped guards
-//   (d) strip and byte accounting — strip_pass.cpp
-//   (e) dangling symlinks and directories left empty, until stable
+//   (c) needed files, unreachable CUDA libraries, needed-but-dropped guards;
+//       then the parents of every kept path
+//   (d) dangling symlinks and directories left empty, until stable
+//   (e) strip and byte accounting, on the final fates — strip_pass.cpp
 //   (f) with --cuda-arch, fat binaries pruned to the listed GPUs — gpu_prune_pass.cpp
 //   (g) identical kept files written once, as links — dedupe_pass.cpp
 #include "slimage/plan/plan.h"
@@ -199,7 +200,7 @@ void needed_and_cuda_pass(PlanBuilder& b, const Graph& graph) {
   }
 }
 
-// Pass (e), one round: symlinks into dropped paths, then directories whose
+// Pass (d), one round: symlinks into dropped paths, then directories whose
 // entries are all dropped. Returns whether anything changed.
 bool dangling_and_empty_round(PlanBuilder& b) {
   bool changed = false;
@@ -291,9 +292,9 @@ Plan build_plan(const FsView& fs, const ImageRuntime& runtime, const PlanOptions
   fs.trim();
   needed_and_cuda_pass(b, plan.graph);             // (c)
   keep_parents_pass(b);
-  for (int round = 0; round < 16 && dangling_and_empty_round(b); ++round) {  // (e)
+  for (int round = 0; round < 16 && dangling_and_empty_round(b); ++round) {  // (d)
   }
-  plan_detail::strip_and_account_pass(b, plan.profile.strip);  // (d), on the final fates
+  plan_detail::strip_and_account_pass(b, plan.profile.strip);  // (e), on the final fates
   fs.trim();
   plan_detail::gpu_prune_pass(b, plan);                        // (f), --cuda-arch
   plan_detail::package_db_pass(b, plan);  // (g), package databases match what stays

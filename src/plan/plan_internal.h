@@ -52,7 +52,7 @@ struct ImportHit {
 std::optional<ImportHit> find_import_of(PlanBuilder& b, const std::string& site_dir,
                                         const std::string& dir);
 
-// Pass (d): strip decisions and byte accounting, once per content (hardlinks).
+// Pass (e): strip decisions and byte accounting, once per content (hardlinks).
 void strip_and_account_pass(PlanBuilder& b, StripMode mode);
 
 // runtime_pass.cpp. 'p': ET_EXEC, or ET_DYN with PT_INTERP (a program, a PIE);
@@ -66,7 +66,7 @@ void runtime_compilers_pass(PlanBuilder& b);
 bool unreachable_library_candidate(const PlanBuilder& b, size_t index);
 // In runtime mode, which kept ELF files are roots of the walk: programs only.
 bool runtime_root_elf(const PlanBuilder& b, size_t index);
-// Pass (f): identical kept files written once, as links — dedupe_pass.cpp.
+// Pass (g): identical kept files written once, as links — dedupe_pass.cpp.
 void dedupe_pass(PlanBuilder& b);
 
 // SHA-256 of the bytes the layer writer emits for a kept regular file with

@@ -1,4 +1,4 @@
-// Plan pass (d): which kept ELF files to strip, and byte accounting. Hardlinked
+// Plan pass (e): which kept ELF files to strip, and byte accounting. Hardlinked
 // names share one content, so both are decided once per content: the group's
 // representative is its first name that stays (else its first name), which
 // carries the bytes; the other names carry 0, so totals count content once.

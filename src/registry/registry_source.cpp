@@ -18,11 +18,16 @@ namespace {
 constexpr size_t kQueueLimit = 8 << 20;
 constexpr int kResumeTries = 5;
 
-const char* kManifestAccept =
-    "Accept: application/vnd.oci.image.index.v1+json, "
-    "application/vnd.oci.image.manifest.v1+json, "
-    "application/vnd.docker.distribution.manifest.list.v2+json, "
-    "application/vnd.docker.distribution.manifest.v2+json";
+// Every root a source can read (media types from image.h).
+std::string manifest_accept() {
+  std::string accept = "Accept: ";
+  for (std::string_view mt : {media_type::kOciIndex, media_type::kOciManifest,
+                              media_type::kDockerManifestList, media_type::kDockerManifest}) {
+    if (accept.size() > 8) accept += ", ";
+    accept += mt;
+  }
+  return accept;
+}
 
 class StringReader : public Reader {
  public:
@@ -138,7 +143,7 @@ class RegistrySource : public Source {
   std::string get_manifest(const std::string& reference, const std::string& what,
                            std::string* content_type = nullptr) {
     HttpRequest request("GET", client_.path("manifests", reference));
-    request.headers = {kManifestAccept};
+    request.headers = {manifest_accept()};
     HttpResponse response;
     try {
       response = client_.send(request);

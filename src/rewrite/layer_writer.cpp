@@ -419,9 +419,9 @@ std::vector<LayerOutput> write_layers(const MergedFs& fs, const Plan& plan,
     for (auto& e : layer.entries) {
       if (e.kind == LayerEntry::Kind::Whiteout && reused.has_at_or_under(e.path))
         items.push_back(
-            {join_path(dirname_of(e.path), ".wh." + basename_of(e.path)), nullptr, &e.tar});
+            {join_path(dirname_of(e.path), std::string(kWhiteoutPrefix) + basename_of(e.path)), nullptr, &e.tar});
       if (e.kind == LayerEntry::Kind::Opaque && reused.has_under(e.path))
-        items.push_back({join_path(e.path, ".wh..wh..opq"), nullptr, &e.tar});
+        items.push_back({join_path(e.path, std::string(kOpaqueWhiteout)), nullptr, &e.tar});
     }
     if (items.empty()) continue;  // emptied layer: dropped
     add_parents(fs, items, &meta, i);

@@ -156,11 +156,6 @@ void DirFs::for_each(const std::function<void(const Node&)>& fn) const {
   for (auto& [path, entry] : nodes_) fn(entry.node);
 }
 
-std::string DirFs::host_path(std::string_view path) const {
-  auto it = nodes_.find(path);
-  return it == nodes_.end() ? std::string() : it->second.host;
-}
-
 std::span<const uint8_t> DirFs::content(const Node& node) const {
   if (!node.is_file()) return {};
   auto it = nodes_.find(node.path);

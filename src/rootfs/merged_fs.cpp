@@ -18,9 +18,6 @@ namespace slimage {
 
 namespace {
 
-constexpr std::string_view kWhiteoutPrefix = ".wh.";
-constexpr std::string_view kOpaqueMarker = ".wh..wh..opq";
-
 // True if the stored path climbs above the root ("../x", "a/../../x").
 bool escapes_root(std::string_view raw) {
   int depth = 0;

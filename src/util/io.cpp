@@ -94,16 +94,6 @@ uint64_t copy_stream(Reader& in, Writer& out) {
   return total;
 }
 
-void copy_exact(Reader& in, Writer& out, uint64_t n) {
-  std::vector<char> buf(std::min<uint64_t>(n, 1 << 20));
-  while (n > 0) {
-    size_t k = in.read(buf.data(), std::min<uint64_t>(n, buf.size()));
-    if (k == 0) fail("unexpected end of stream");
-    out.write(buf.data(), k);
-    n -= k;
-  }
-}
-
 size_t Reader::pass(Writer* out, size_t n) {
   char buf[65536];
   size_t k = read(buf, std::min(n, sizeof buf));
@@ -119,16 +109,6 @@ uint64_t skip_stream(Reader& in, uint64_t n) {
     done += k;
   }
   return done;
-}
-
-void read_exact(Reader& in, void* buf, size_t n) {
-  auto* p = static_cast<char*>(buf);
-  while (n > 0) {
-    size_t k = in.read(p, n);
-    if (k == 0) fail("unexpected end of stream");
-    p += k;
-    n -= k;
-  }
 }
 
 std::string read_all(Reader& in, uint64_t limit) {

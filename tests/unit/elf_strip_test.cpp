@@ -119,15 +119,9 @@ TEST_CASE("elf: stripped shared library links, loads and runs") {
                             "-L" + d.path("stripped") + " -lsq -Wl,-rpath," + d.path("stripped"));
   REQUIRE(!exe.empty());
   CHECK(run_output(exe) == "81\n");
-  std::string loader = compile(d.dir.path(), "dl",
-                               "#include <dlfcn.h>\n#include <stdio.h>\n"
-                               "int main(int c, char** v){void* h = dlopen(v[1], RTLD_NOW);\n"
-                               "if (!h) { puts(dlerror()); return 1; }\n"
-                               "int (*f)(int) = (int (*)(int))dlsym(h, \"square\");\n"
-                               "printf(\"%d\\n\", f(5)); return 0; }\n",
-                               "-ldl");
+  std::string loader = compile_dlopen_call(d.dir.path(), "dl", "square");
   REQUIRE(!loader.empty());
-  CHECK(run_output(loader + " " + stripped) == "25\n");
+  CHECK(run_output(loader + " " + stripped + " 5") == "25\n");
 }
 
 TEST_CASE("elf: static executable: .rela.plt loses its link to the removed .symtab" *
@@ -201,4 +195,65 @@ TEST_CASE("elf: strip synthetic files of every class and byte order") {
         // e_shnum 0 / SHN_XINDEX is only needed at 0xff00 sections: written plainly.
         CHECK(out[is64 ? (big ? 61 : 60) : (big ? 49 : 48)] == stripped->sections.size());
       }
+}
+
+TEST_CASE("elf: strip keeps every PT_LOAD at its offset modulo a 64 KiB p_align") {
+  // Linked for 64 KiB pages (arm64/ppc64le kernels): each PT_LOAD's p_align is
+  // 0x10000 and the segments sit 64 KiB apart in the file. The loader maps
+  // p_offset rounded down to p_align at p_vaddr rounded down, so after the
+  // strip every segment must start at the same offset (congruent to p_vaddr
+  // modulo p_align) with the same bytes, and no page-size guess may move or
+  // pad it.
+  Dir d;
+  std::string lib = compile(d.dir.path(), "libsq64k.so",
+                            "int square(int x) { return x * x; }\nint table[64] = {1};\n",
+                            "-g -shared -fPIC -Wl,-soname,libsq64k.so -Wl,-z,max-page-size=0x10000 "
+                            "-Wl,-z,common-page-size=0x10000 -Wl,-z,separate-code");
+  REQUIRE(!lib.empty());
+  auto before = LIEF::ELF::Parser::parse(lib);
+  REQUIRE(before);
+  struct Load { uint64_t offset, vaddr, filesz, align; };
+  auto loads = [](LIEF::ELF::Binary& b) {
+    std::vector<Load> out;
+    for (const auto& s : b.segments())
+      if (s.type() == LIEF::ELF::SEGMENT_TYPES::PT_LOAD)
+        out.push_back({s.file_offset(), s.virtual_address(), s.physical_size(), s.alignment()});
+    return out;
+  };
+  std::vector<Load> in = loads(*before);
+  REQUIRE(in.size() >= 2);
+  uint64_t far = 0;
+  for (const Load& l : in) {
+    CHECK(l.align == 0x10000);
+    far = std::max(far, l.offset);
+  }
+  REQUIRE(far >= 0x10000);  // a segment past the first 64 KiB: a 4 KiB layout would differ
+
+  fs::create_directories(d.path("stripped"));
+  std::string stripped = d.path("stripped/libsq64k.so");
+  auto result = strip_file(lib, stripped, StripMode::Unneeded);
+  REQUIRE(result);
+  CHECK(std::find(result->removed_sections.begin(), result->removed_sections.end(), ".debug_info") !=
+        result->removed_sections.end());
+  CHECK(file_size(stripped) < file_size(lib));
+  check_loader_view_unchanged(lib, stripped);
+  auto after = LIEF::ELF::Parser::parse(stripped);
+  REQUIRE(after);
+  std::vector<Load> out = loads(*after);
+  REQUIRE(out.size() == in.size());
+  MappedFile a(lib), b(stripped);
+  for (size_t i = 0; i < in.size(); ++i) {
+    CAPTURE(i);
+    CHECK(out[i].offset == in[i].offset);
+    CHECK(out[i].align == 0x10000);
+    CHECK(out[i].offset % out[i].align == out[i].vaddr % out[i].align);
+    REQUIRE(out[i].offset + out[i].filesz <= b.bytes().size());
+    // The same bytes, but for the ELF header's section table fields.
+    const uint64_t from = std::max<uint64_t>(in[i].offset, 64);
+    CHECK(std::equal(a.bytes().begin() + from, a.bytes().begin() + in[i].offset + in[i].filesz,
+                     b.bytes().begin() + from));
+  }
+  std::string loader = compile_dlopen_call(d.dir.path(), "dl", "square");
+  REQUIRE(!loader.empty());
+  CHECK(run_output(loader + " " + stripped + " 6") == "36\n");
 }

@@ -39,6 +39,19 @@ inline std::string compile(const std::string& dir, const std::string& name,
   return out;
 }
 
+// Compiles dir/name: `name LIB N` dlopens LIB and prints SYMBOL(N) for an
+// int(int) SYMBOL, or dlerror() (exit 1). Empty string on failure.
+inline std::string compile_dlopen_call(const std::string& dir, const std::string& name,
+                                       const std::string& symbol) {
+  return compile(dir, name,
+                 "#include <dlfcn.h>\n#include <stdio.h>\n#include <stdlib.h>\n"
+                 "int main(int c, char** v){void* h = dlopen(v[1], RTLD_NOW);\n"
+                 "if (!h) { puts(dlerror()); return 1; }\n"
+                 "int (*f)(int) = (int (*)(int))dlsym(h, \"" + symbol + "\");\n"
+                 "printf(\"%d\\n\", f(atoi(v[2]))); return 0; }\n",
+                 "-ldl");
+}
+
 inline std::vector<uint8_t> to_bytes(const std::string& s) { return {s.begin(), s.end()}; }
 
 struct SyntheticElf {

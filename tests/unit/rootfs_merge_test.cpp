@@ -15,7 +15,10 @@
 #include "slimage/util/budget.h"
 #include "slimage/util/hash.h"
 
+#include "memory_source.h"
+
 using namespace slimage;
+using test::MemorySource;
 
 namespace {
 
@@ -42,28 +45,6 @@ std::string make_tar(const std::vector<Spec>& specs) {
   tar.finish();
   return out.str();
 }
-
-class MemorySource : public Source {
- public:
-  Descriptor add(std::string bytes) {
-    Descriptor d;
-    d.media_type = media_type::kOciLayer;
-    d.digest = sha256_digest(bytes);
-    d.size = static_cast<int64_t>(bytes.size());
-    blobs_[d.digest] = std::move(bytes);
-    return d;
-  }
-  std::string name() const override { return "memory"; }
-  RootManifest root() override { return {}; }
-  std::unique_ptr<Reader> open_blob(const Descriptor& d) override {
-    auto& b = blobs_.at(d.digest);
-    return std::make_unique<VerifyingReader>(std::make_unique<MemoryReader>(std::string_view(b)),
-                                             "blob " + short_digest(d.digest), d.digest, d.size);
-  }
-
- private:
-  std::map<std::string, std::string> blobs_;
-};
 
 struct Fixture {
   TempDir dir{scratch_parent(), "slimage-rootfs-test-"};

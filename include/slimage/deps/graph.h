@@ -53,7 +53,6 @@ struct Graph {
   std::vector<Edge> edges;
   std::vector<Missing> missing;
   std::vector<std::string> warnings;  // relative rpath elements, $PLATFORM guesses, conf/cache disagreements…
-  std::vector<const Edge*> edges_to(const std::string& path) const;
   // Shortest chains of edges from a root to `path` (each chain root-first);
   // empty if it is not needed.
   std::vector<std::vector<const Edge*>> chains_to(const std::string& path, size_t max_chains = 3) const;

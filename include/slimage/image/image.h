@@ -41,6 +41,11 @@ bool is_manifest(std::string_view mt);
 bool is_layer(std::string_view mt);  // any tar layer type, OCI or Docker, any compression
 }  // namespace media_type
 
+// Whiteouts in a layer tar (image-spec layer.md): `.wh.NAME` deletes NAME of
+// the layers below, `.wh..wh..opq` empties its directory of them.
+inline constexpr std::string_view kWhiteoutPrefix = ".wh.";
+inline constexpr std::string_view kOpaqueWhiteout = ".wh..wh..opq";
+
 struct Descriptor {
   std::string media_type;
   std::string digest;

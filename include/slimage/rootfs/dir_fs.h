@@ -31,8 +31,6 @@ class DirFs : public FsView {
   void for_each(const std::function<void(const Node&)>& fn) const override;
   std::span<const uint8_t> content(const Node& node) const override;
 
-  // The host file behind a node ("" if none).
-  std::string host_path(std::string_view path) const;
   size_t size() const { return nodes_.size(); }
 
  private:

@@ -95,32 +95,10 @@ class BorrowedReader : public Reader {
   Reader& in_;
 };
 
-// Counts bytes and forwards them (to nothing if `out` is null).
-class CountingWriter : public Writer {
- public:
-  explicit CountingWriter(Writer* out = nullptr) : out_(out) {}
-  void write(const void* data, size_t n) override {
-    count_ += n;
-    if (out_) out_->write(data, n);
-  }
-  void finish() override {
-    if (out_) out_->finish();
-  }
-  uint64_t count() const { return count_; }
-
- private:
-  Writer* out_;
-  uint64_t count_ = 0;
-};
-
 // Copies everything from `in` to `out` (does not call finish); returns bytes copied.
 uint64_t copy_stream(Reader& in, Writer& out);
-// Copies exactly n bytes; throws Error("unexpected end of stream") if short.
-void copy_exact(Reader& in, Writer& out, uint64_t n);
 // Discards up to n bytes (through Reader::pass); returns how many were there.
 uint64_t skip_stream(Reader& in, uint64_t n);
-// Reads exactly n bytes into buf or throws Error.
-void read_exact(Reader& in, void* buf, size_t n);
 // Reads the whole stream; throws Error if it exceeds `limit` bytes.
 std::string read_all(Reader& in, uint64_t limit = UINT64_MAX);
 

@@ -1,6 +1,7 @@
 // Bytes done by the running stage, counted from any thread; the CLI's
 // progress line (src/cli/session.cpp) reads it. One counter per process:
-// stages run one at a time.
+// when a batch runs several images at once (--parallel), their stages add
+// to and reset the same counter, so the line is a rough rate, not exact.
 #pragma once
 #include <cstdint>
 

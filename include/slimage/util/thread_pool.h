@@ -1,5 +1,7 @@
-// Parallel loops over independent items (layers, files). The first exception
-// thrown by any item is rethrown on the calling thread after all workers stop.
+// Parallel loops over independent items (layers, files). No pool is kept:
+// each parallel_for starts its threads and joins them before returning. The
+// first exception thrown by any item is rethrown on the calling thread after
+// all workers stop.
 #pragma once
 #include <cstddef>
 #include <functional>
