@@ -156,10 +156,10 @@ bool layer_reusable(const SpilledLayer& layer, const Plan& plan, const WriteOpti
     switch (e.kind) {
       case LayerEntry::Kind::Skipped: return false;
       case LayerEntry::Kind::Whiteout:  // its parent reached through a symlink?
-        if (stored != join_path(dirname_of(e.path), ".wh." + basename_of(e.path))) return false;
+        if (stored != join_path(dirname_of(e.path), std::string(kWhiteoutPrefix) + basename_of(e.path))) return false;
         continue;
       case LayerEntry::Kind::Opaque:  // a dropped directory must not come back
-        if (stored != join_path(e.path, ".wh..wh..opq")) return false;
+        if (stored != join_path(e.path, std::string(kOpaqueWhiteout))) return false;
         if (!e.path.empty() && fate_of(plan, e.path) == Fate::Drop) return false;
         continue;
       case LayerEntry::Kind::File: break;
