@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "slimage/image/image.h"
+#include "slimage/slim/options.h"
 
 namespace slimage {
 
@@ -15,28 +16,6 @@ struct CommonOptions {
   unsigned jobs = 0;     // 0 = cores
   bool quiet = false;
   bool json = false;
-};
-
-struct PlanSettings {
-  std::string profile = "default";  // built-in name, file, or "none"
-  std::vector<std::string> keep, drop, entrypoints;
-  std::string strip;  // "" = the profile's
-  bool no_dedupe = false;  // --no-dedupe
-  std::string cuda_arch;  // --cuda-arch LIST; "" = the profile's cuda_archs
-  std::string cuda_ptx;   // --cuda-ptx newest|none|all; "" = the profile's
-};
-
-struct SlimOptions {
-  std::string source, destination;
-  PlanSettings plan;
-  std::string layers = "keep";        // keep | squash
-  std::string compression;            // "" = gzip for new layers, reused layers keep theirs
-  int level = -1;
-  std::string report;                 // --report FILE.json
-  std::string test_command;           // --test 'CMD'
-  bool force = false;
-  bool test = false;                  // --test given; with no CMD, runs Entrypoint + Cmd
-  unsigned test_timeout = 300;        // --test-timeout S: then the test's process group is killed
 };
 
 // `slimage batch`: many SRC DST pairs, sharing decoded and rewritten layers.
