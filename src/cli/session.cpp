@@ -70,10 +70,6 @@ void Progress::missing(const std::vector<Missing>& missing) {
 
 void Progress::diagnostics(const std::vector<Diagnostic>& items) { print_diagnostics(items, quiet_); }
 
-void Progress::note(const std::string& line) {
-  if (!quiet_) std::fprintf(stderr, "slimage: %s%s\n", prefix_.c_str(), line.c_str());
-}
-
 std::optional<Platform> platform_option(const CommonOptions& c) {
   if (c.platform.empty()) return std::nullopt;
   return Platform::parse(c.platform);

@@ -28,7 +28,6 @@ class Progress : public SlimEvents {
   void stage_end(const std::string& stage, double seconds, const std::string& detail) override;
   void missing(const std::vector<Missing>& missing) override;
   void diagnostics(const std::vector<Diagnostic>& items) override;
-  void note(const std::string& line);
 
  private:
   void stop_ticker();
