@@ -1,5 +1,5 @@
 // The `slimage batch` runner: loads the job list (LIST or --all-tags), takes
-// this worker's --shard, runs --parallel images at once through slim_one()
+// this worker's --shard, runs --parallel images at once through slim()
 // with shared decoded layers (SpillCache) and rewritten layers (DiskLayerCache),
 // records each image's outcome without stopping the others, then prints one
 // row per image and writes --report. Exit 0 only if every image succeeded.
@@ -13,12 +13,11 @@
 
 #include "slimage/cli/batch.h"
 #include "session.h"
-#include "slimage/cli/slim.h"
 #include "slimage/registry/tags.h"
 #include "slimage/report/report.h"
 #include "slimage/rewrite/layer_cache.h"
 #include "slimage/util/thread_pool.h"
-#include "slimage/cli/spill_cache.h"
+#include "slimage/rootfs/spill_cache.h"
 
 namespace slimage {
 
@@ -48,7 +47,7 @@ std::vector<BatchJob> load_jobs(const BatchOptions& b, const TransportOptions& t
   return parse_batch_list(read_file(b.list), b.list);
 }
 
-// Adds up the per-platform reports slim_one wrote.
+// Adds up the per-platform reports slim() wrote.
 void take_counts(JobResult& r) {
   const nlohmann::json& rep = r.report;
   auto add = [&](const nlohmann::json& one) {
@@ -74,29 +73,30 @@ void run_job(JobResult& r, const Command& cmd, const CommonOptions& common, Spil
   options.source = r.job.source;
   options.destination = r.job.destination;
   options.report.clear();
-  SlimHooks hooks;
-  hooks.cache = cache;
-  hooks.log_prefix = prefix;
-  hooks.spill = [&](Source& source, const Descriptor& d, const std::string& diff_id,
-                    const std::string&, size_t) {
+  SlimContext context = slim_context(common);
+  context.cache = cache;
+  context.spill = [&](Source& source, const Descriptor& d, const std::string& diff_id,
+                      const std::string&, size_t) {
     bool shared = false;
     auto layer = spills.get(source, d, diff_id, &shared);
     (shared ? r.decode_shared : r.decoded)++;
     return layer;
   };
+  Progress progress(common.quiet, prefix);
   try {
-    SlimOutcome outcome = slim_one(options, common, hooks);
-    r.report = outcome.report;
-    r.status = outcome.exit_code == kExitOk               ? "ok"
-               : outcome.exit_code == kExitVerifyFailed ? "verify-failed"
-               : outcome.exit_code == kExitSmokeFailed  ? "test-failed"
-                                                        : "failed";
-    if (outcome.exit_code != kExitOk) r.error = "exit " + std::to_string(outcome.exit_code);
+    SlimResult result = slim(options, context, progress);
+    r.report = result.report;
+    int exit_code = result.refusal ? print_refusal(*result.refusal, common.quiet) : kExitOk;
+    r.status = exit_code == kExitOk               ? "ok"
+               : exit_code == kExitVerifyFailed ? "verify-failed"
+               : exit_code == kExitSmokeFailed  ? "test-failed"
+                                                : "failed";
+    if (exit_code != kExitOk) r.error = "exit " + std::to_string(exit_code);
     take_counts(r);
   } catch (const std::exception& e) {
     r.status = "failed";
     r.error = e.what();
-    if (!common.quiet) std::fprintf(stderr, "%serror: %s\n", prefix.c_str(), e.what());
+    std::fprintf(stderr, "%serror: %s\n", prefix.c_str(), e.what());
   }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -174,6 +174,7 @@ int run_batch(const Command& cmd) {
   std::vector<std::thread> threads;
   for (unsigned t = 0; t < parallel; t++) threads.emplace_back(worker);
   for (auto& t : threads) t.join();
+  if (cache) print_diagnostics(cache->warnings(), /*quiet=*/false);  // the cache only saves work
 
   print_table(results);
   size_t ok = 0;

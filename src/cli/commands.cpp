@@ -6,7 +6,7 @@
 
 #include "gpu_inventory.h"
 #include "session.h"
-#include "verify.h"
+#include "slimage/slim/verify.h"
 #include "slimage/cli/validate.h"
 #include "slimage/plan/profile.h"
 #include "slimage/report/report.h"
@@ -24,12 +24,12 @@ struct Opened {
   std::vector<ImageManifest> images;
 };
 
-Opened open_images(const Command& cmd, Progress& progress) {
-  progress.begin("open");
+Opened open_images(const Command& cmd, Stages& stages) {
+  stages.begin("open");
   Opened o;
   o.source = open_source(parse_image_ref(cmd.source), cmd.common.transport);
   o.images = load_images(*o.source, platform_option(cmd.common));
-  progress.end(o.source->name());
+  stages.end(o.source->name());
   return o;
 }
 
@@ -121,17 +121,18 @@ void print_inspect(const nlohmann::json& j) {
 
 int run_inspect(const Command& cmd) {
   Progress progress(cmd.common.quiet || cmd.common.json);
-  Opened o = open_images(cmd, progress);
+  Stages stages(progress);
+  Opened o = open_images(cmd, stages);
   nlohmann::json all = nlohmann::json::array();
   for (auto& image : o.images) {
-    auto loaded = load_fs(*o.source, image, cmd.common.jobs, progress);
+    auto loaded = load_fs(*o.source, image, cmd.common.jobs, stages);
     nlohmann::json j = inspect_json(*loaded);
     j["gpu_code"] = gpu_inventory_json(*loaded->fs, cmd.common.jobs);
     if (cmd.common.json)
       all.push_back(j);
     else
       print_inspect(j), std::fputs(gpu_inventory_text(j["gpu_code"]).c_str(), stdout);
-    print_diagnostics(loaded->diagnostics, true);
+    print_diagnostics(loaded->diagnostics.items(), true);
   }
   if (cmd.common.json) std::printf("%s\n", (all.size() == 1 ? all[0] : all).dump(2).c_str());
   return kExitOk;
@@ -153,22 +154,23 @@ std::string refusal_text(const std::vector<Missing>& missing) {
 
 int run_plan(const Command& cmd) {
   Progress progress(cmd.common.quiet || cmd.common.json);
-  Opened o = open_images(cmd, progress);
+  Stages stages(progress);
+  Opened o = open_images(cmd, stages);
   nlohmann::json all = nlohmann::json::array();
   size_t refused = 0;
   for (auto& image : o.images) {
-    auto loaded = load_fs(*o.source, image, cmd.common.jobs, progress);
+    auto loaded = load_fs(*o.source, image, cmd.common.jobs, stages);
     ImageRuntime runtime = runtime_of(image);
-    progress.begin("plan");
+    stages.begin("plan");
     auto facts = make_elf_facts();
     Plan plan = make_plan(*loaded->fs, runtime, cmd.slim.plan, loaded->diagnostics, facts);
-    progress.end();
+    stages.end();
     // The check slim runs before writing: what it would refuse, plan says.
-    progress.begin("verify");
+    stages.begin("verify");
     FilteredFs slimmed = slimmed_view(*loaded->fs, plan);
     const Profile* profile = cmd.slim.plan.profile == "none" ? nullptr : &plan.profile;
     VerifyResult v = verify_slimmed(*loaded->fs, slimmed, runtime, profile, loaded->diagnostics, facts);
-    progress.end(v.broken.empty() ? "closure complete"
+    stages.end(v.broken.empty() ? "closure complete"
                                   : std::to_string(v.broken.size()) + " libraries would be missing");
     refused += v.broken.empty() ? 0 : 1;
     if (cmd.common.json) {
@@ -179,7 +181,7 @@ int run_plan(const Command& cmd) {
       std::fputs(plan_text(plan).c_str(), stdout);
       std::fputs(refusal_text(v.broken).c_str(), stdout);
     }
-    print_diagnostics(loaded->diagnostics, false);  // -q silences progress only
+    print_diagnostics(loaded->diagnostics.items(), false);  // -q silences progress only
   }
   if (cmd.common.json) std::printf("%s\n", (all.size() == 1 ? all[0] : all).dump(2).c_str());
   return refused ? kExitVerifyFailed : kExitOk;
@@ -187,10 +189,11 @@ int run_plan(const Command& cmd) {
 
 int run_why(const Command& cmd) {
   Progress progress(cmd.common.quiet || cmd.common.json);
-  Opened o = open_images(cmd, progress);
+  Stages stages(progress);
+  Opened o = open_images(cmd, stages);
   nlohmann::json all = nlohmann::json::array();
   for (auto& image : o.images) {
-    auto loaded = load_fs(*o.source, image, cmd.common.jobs, progress);
+    auto loaded = load_fs(*o.source, image, cmd.common.jobs, stages);
     Plan plan = make_plan(*loaded->fs, runtime_of(image), cmd.slim.plan, loaded->diagnostics);
     // Parents may be symlinks (/usr/local/cuda -> cuda-13.0): explain the
     // entry itself, found as the container would find it.
@@ -207,7 +210,7 @@ int run_why(const Command& cmd) {
         std::printf("/%s is /%s\n", normalize_path(cmd.path).c_str(), path.c_str());
       std::fputs(explain(plan, *loaded->fs, path).c_str(), stdout);
     }
-    print_diagnostics(loaded->diagnostics, false);
+    print_diagnostics(loaded->diagnostics.items(), false);
   }
   if (cmd.common.json) std::printf("%s\n", (all.size() == 1 ? all[0] : all).dump(2).c_str());
   return kExitOk;
@@ -215,14 +218,15 @@ int run_why(const Command& cmd) {
 
 int run_verify(const Command& cmd) {
   Progress progress(cmd.common.quiet || cmd.common.json);
-  Opened o = open_images(cmd, progress);
+  Stages stages(progress);
+  Opened o = open_images(cmd, stages);
   size_t missing = 0;
   nlohmann::json all = nlohmann::json::array();
   for (auto& image : o.images) {
-    auto loaded = load_fs(*o.source, image, cmd.common.jobs, progress);
-    progress.begin("resolve");
+    auto loaded = load_fs(*o.source, image, cmd.common.jobs, stages);
+    stages.begin("resolve");
     Graph g = closure_of(*loaded->fs, runtime_of(image), nullptr, loaded->diagnostics);
-    progress.end(std::to_string(g.needed.size()) + " files needed");
+    stages.end(std::to_string(g.needed.size()) + " files needed");
     missing += g.missing.size();
     nlohmann::json m = nlohmann::json::array();
     for (auto& x : g.missing) m.push_back({{"from", x.from}, {"needed", x.needed}, {"searched", x.searched}});
@@ -236,7 +240,7 @@ int run_verify(const Command& cmd) {
       std::printf("%s: %zu files needed, %zu missing libraries\n",
                   image.platform.to_string().c_str(), g.needed.size(), g.missing.size());
     }
-    print_diagnostics(loaded->diagnostics, true);
+    print_diagnostics(loaded->diagnostics.items(), true);
   }
   if (cmd.common.json) std::printf("%s\n", (all.size() == 1 ? all[0] : all).dump(2).c_str());
   return missing ? kExitVerifyFailed : kExitOk;

@@ -17,12 +17,12 @@ struct Side {
   std::vector<ImageManifest> images;
 };
 
-Side open_side(const std::string& text, const CommonOptions& common, Progress& progress) {
-  progress.begin("open");
+Side open_side(const std::string& text, const CommonOptions& common, Stages& stages) {
+  stages.begin("open");
   Side s;
   s.source = open_source(parse_image_ref(text), common.transport);
   s.images = load_images(*s.source, platform_option(common));
-  progress.end(s.source->name());
+  stages.end(s.source->name());
   return s;
 }
 
@@ -52,15 +52,16 @@ std::vector<std::pair<const ImageManifest*, const ImageManifest*>> pair_platform
 
 int run_diff(const Command& cmd) {
   Progress progress(cmd.common.quiet || cmd.common.json);
-  Side a = open_side(cmd.source, cmd.common, progress);
-  Side b = open_side(cmd.other, cmd.common, progress);
+  Stages stages(progress);
+  Side a = open_side(cmd.source, cmd.common, stages);
+  Side b = open_side(cmd.other, cmd.common, stages);
   nlohmann::json all = nlohmann::json::array();
   for (auto [image_a, image_b] : pair_platforms(a, b)) {
-    auto loaded_a = load_fs(*a.source, *image_a, cmd.common.jobs, progress);
-    auto loaded_b = load_fs(*b.source, *image_b, cmd.common.jobs, progress);
-    progress.begin("diff");
+    auto loaded_a = load_fs(*a.source, *image_a, cmd.common.jobs, stages);
+    auto loaded_b = load_fs(*b.source, *image_b, cmd.common.jobs, stages);
+    stages.begin("diff");
     ImageDiff d = diff_views(*loaded_a->fs, image_a->layers.size(), *loaded_b->fs, image_b->layers.size());
-    progress.end(std::to_string(d.changes.size()) + " entries differ");
+    stages.end(std::to_string(d.changes.size()) + " entries differ");
     if (cmd.common.json) {
       nlohmann::json j = diff_json(d);
       j["a"] = {{"image", a.source->name()}, {"platform", image_a->platform.to_string()},
@@ -73,8 +74,8 @@ int run_diff(const Command& cmd) {
                   b.source->name().c_str(), image_b->platform.to_string().c_str());
       std::fputs(diff_text(d, layer_names(*image_a), layer_names(*image_b)).c_str(), stdout);
     }
-    print_diagnostics(loaded_a->diagnostics, false);
-    print_diagnostics(loaded_b->diagnostics, false);
+    print_diagnostics(loaded_a->diagnostics.items(), false);
+    print_diagnostics(loaded_b->diagnostics.items(), false);
   }
   if (cmd.common.json) std::printf("%s\n", (all.size() == 1 ? all[0] : all).dump(2).c_str());
   return kExitOk;

@@ -127,14 +127,6 @@ bool python_extension(const std::string& path) {
 
 }  // namespace
 
-std::string ImageRuntime::env_value(const std::string& name) const {
-  std::string value;
-  for (auto& e : env)  // a later entry overrides an earlier one
-    if (e.size() > name.size() && e.compare(0, name.size(), name) == 0 && e[name.size()] == '=')
-      value = e.substr(name.size() + 1);
-  return value;
-}
-
 std::vector<std::string> driver_library_globs() {
   return {"libcuda.so*", "libnvidia-ml.so*", "libnvidia-ptxjitcompiler.so*", "libnvidia-gpucomp.so*"};
 }

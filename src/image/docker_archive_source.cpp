@@ -36,11 +36,11 @@ class DockerArchiveSource : public Source {
   DockerArchiveSource(std::string name, const std::string& file, const std::string& ref)
       : name_(std::move(name)), index_(file) {
     const TarIndex::Member* m = index_.find("manifest.json");
-    if (!m) fail(name_ + ": no manifest.json (not a docker save archive)");
+    if (!m) fail("no manifest.json (not a docker save archive)");
     auto in = index_.open(*m);
     std::string bytes = read_all(*in, kMaxJsonDocumentBytes);
     auto j = nlohmann::json::parse(bytes, nullptr, false);
-    if (j.is_discarded() || !j.is_array()) fail(name_ + ": manifest.json is not a JSON array");
+    if (j.is_discarded() || !j.is_array()) fail("manifest.json is not a JSON array");
     synthesize(select(j, ref));
   }
 
@@ -65,7 +65,7 @@ class DockerArchiveSource : public Source {
     std::vector<std::string> tags;
     for (size_t i = 0; i < images.size(); ++i) {
       const auto& image = images[i];
-      if (!image.is_object()) fail(name_ + ": manifest.json[" + std::to_string(i) + "] is not an object");
+      if (!image.is_object()) fail("manifest.json[" + std::to_string(i) + "] is not an object");
       auto repo_tags = image.find("RepoTags");
       if (repo_tags == image.end() || !repo_tags->is_array()) continue;
       for (auto& t : *repo_tags) {
@@ -79,15 +79,15 @@ class DockerArchiveSource : public Source {
       if (!n.empty() && n.size() < 6 && n.find_first_not_of("0123456789") == std::string::npos &&
           std::stoul(n) < images.size())
         return images[std::stoul(n)];
-      fail(name_ + ": no image " + ref + " (the archive holds " + std::to_string(images.size()) + ")");
+      fail("no image " + ref + " (the archive holds " + std::to_string(images.size()) + ")");
     }
     if (ref.empty() && images.size() == 1) return images[0];
     std::string list;
     for (auto& t : tags) list += (list.empty() ? "" : ", ") + t;
-    if (images.empty()) fail(name_ + ": manifest.json lists no images");
-    fail(name_ + (ref.empty() ? ": the archive holds " + std::to_string(images.size()) +
-                                    " images; name one with :REPO:TAG or :@N"
-                              : ": no image tagged \"" + ref + "\"") +
+    if (images.empty()) fail("manifest.json lists no images");
+    fail((ref.empty() ? "the archive holds " + std::to_string(images.size()) +
+                            " images; name one with :REPO:TAG or :@N"
+                      : "no image tagged \"" + ref + "\"") +
          " (available: " + (list.empty() ? "none" : list) + ")");
   }
 
@@ -122,7 +122,7 @@ class DockerArchiveSource : public Source {
   }
 
   void synthesize(const nlohmann::json& image) {
-    std::string where = name_ + ": manifest.json";
+    std::string where = "manifest.json";
     auto config = image.find("Config");
     if (config == image.end() || !config->is_string()) fail(where + ": Config is not a string");
     auto layers = image.find("Layers");
@@ -155,13 +155,11 @@ class DockerArchiveSource : public Source {
 
 std::unique_ptr<Source> open_docker_archive_source(const std::string& file, const std::string& ref) {
   std::string name = "docker-archive:" + file + (ref.empty() ? "" : ":" + ref);
-  try {
+  // Opening reads manifest.json and hashes every member it names; the
+  // archive's errors say where inside it, the name goes first.
+  return with_location(name, [&]() -> std::unique_ptr<Source> {
     return std::make_unique<DockerArchiveSource>(name, file, ref);
-  } catch (const Error& e) {
-    std::string msg = e.what();
-    if (msg.starts_with(name)) throw;
-    fail(name + ": " + msg);
-  }
+  });
 }
 
 }  // namespace slimage

@@ -123,13 +123,9 @@ std::string Source::read_blob(const Descriptor& d) {
   if (d.size < 0 || static_cast<uint64_t>(d.size) > kMaxJsonDocumentBytes)
     fail(what + ": " + std::to_string(d.size) + " bytes is too large for a manifest or config");
   auto in = open_blob(d);
-  try {
-    return read_all(*in, kMaxJsonDocumentBytes);
-  } catch (const Error& e) {
-    std::string msg = e.what();
-    if (msg.starts_with(name())) throw;
-    fail(what + ": " + msg);
-  }
+  // The verifying reader's errors are located; the bytes' own (a read
+  // error, the size limit) get the blob's place.
+  return with_location(what, [&] { return read_all(*in, kMaxJsonDocumentBytes); });
 }
 
 void Sink::put_blob_bytes(const Descriptor& d, std::string_view bytes) {

@@ -32,7 +32,7 @@ const std::set<std::string> kDlopenKeys = {"name", "triggers", "loads", "reason"
 const std::set<std::string> kCompilerKeys = {"name", "triggers", "keeps", "reason"};
 
 // One profile text and how to name it.
-struct Source {
+struct ProfileSource {
   std::string id;     // "builtin:default" or an absolute path: identity for cycles
   std::string where;  // for messages
   std::string name;   // as the user wrote it
@@ -45,7 +45,7 @@ struct Parsed {
   std::map<std::string, size_t> positions;
 };
 
-[[noreturn]] void fail_at(const Source& src, const Parsed& parsed, const std::string& pointer,
+[[noreturn]] void fail_at(const ProfileSource& src, const Parsed& parsed, const std::string& pointer,
                           const std::string& message) {
   auto it = parsed.positions.find(pointer);
   size_t offset = it == parsed.positions.end() ? 0 : it->second;
@@ -65,7 +65,7 @@ std::string suggestion(const std::string& key, const std::vector<std::string>& k
   return best.empty() ? "" : " (did you mean '" + best + "'?)";
 }
 
-void check_string_list(const Source& src, const Parsed& p, const json& v, const std::string& ptr,
+void check_string_list(const ProfileSource& src, const Parsed& p, const json& v, const std::string& ptr,
                        const std::string& field) {
   if (!v.is_array()) fail_at(src, p, ptr, "field '" + field + "': expected a list of strings");
   for (size_t i = 0; i < v.size(); ++i)
@@ -73,7 +73,7 @@ void check_string_list(const Source& src, const Parsed& p, const json& v, const 
       fail_at(src, p, ptr + "/" + std::to_string(i), "field '" + field + "': expected a string");
 }
 
-void check_dlopen(const Source& src, const Parsed& p, const json& v, const std::string& ptr,
+void check_dlopen(const ProfileSource& src, const Parsed& p, const json& v, const std::string& ptr,
                   const std::string& field) {
   const bool compilers = field.starts_with("runtime_compilers");
   const std::set<std::string>& keys = compilers ? kCompilerKeys : kDlopenKeys;
@@ -101,7 +101,7 @@ void check_dlopen(const Source& src, const Parsed& p, const json& v, const std::
   }
 }
 
-Parsed parse_and_check(const Source& src) {
+Parsed parse_and_check(const ProfileSource& src) {
   Parsed p;
   try {
     p.object = json::parse(src.text, nullptr, true, /*ignore_comments=*/true);
@@ -188,12 +188,12 @@ const EmbeddedFile* find_builtin(std::string_view name) {
   return nullptr;
 }
 
-Source builtin_source(const EmbeddedFile& f) {
+ProfileSource builtin_source(const EmbeddedFile& f) {
   return {"builtin:" + std::string(f.name), "builtin:" + std::string(f.name) + ".json",
           std::string(f.name), "", std::string(f.text)};
 }
 
-Source file_source(const std::string& path, const std::string& name) {
+ProfileSource file_source(const std::string& path, const std::string& name) {
   std::error_code ec;
   auto abs = std::filesystem::weakly_canonical(std::filesystem::absolute(path), ec);
   // Only regular files: never a device, FIFO or directory named by `extends`.
@@ -211,7 +211,7 @@ struct Resolver {
 
   // The profile's fields as set along its extends chain ("+" fields of a
   // profile with no parents are kept, so they append to whatever it is mixed into).
-  json effective(const Source& src) {
+  json effective(const ProfileSource& src) {
     if (std::find(stack.begin(), stack.end(), src.id) != stack.end()) {
       std::string cycle;
       for (auto& id : stack) cycle += id + " -> ";
@@ -226,7 +226,7 @@ struct Resolver {
       result = json::object();
       for (size_t i = 0; i < ext.size(); ++i) {
         std::string parent = ext[i];
-        Source ps;
+        ProfileSource ps;
         if (parent.find('/') == std::string::npos && !parent.ends_with(".json")) {
           const EmbeddedFile* f = find_builtin(parent);
           if (!f) {
@@ -321,15 +321,27 @@ Profile build(const json& fields, const std::string& name, std::vector<std::stri
 }  // namespace
 
 Profile parse_profile_text(std::string_view text, const std::string& where) {
-  Source src{"text:" + where, where, where, parent_dir(where), std::string(text)};
+  ProfileSource src{"text:" + where, where, where, parent_dir(where), std::string(text)};
   Resolver r;
   json fields = r.effective(src);
   return build(fields, where, r.chain);
 }
 
+Profile none_profile() {
+  Profile p;  // nothing dropped or stripped but what the command line asks for
+  p.name = "none";
+  p.description = "changes nothing but the layer encoding";
+  p.strip = StripMode::None;
+  p.drop_unreachable_cuda = false;
+  p.drop_tests = false;
+  p.dedupe = false;
+  return p;
+}
+
 Profile load_profile(const std::string& name_or_path) {
+  if (name_or_path == "none") return none_profile();
   const EmbeddedFile* f = find_builtin(name_or_path);
-  Source src = f ? builtin_source(*f) : file_source(name_or_path, name_or_path);
+  ProfileSource src = f ? builtin_source(*f) : file_source(name_or_path, name_or_path);
   Resolver r;
   json fields = r.effective(src);
   return build(fields, name_or_path, r.chain);

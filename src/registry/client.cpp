@@ -6,7 +6,6 @@
 // Token protocol: https://distribution.github.io/distribution/spec/auth/token/
 #include "slimage/registry/client.h"
 
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -63,7 +62,8 @@ static HttpOptions http_options(const TransportOptions& options) {
 RegistryClient::RegistryClient(RegistryRef ref, const TransportOptions& options, bool push)
     : ref_(std::move(ref)), options_(options), http_(http_options(options)) {
   credentials_ = find_credentials(ref_.host, options.creds, options.authfile, &credentials_warning_);
-  if (!credentials_warning_.empty()) spdlog::warn("{}", credentials_warning_);
+  // A warning (credential helpers found, not supported) matters only when the
+  // registry asks for credentials: fail_response() adds it to that error.
   scopes_.push_back("repository:" + ref_.repository + (push ? ":pull,push" : ":pull"));
 }
 
@@ -109,12 +109,12 @@ void RegistryClient::settle_scheme() {
       if (e.curl_code() == 60) hint = " (pass --ca-file, or --tls-verify=false)";
       else if (e.tls_handshake() && is_local_host(ref_.api_host()))
         hint = " (a plain-HTTP registry? pass --tls-verify=false)";
-      fail(name() + ": " + e.what() + hint);
+      fail_at(name(), e.what() + hint);
     }
     try {
       response = ping("http");
     } catch (const HttpTransportError& e2) {
-      fail(name() + ": " + e2.what());
+      fail_at(name(), e2.what());
     }
     scheme_ = "http";
   }
@@ -127,7 +127,7 @@ void RegistryClient::settle_scheme() {
 std::string RegistryClient::fetch_token(const AuthChallenge& challenge) {
   std::string realm = challenge.param("realm");
   if (!realm.starts_with("https://") && !realm.starts_with("http://"))
-    fail(name() + ": token realm is not an http(s) URL: \"" + realm + "\"");
+    fail_at(name(), "token realm is not an http(s) URL: \"" + realm + "\"");
   std::string url = realm + (realm.find('?') == std::string::npos ? "?" : "&");
   url += "service=" + url_encode(challenge.param("service"));
   std::vector<std::string> scopes = scopes_;
@@ -141,18 +141,18 @@ std::string RegistryClient::fetch_token(const AuthChallenge& challenge) {
   try {
     response = http_.send(request);
   } catch (const HttpTransportError& e) {
-    fail(name() + ": token server: " + e.what());
+    fail_at(name(), std::string("token server: ") + e.what());
   }
   if (response.status != 200) {
     std::string who = credentials_ ? " (credentials for " + ref_.host + " were rejected)" : "";
-    fail(name() + ": token server " + realm + ": " + describe_error_response(response) + who);
+    fail_at(name(), "token server " + realm + ": " + describe_error_response(response) + who);
   }
   auto body = nlohmann::json::parse(response.body, nullptr, false);
   for (const char* key : {"token", "access_token"})
     if (body.is_object() && body.contains(key) && body[key].is_string() &&
         !body[key].get<std::string>().empty())
       return "Bearer " + body[key].get<std::string>();
-  fail(name() + ": token server " + realm + ": response has no token");
+  fail_at(name(), "token server " + realm + ": response has no token");
 }
 
 // Called with mu_ held. `fresh` is the challenge of a 401 just received.
@@ -161,7 +161,7 @@ std::string RegistryClient::authorization_for(const std::optional<AuthChallenge>
   if (!challenge_) return {};
   if (challenge_->scheme == "basic") return credentials_ ? basic_authorization(*credentials_) : "";
   if (challenge_->scheme == "bearer") return fetch_token(*challenge_);
-  fail(name() + ": unsupported authentication scheme \"" + challenge_->scheme + "\"");
+  fail_at(name(), "unsupported authentication scheme \"" + challenge_->scheme + "\"");
 }
 
 HttpResponse RegistryClient::send(HttpRequest request, Writer* out) {
@@ -191,14 +191,13 @@ HttpResponse RegistryClient::send(HttpRequest request, Writer* out) {
 }
 
 void RegistryClient::fail_response(const std::string& what, const HttpResponse& response) const {
-  std::string message =
-      name() + ": " + (what.empty() ? "" : what + ": ") + describe_error_response(response);
+  std::string message = (what.empty() ? "" : what + ": ") + describe_error_response(response);
   if (response.status == 401 || response.status == 403)
     message += credentials_ ? " (credentials for " + ref_.host + " were rejected)"
                             : credentials_warning_.empty()
                                   ? " (no credentials for " + ref_.host + ": pass --creds or --authfile)"
                                   : " (" + credentials_warning_ + ")";
-  fail(message);
+  fail_at(name(), message);
 }
 
 }  // namespace slimage::registry

@@ -75,25 +75,30 @@ class BlobStream : public Reader {
 
   void download() {
     std::exception_ptr error;
+    // The client's own errors (HTTP status, auth) are located; the
+    // transport's and the queue's get this blob's place.
+    std::string where = client_.name() + ": " + what_;
     try {
-      for (int attempt = 1;; attempt++) {
-        HttpRequest request("GET", path_);
-        request.follow_redirects = true;
-        request.resume_from = delivered_;
-        QueueWriter writer(*this);
-        try {
-          HttpResponse response = client_.send(request, &writer);
-          if (response.status != 200 && response.status != 206)
-            client_.fail_response(what_, response);
-          break;
-        } catch (const HttpTransportError&) {
-          if (attempt >= kResumeTries) throw;
+      with_location(where, [&] {
+        for (int attempt = 1;; attempt++) {
+          HttpRequest request("GET", path_);
+          request.follow_redirects = true;
+          request.resume_from = delivered_;
+          QueueWriter writer(*this);
+          try {
+            HttpResponse response = client_.send(request, &writer);
+            if (response.status != 200 && response.status != 206)
+              client_.fail_response(what_, response);
+            break;
+          } catch (const HttpTransportError&) {
+            if (attempt >= kResumeTries) throw;
+          }
         }
-      }
+      });
+    } catch (const Error&) {
+      error = std::current_exception();
     } catch (const std::exception& e) {
-      std::string message = e.what();
-      if (!message.starts_with(client_.name())) message = client_.name() + ": " + what_ + ": " + message;
-      error = std::make_exception_ptr(Error(message));
+      error = std::make_exception_ptr(Error(where, e.what()));
     }
     queue_.close(error);
   }

@@ -50,12 +50,11 @@ std::string file_digest(const std::string& path) {
   return sha.digest();
 }
 
-void warn_once(const std::string& message) {
-  static std::once_flag once;
-  std::call_once(once, [&] { std::fprintf(stderr, "slimage: warning: %s\n", message.c_str()); });
-}
-
 }  // namespace
+
+void DiskLayerCache::warn_once(std::string where, std::string message) {
+  std::call_once(warned_, [&] { warnings_.warn(std::move(where), std::move(message)); });
+}
 
 LayerCache::Claim::Claim(LayerCache& cache, std::string key) : cache_(cache), key_(std::move(key)) {
   std::unique_lock lock(cache_.claims_mu_);
@@ -95,7 +94,7 @@ void DiskLayerCache::discard(const std::string& entry, const std::string& why) {
   std::string aside = entry + ".bad-" + std::to_string(::getpid()) + "-" +
                       std::to_string(reinterpret_cast<uintptr_t>(&why));
   if (::rename(entry.c_str(), aside.c_str()) == 0) remove_tree(aside);
-  warn_once("layer cache " + entry + ": " + why + "; removed, the layer is rewritten");
+  warn_once("layer cache " + entry, why + "; removed, the layer is rewritten");
 }
 
 std::optional<LayerOutput> DiskLayerCache::find(const std::string& key, const std::string& staged_path) {
@@ -159,7 +158,7 @@ void DiskLayerCache::store(const std::string& key, const LayerOutput& output) {
     temp.release();
     stores_++;
   } catch (const std::exception& e) {
-    warn_once("layer cache " + dir_ + ": cannot store a layer: " + e.what());
+    warn_once("layer cache " + dir_, std::string("cannot store a layer: ") + e.what());
   }
 }
 

@@ -152,7 +152,7 @@ void MergedFs::apply_whiteout(uint32_t index, LayerEntry& e, const std::string& 
   }
   const std::string& dir = real;
   auto is_upper = [&](const Node& n) { return n.layer == index; };
-  if (base == kOpaqueMarker) {
+  if (base == kOpaqueWhiteout) {
     e.kind = LayerEntry::Kind::Opaque;
     e.path = dir;
     // containerd walks the directory and removes every path it did not

@@ -5,6 +5,15 @@ namespace slimage {
 
 void fail(const std::string& message) { throw Error(message); }
 
+void fail_at(const std::string& where, const std::string& message) { throw Error(where, message); }
+
+bool names_place(const Error& error, const std::string& place) {
+  const std::string& at = error.where();
+  if (at.empty()) return false;
+  return place == at || (place.size() > at.size() + 2 && place.compare(0, at.size(), at) == 0 &&
+                         place.compare(at.size(), 2, ": ") == 0);
+}
+
 std::string Diagnostic::to_string() const {
   return where.empty() ? message : where + ": " + message;
 }

@@ -78,17 +78,17 @@ size_t VerifyingReader::read(void* buf, size_t n) {
     sha_.update(buf, k);
     bytes_ += k;
     if (expected_size_ >= 0 && bytes_ > static_cast<uint64_t>(expected_size_))
-      fail(what_ + ": larger than its descriptor's size " + std::to_string(expected_size_));
+      fail_at(what_, "larger than its descriptor's size " + std::to_string(expected_size_));
     return k;
   }
   if (!checked_) {
     checked_ = true;
     if (expected_size_ >= 0 && bytes_ != static_cast<uint64_t>(expected_size_))
-      fail(what_ + ": truncated: " + std::to_string(bytes_) + " bytes, descriptor says " +
-           std::to_string(expected_size_));
+      fail_at(what_, "truncated: " + std::to_string(bytes_) + " bytes, descriptor says " +
+                         std::to_string(expected_size_));
     if (!expected_.empty()) {
       std::string got = sha_.digest();
-      if (got != expected_) fail(what_ + ": digest mismatch: got " + got);
+      if (got != expected_) fail_at(what_, "digest mismatch: got " + got);
     }
   }
   return 0;

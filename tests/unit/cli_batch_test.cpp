@@ -1,6 +1,6 @@
 // `slimage batch` pieces: the LIST format, --shard selection, --all-tags
 // expansion, the Link header of tag listing, and SpillCache sharing one
-// decode between concurrent jobs (include/slimage/cli/batch.h, spill_cache.h).
+// decode between concurrent jobs (include/slimage/cli/batch.h, include/slimage/rootfs/spill_cache.h).
 #include <doctest/doctest.h>
 
 #include <atomic>
@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "slimage/cli/batch.h"
-#include "slimage/cli/spill_cache.h"
+#include "slimage/rootfs/spill_cache.h"
 #include "slimage/layer/tar.h"
 #include "slimage/registry/tags.h"
 #include "slimage/util/file.h"

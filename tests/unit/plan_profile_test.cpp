@@ -53,6 +53,16 @@ TEST_CASE("plan: every built-in profile loads and validates") {
     CHECK_MESSAGE(contains(names, n), n);
 }
 
+TEST_CASE("plan: the \"none\" profile changes nothing but the encoding") {
+  Profile none = load_profile("none");
+  CHECK(none.name == "none");
+  CHECK(none.description == "changes nothing but the layer encoding");
+  CHECK(none.strip == StripMode::None);
+  CHECK_FALSE(none.drop_unreachable_cuda);
+  CHECK_FALSE(none.drop_tests);
+  CHECK_FALSE(none.dedupe);
+}
+
 TEST_CASE("plan: built-in profiles say what they promise") {
   Profile d = load_profile("default");
   CHECK(d.strip == StripMode::Unneeded);

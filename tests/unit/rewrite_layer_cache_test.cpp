@@ -117,6 +117,11 @@ TEST_CASE("layer cache: a damaged blob or meta.json is a miss and the entry is r
   CHECK_FALSE(path_exists(cache.dir() + "/" + kKey));
   CHECK(cache.corrupt() == 1);
   CHECK(cache.hits() == 0);
+  // Reported to the caller (batch shows it), never printed by the cache.
+  auto warnings = cache.warnings();
+  REQUIRE(warnings.size() == 1);
+  CHECK(warnings[0].where == "layer cache " + cache.dir() + "/" + kKey);
+  CHECK(warnings[0].message.ends_with("; removed, the layer is rewritten"));
 }
 
 TEST_CASE("layer cache: keys that are not fingerprints are refused") {

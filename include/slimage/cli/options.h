@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "slimage/image/image.h"
+#include "slimage/slim/options.h"
 
 namespace slimage {
 
@@ -28,29 +29,6 @@ struct CommonOptions {
   bool quiet = false;
   bool json = false;
   std::string scratch;   // --scratch DIR; "" = $SLIMAGE_TMPDIR, $TMPDIR, /var/tmp
-};
-
-struct PlanSettings {
-  std::string profile = "default";  // built-in name, file, or "none"
-  std::vector<std::string> keep, drop, entrypoints;
-  std::string strip;  // "" = the profile's
-  bool no_dedupe = false;  // --no-dedupe
-  std::string cuda_arch;  // --cuda-arch LIST; "" = the profile's cuda_archs
-  std::string cuda_ptx;   // --cuda-ptx newest|none|all; "" = the profile's
-};
-
-struct SlimOptions {
-  std::string source, destination;
-  PlanSettings plan;
-  std::string layers = "keep";        // keep | squash
-  std::string compression;            // "" = gzip for new layers, reused layers keep theirs
-  int level = -1;
-  std::string report;                 // --report FILE.json
-  std::string test_command;           // --test 'CMD'
-  bool force = false;
-  bool remove_signatures = false;     // write a signed/attested input without its signatures
-  bool test = false;                  // --test given; with no CMD, runs Entrypoint + Cmd
-  unsigned test_timeout = 300;        // --test-timeout S: then the test's process group is killed
 };
 
 // `slimage batch`: many SRC DST pairs, sharing decoded and rewritten layers.

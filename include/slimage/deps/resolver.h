@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "slimage/deps/graph.h"
+#include "slimage/image/runtime.h"
 #include "slimage/rootfs/fs_view.h"
 #include "slimage/util/error.h"
 
@@ -53,13 +54,6 @@ struct Root {
 // graph.needed. Problems with single files are diagnostics, never exceptions.
 Graph resolve_graph(const FsView& fs, const std::vector<Root>& roots, const ResolveOptions& options,
                     Diagnostics& diagnostics);
-
-// The image's runtime facts from its config.
-struct ImageRuntime {
-  std::vector<std::string> entrypoint, cmd, env;  // env as "NAME=value"
-  std::string working_dir;
-  std::string env_value(const std::string& name) const;  // "" if unset
-};
 
 // Roots of an image: Entrypoint+Cmd (argv[0] through the image PATH,
 // symlinks inside the root, "#!" interpreters incl. `/usr/bin/env NAME`,

@@ -59,7 +59,8 @@ struct Profile {
   std::string cuda_ptx = "newest";      // newest | none | all
 };
 
-// A built-in name first ("default", "pytorch"…), else a file. Errors read
+// "none" (built in code: nothing dropped or stripped, only the layer encoding
+// changes), a built-in name ("default", "pytorch"…), else a file. Errors read
 // "profile FILE:LINE:COL: …"; an unknown field names itself; an extends cycle
 // names the chain.
 Profile load_profile(const std::string& name_or_path);

@@ -6,13 +6,18 @@
 //                            "uncompressed_size","entries"}
 // An entry is written whole into a temp dir beside it and renamed into place,
 // so a reader sees all of an entry or none. An entry whose blob does not match
-// its meta.json (size or digest) is a miss and is removed.
+// its meta.json (size or digest) is a miss and is removed. The cache only
+// saves work: its first problem is kept as a warning (warnings()) for the
+// caller to show, and the run goes on.
 #pragma once
 #include <atomic>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "slimage/rewrite/layer_writer.h"
+#include "slimage/util/error.h"
 
 namespace slimage {
 
@@ -31,13 +36,17 @@ class DiskLayerCache : public LayerCache {
   uint64_t misses() const { return misses_; }
   uint64_t stores() const { return stores_; }
   uint64_t corrupt() const { return corrupt_; }  // entries found bad and removed
+  std::vector<Diagnostic> warnings() const { return warnings_.items(); }  // at most one
 
  private:
   std::string entry_dir(const std::string& key) const;
   void discard(const std::string& entry, const std::string& why);
+  void warn_once(std::string where, std::string message);
 
   std::string dir_;
   std::atomic<uint64_t> hits_{0}, misses_{0}, stores_{0}, corrupt_{0};
+  std::once_flag warned_;
+  Diagnostics warnings_;
 };
 
 }  // namespace slimage

@@ -1,5 +1,9 @@
 // Errors and diagnostics. An Error stops the run; its message starts with
 // where ("layer sha256:ab12cd34ef56…: usr/lib/x.so: e_shoff past end of file").
+// Code that knows where it is says so (fail_at); a caller wraps what it
+// calls in with_location, go-containerregistry style: each level puts its
+// place first, once — decided by the places errors carry, never by reading
+// their messages.
 // A Diagnostic is a problem with one file inside an image: recorded, and the
 // run carries on. Only main() prints the final error line and picks the exit code.
 #pragma once
@@ -15,9 +19,36 @@ namespace slimage {
 class Error : public std::runtime_error {
  public:
   explicit Error(const std::string& what) : std::runtime_error(what) {}
+  // "where: message"; the error knows the place its message starts with.
+  Error(const std::string& where, const std::string& message)
+      : std::runtime_error(where + ": " + message), where_(where) {}
+  // The outermost place the message starts with; "" when thrown by code that
+  // does not know where it is.
+  const std::string& where() const { return where_; }
+
+ private:
+  std::string where_;
 };
 
 [[noreturn]] void fail(const std::string& message);
+// Throws Error(where, message).
+[[noreturn]] void fail_at(const std::string& where, const std::string& message);
+
+// Whether an error located at `where` already says `place`: the same place,
+// or a place inside it ("oci:x: blob sha256:…" is inside "oci:x").
+bool names_place(const Error& error, const std::string& place);
+
+// Calls body(); an Error escaping it is rethrown with `where` first
+// ("where: message"), unless it already starts there (names_place).
+template <class Body>
+decltype(auto) with_location(const std::string& where, Body&& body) {
+  try {
+    return body();
+  } catch (const Error& e) {
+    if (names_place(e, where)) throw;
+    throw Error(where, e.what());
+  }
+}
 
 struct Diagnostic {
   enum class Level { Warning, Error };

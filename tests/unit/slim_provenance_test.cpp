@@ -1,8 +1,8 @@
-// Provenance of a slimmed image (include/slimage/report/provenance.h): the
+// Provenance of a slimmed image (include/slimage/slim/provenance.h): the
 // manifest annotations and the history line, exactly.
 #include <doctest/doctest.h>
 
-#include "slimage/report/provenance.h"
+#include "slimage/slim/provenance.h"
 
 using namespace slimage;
 

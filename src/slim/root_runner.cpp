@@ -71,9 +71,11 @@ std::string env_value(const std::vector<std::string>& env, const std::string& na
   return "";
 }
 
+// In the forked child, before exec: fd 2 is the pipe the test's output is
+// captured from, so this reaches the result, not slimage's stderr.
 void say(const char* a, const char* b = "", const char* c = "") {
   for (const char* s : {"slimage --test: ", a, b, c, "\n"}) {
-    ssize_t ignored = ::write(2, s, std::strlen(s));
+    ssize_t ignored = ::write(2, s, std::strlen(s));  // prints: into the captured output
     (void)ignored;
   }
 }

@@ -12,7 +12,7 @@
 #include <map>
 #include <string>
 
-#include "slimage/cli/options.h"
+#include "slimage/slim/options.h"
 #include "slimage/image/image.h"
 #include "slimage/plan/plan.h"
 

@@ -1,6 +1,6 @@
-// SpillCache (include/slimage/cli/spill_cache.h): one decode per layer digest per batch
+// SpillCache (include/slimage/rootfs/spill_cache.h): one decode per layer digest per batch
 // run; waiters block on a condition variable until the decoding job is done.
-#include "slimage/cli/spill_cache.h"
+#include "slimage/rootfs/spill_cache.h"
 
 namespace slimage {
 

@@ -1,8 +1,8 @@
-// What `--test` runs and as whom (see slimage/cli/test_command.h). The word
+// What `--test` runs and as whom (see slimage/slim/test_command.h). The word
 // splitting follows POSIX shell quoting (XCU 2.2) without any expansion;
 // etc/passwd and etc/group are read as getpwnam(3)/getgrouplist(3) read
 // them, from the image's files: the host's users mean nothing inside it.
-#include "slimage/cli/test_command.h"
+#include "slimage/slim/test_command.h"
 
 #include <charconv>
 #include <optional>

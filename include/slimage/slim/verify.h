@@ -3,7 +3,7 @@
 // input; a need that resolved in the input and does not in the output is
 // what slimming broke. (The input's other ELFs are dropped; their needs do
 // not matter.) One function, so `plan` cannot predict something else than
-// what `slim` refuses.
+// what `slim` refuses. Also the plain closure of a view (`slimage verify`).
 #pragma once
 #include <memory>
 #include <vector>
@@ -31,5 +31,18 @@ std::vector<Missing> new_missing(const Graph& before, const Graph& after);
 VerifyResult verify_slimmed(const FsView& fs, const FsView& slimmed, const ImageRuntime& runtime,
                             const Profile* profile, Diagnostics& diagnostics,
                             std::shared_ptr<ElfFacts> facts);
+
+// Closure of a view: every ELF in it is a root. `facts` carries parsed ELF
+// facts between walks over views of the same layers.
+Graph closure_of(const FsView& fs, const ImageRuntime& runtime, const Profile* profile,
+                 Diagnostics& diagnostics, std::shared_ptr<ElfFacts> facts = nullptr);
+// The two halves of closure_of: its roots (entrypoint, every ELF, …), and the
+// walk from given roots, which verify_slimmed runs on the input and on the
+// output from the output's roots.
+std::vector<Root> closure_roots(const FsView& fs, const ImageRuntime& runtime,
+                                Diagnostics& diagnostics);
+Graph closure_from(const FsView& fs, const std::vector<Root>& roots, const ImageRuntime& runtime,
+                   const Profile* profile, Diagnostics& diagnostics,
+                   std::shared_ptr<ElfFacts> facts);
 
 }  // namespace slimage

@@ -1,8 +1,8 @@
-// Smoke test in a chroot (see src/cli/smoke.h). Every path is created with
+// Smoke test in a chroot (see include/slimage/slim/smoke.h). Every path is created with
 // *at() calls relative to the root's descriptor, O_NOFOLLOW|O_EXCL, in sorted
 // order: a merged view never has children under a symlink, so nothing is
 // ever written through one.
-#include "smoke.h"
+#include "slimage/slim/smoke.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -13,7 +13,7 @@
 #include <map>
 
 #include "root_runner.h"
-#include "slimage/cli/test_command.h"
+#include "slimage/slim/test_command.h"
 #include "slimage/util/error.h"
 #include "slimage/util/file.h"
 #include "slimage/util/io.h"

@@ -1,7 +1,7 @@
 // `--test CMD`: runs CMD (with /bin/sh -c when the root has a shell, else as
 // the words it splits into; with no CMD, the image's Entrypoint + Cmd) in the
 // original root and in the slimmed root, each materialized in a scratch dir
-// and started as the runtime would (src/cli/root_runner.h: the config's
+// and started as the runtime would (src/slim/root_runner.h: the config's
 // Env, WorkingDir and User), so a broken profile is caught before anything
 // is written.
 #pragma once

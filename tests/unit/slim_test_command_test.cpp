@@ -1,10 +1,10 @@
-// `--test` pieces (include/slimage/cli/test_command.h): argv splitting with
+// `--test` pieces (include/slimage/slim/test_command.h): argv splitting with
 // POSIX quoting and no shell, shell syntax spotted, the image's User
 // resolved through the image's passwd/group text, the container env, and
 // clipped output.
 #include <doctest/doctest.h>
 
-#include "slimage/cli/test_command.h"
+#include "slimage/slim/test_command.h"
 #include "slimage/util/error.h"
 
 using namespace slimage;

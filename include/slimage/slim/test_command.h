@@ -1,5 +1,5 @@
 // `--test`: the pieces that decide what runs and as whom, as pure functions
-// of strings (the runner in src/cli/root_runner.cpp does the running):
+// of strings (the runner in src/slim/root_runner.cpp does the running):
 // splitting a command into argv the way a POSIX shell splits plain words
 // (quotes and backslashes, no expansion), spotting shell syntax that only a
 // shell could run, the image's User resolved through the image's own

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "slimage/cli/test_command.h"
+#include "slimage/slim/test_command.h"
 
 namespace slimage {
 

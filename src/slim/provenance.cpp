@@ -1,5 +1,5 @@
-// Provenance annotations and history line (see include/slimage/report/provenance.h).
-#include "slimage/report/provenance.h"
+// Provenance annotations and history line (see include/slimage/slim/provenance.h).
+#include "slimage/slim/provenance.h"
 
 #include <algorithm>
 #include <cctype>

@@ -1,0 +1,32 @@
+// What the pipeline is asked to do, as plain structs: the command line
+// fills them (src/cli/app.cpp), `slimage batch` copies them per image.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace slimage {
+
+struct PlanSettings {
+  std::string profile = "default";  // built-in name, file, or "none"
+  std::vector<std::string> keep, drop, entrypoints;
+  std::string strip;  // "" = the profile's
+  bool no_dedupe = false;  // --no-dedupe
+  std::string cuda_arch;  // --cuda-arch LIST; "" = the profile's cuda_archs
+  std::string cuda_ptx;   // --cuda-ptx newest|none|all; "" = the profile's
+};
+
+struct SlimOptions {
+  std::string source, destination;
+  PlanSettings plan;
+  std::string layers = "keep";        // keep | squash
+  std::string compression;            // "" = gzip for new layers, reused layers keep theirs
+  int level = -1;
+  std::string report;                 // --report FILE.json (written by the CLI)
+  std::string test_command;           // --test 'CMD'
+  bool force = false;
+  bool remove_signatures = false;     // write a signed/attested input without its signatures
+  bool test = false;                  // --test given; with no CMD, runs Entrypoint + Cmd
+  unsigned test_timeout = 300;        // --test-timeout S: then the test's process group is killed
+};
+
+}  // namespace slimage

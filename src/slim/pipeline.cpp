@@ -1,0 +1,57 @@
+// The main job, one stage per call (include/slimage/slim/pipeline.h):
+// open source → decode + merge layers → plan (roots, closure, actions with
+// reasons) → verify the slimmed closure → --test → write layers and digests
+// → publish blobs, config and manifest → commit the sink atomically → report.
+// Each stage takes values and returns values; the stages themselves live in
+// src/slim/stages_*.cpp.
+#include "slimage/slim/pipeline.h"
+
+#include "slim_stages.h"
+
+namespace slimage {
+
+SlimResult slim(const SlimOptions& o, const SlimContext& context, SlimEvents& events) {
+  Stages stages(events);
+  // open: the source's root manifest or index, the selected platforms'
+  // manifests and configs (every blob checked as it streams), the sink.
+  Endpoints io = open_endpoints(o, context, stages);
+  SlimResult result;
+  std::vector<std::pair<ImageManifest, Descriptor>> rewritten;
+  for (const ImageManifest& image : io.images) {
+    // decode + merge: each layer inflated in parallel into a scratch tar,
+    // then merged (whiteouts, opaque dirs, hardlinks) into one view.
+    auto loaded = load_fs(*io.source, image, context.jobs, stages, context.spill);
+    // plan: roots, the closure as the image's own loader resolves it, and an
+    // action with a reason for every file.
+    auto planned = plan_image(*loaded, o.plan, stages);
+    // verify: the kept ELFs' closure in the output against the input. With
+    // no --test it runs on a thread beside the write; its verdict is taken
+    // before the sink sees a byte. Dropped files' scratch is freed after it.
+    VerifyStage verify(*loaded, *planned, o, /*shared_layers=*/bool(context.spill));
+    verify.start(stages, /*beside=*/!o.test);
+    // test: --test CMD in a chroot of the original and of the slimmed root;
+    // then verify's verdict (a failing test is reported first).
+    if (o.test) {
+      if (auto refusal = test_image(*loaded, *planned, o, stages)) return {std::move(refusal)};
+      if (auto refusal = verify.verdict(stages, o.force)) return {std::move(refusal)};
+      verify.discard_dropped_beside();
+    }
+    // write: untouched layers reused byte for byte, the others rewritten
+    // into a staging dir with digests and diff_ids computed on the fly.
+    Written written = write_image(*loaded, *planned, o, context, io, stages);
+    if (!o.test)
+      if (auto refusal = verify.verdict(stages, o.force)) return {std::move(refusal)};
+    // publish: layer blobs (reused ones copied from the source), config and
+    // manifest into the sink; nothing is visible before commit.
+    Published published = publish_image(image, written, io, stages);
+    // report: before/after, bytes removed by reason, the image's diagnostics.
+    report_image(*loaded, *planned, written, published, io, verify.result(), result, stages);
+    rewritten.push_back({published.image, published.manifest});
+  }
+  // commit: the root manifest or index, then the sink renames into place.
+  result.root_digest = commit_root(io, rewritten, stages);
+  finish_report(result, stages);
+  return result;
+}
+
+}  // namespace slimage

@@ -1,0 +1,105 @@
+// The stages of slim() (src/slim/pipeline.cpp), as values in and values out.
+#pragma once
+#include <future>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "slimage/rewrite/image_writer.h"
+#include "slimage/rootfs/filtered_fs.h"
+#include "slimage/slim/pipeline.h"
+#include "slimage/slim/provenance.h"
+#include "slimage/slim/verify.h"
+
+namespace slimage {
+
+// open (stages_open.cpp)
+struct Endpoints {
+  ImageRef source_ref, destination_ref;
+  std::unique_ptr<Source> source;
+  std::unique_ptr<Sink> sink;
+  RootManifest source_root;
+  std::vector<ImageManifest> images;  // the selected platforms
+  std::vector<std::string> signatures;  // left behind (--remove-signatures)
+};
+Endpoints open_endpoints(const SlimOptions& options, const SlimContext& context, Stages& stages);
+
+// plan (stages_open.cpp). Not movable: the slimmed view refers to the plan.
+struct Planned {
+  ImageRuntime runtime;
+  std::shared_ptr<ElfFacts> facts;  // the plan's walk and both closures parse each ELF once
+  Plan plan;
+  StripMode strip = StripMode::None;
+  const Profile* profile = nullptr;  // null for --profile none
+  std::optional<FilteredFs> after;   // the output's view: the input less what the plan drops
+  Planned() = default;
+  Planned(const Planned&) = delete;
+};
+std::unique_ptr<Planned> plan_image(LoadedImage& loaded, const PlanSettings& settings,
+                                    Stages& stages);
+
+// verify (stages_verify.cpp): beside the write (start(beside=true), then
+// verdict() once the layers are staged), or before the test.
+class VerifyStage {
+ public:
+  VerifyStage(LoadedImage& loaded, const Planned& planned, const SlimOptions& options,
+              bool shared_layers)
+      : loaded_(loaded), planned_(planned), options_(options), shared_layers_(shared_layers) {}
+  void start(Stages& stages, bool beside);
+  // A refusal if the slimmed image would miss libraries (and no --force).
+  std::optional<Refusal> verdict(Stages& stages, bool force);
+  // Frees the dropped files' scratch blocks on a thread beside the write.
+  void discard_dropped_beside();
+  const VerifyResult& result() const { return result_; }
+
+ private:
+  void run();
+  void discard_dropped();
+  std::string detail() const;
+  LoadedImage& loaded_;
+  const Planned& planned_;
+  const SlimOptions& options_;
+  bool shared_layers_;  // a batch's decoded layers serve other images: theirs stay
+  bool beside_ = false;
+  VerifyResult result_;
+  std::future<void> done_;
+  std::jthread thread_;  // last: joined before the rest goes
+};
+
+// test (stages_verify.cpp): a refusal if --test fails.
+std::optional<Refusal> test_image(const LoadedImage& loaded, const Planned& planned,
+                                  const SlimOptions& options, Stages& stages);
+
+// write (stages_write.cpp): begins the "write" stage, which publish ends.
+struct Written {
+  Provenance provenance;  // the new manifest's annotations and history line
+  std::unique_ptr<TempDir> staging;
+  WriteOptions options;
+  std::vector<LayerOutput> layers;
+};
+Written write_image(const LoadedImage& loaded, const Planned& planned, const SlimOptions& options,
+                    const SlimContext& context, const Endpoints& io, Stages& stages);
+
+// publish (stages_write.cpp)
+struct Published {
+  RewrittenImage out;
+  ImageManifest image;  // the source's, with the new manifest bytes
+  Descriptor manifest;
+  uint64_t compressed_before = 0, compressed_after = 0;
+};
+Published publish_image(const ImageManifest& image, const Written& written, Endpoints& io,
+                        Stages& stages);
+
+// report (stages_write.cpp)
+void report_image(const LoadedImage& loaded, const Planned& planned, const Written& written,
+                  const Published& published, const Endpoints& io, const VerifyResult& verified,
+                  SlimResult& result, Stages& stages);
+void finish_report(SlimResult& result, const Stages& stages);
+
+// commit (stages_write.cpp): returns the root's digest.
+std::string commit_root(Endpoints& io, const std::vector<std::pair<ImageManifest, Descriptor>>& images,
+                        Stages& stages);
+
+}  // namespace slimage

@@ -1,0 +1,134 @@
+// The writing stages of the pipeline: write (layers into a staging dir),
+// publish (blobs, config, manifest into the sink), report, commit.
+#include <filesystem>
+
+#include "slim_stages.h"
+
+namespace slimage {
+
+namespace {
+
+WriteOptions write_options(const SlimOptions& o, const SlimContext& context, StripMode strip) {
+  WriteOptions w;
+  w.layers = o.layers == "squash" ? LayerMode::Squash : LayerMode::Keep;
+  w.encoder.compression = o.compression.empty() ? Compression::Gzip : parse_compression(o.compression);
+  w.encoder.level = o.level;
+  w.recompress_other_encodings = !o.compression.empty();
+  w.encoder.jobs = context.jobs;
+  w.strip = strip;
+  w.source_date_epoch = source_date_epoch_from_env();
+  w.cache = context.cache;
+  return w;
+}
+
+}  // namespace
+
+Written write_image(const LoadedImage& loaded, const Planned& planned, const SlimOptions& o,
+                    const SlimContext& context, const Endpoints& io, Stages& stages) {
+  loaded.fs->trim();
+  uint64_t to_write = 0;
+  for (auto& [path, a] : planned.plan.actions) to_write += a.fate == Fate::Drop ? 0 : a.bytes_after;
+  stages.begin("write", to_write);
+  Written w;
+  w.provenance = describe_slim(loaded.image, io.source_ref, planned.plan, o);
+  w.options = write_options(o, context, planned.strip);
+  // An OCI layout holds OCI manifests (skopeo looks for no other); Docker's
+  // schema 2 stays only where the destination speaks it.
+  Transport to = io.destination_ref.transport;
+  bool oci_layout = to == Transport::Oci || to == Transport::OciArchive;
+  w.options.docker_media_types =
+      !oci_layout && use_docker_media_types(loaded.image, w.options.encoder.compression);
+  w.staging = std::make_unique<TempDir>(scratch_parent(), "slimage-out-");
+  w.layers = write_layers(*loaded.fs, planned.plan, w.options, w.staging->path());
+  return w;
+}
+
+Published publish_image(const ImageManifest& image, const Written& written, Endpoints& io,
+                        Stages& stages) {
+  const std::vector<LayerOutput>& layers = written.layers;
+  Published p;
+  p.out = rewrite_image(image, layers, written.options, written.provenance.created_by,
+                        written.provenance.annotations);
+  uint64_t reused = 0;
+  for (auto& d : image.layers) p.compressed_before += static_cast<uint64_t>(d.size);
+  for (size_t i = 0; i < layers.size(); i++) {
+    p.compressed_after += static_cast<uint64_t>(p.out.layers[i].size);
+    if (io.sink->has_blob(p.out.layers[i].digest)) continue;
+    if (layers[i].reused) {
+      reused++;
+      std::string local = io.source->blob_path(image.layers[layers[i].source_index]);
+      if (!local.empty()) {
+        // Copy (never move) the source's own file: the input stays untouched.
+        std::string copy = written.staging->path() + "/reused-" + std::to_string(i);
+        std::filesystem::copy_file(local, copy);
+        io.sink->put_blob_file(p.out.layers[i], copy);
+      } else {
+        auto in = io.source->open_blob(image.layers[layers[i].source_index]);
+        io.sink->put_blob_stream(p.out.layers[i], *in);
+      }
+    } else {
+      io.sink->put_blob_file(p.out.layers[i], layers[i].staged_path);
+    }
+  }
+  io.sink->put_blob_bytes(p.out.config, p.out.config_bytes);
+  io.sink->put_blob_bytes(p.out.manifest, p.out.manifest_bytes);
+  stages.end(std::to_string(layers.size()) + " layers (" + std::to_string(reused) + " reused), " +
+             human_bytes(p.compressed_after) + " compressed");
+  p.image = image;
+  p.image.manifest_bytes = p.out.manifest_bytes;
+  p.manifest = p.out.manifest;
+  return p;
+}
+
+void report_image(const LoadedImage& loaded, const Planned& planned, const Written& written,
+                  const Published& published, const Endpoints& io, const VerifyResult& verified,
+                  SlimResult& result, Stages& stages) {
+  uint64_t layers_reused = 0, layers_from_cache = 0, layers_rewritten = 0;
+  for (auto& l : written.layers)
+    (l.reused ? layers_reused : l.from_cache ? layers_from_cache : layers_rewritten)++;
+  Summary summary = summarize(planned.plan);
+  summary.before.compressed_bytes = published.compressed_before;
+  summary.after.compressed_bytes = published.compressed_after;
+  summary.before.layers = loaded.image.layers.size();
+  summary.after.layers = written.layers.size();
+  nlohmann::json extra = {{"source", io.source->name()},
+                          {"destination", io.sink->name()},
+                          {"platform", loaded.image.platform.to_string()},
+                          {"manifest_digest", published.manifest.digest}};
+  nlohmann::json diags = nlohmann::json::array();
+  std::vector<Diagnostic> items = loaded.diagnostics.items();
+  for (auto& d : items)
+    diags.push_back({{"level", d.level == Diagnostic::Level::Error ? "error" : "warning"},
+                     {"where", d.where}, {"message", d.message}});
+  extra["diagnostics"] = diags;
+  extra["removed_signatures"] = io.signatures;  // not carried over (--remove-signatures)
+  // rewritten: encoded by this run; from_cache: the same bytes, found in the LayerCache.
+  extra["layers"] = {{"rewritten", layers_rewritten}, {"reused", layers_reused},
+                     {"from_cache", layers_from_cache}};
+  extra["verify"] = {{"missing_before", verified.before.missing.size()},
+                     {"missing_after", verified.after.missing.size()}};
+  if (!result.report.is_array()) result.report = nlohmann::json::array();
+  result.report.push_back(report_json(summary, planned.plan, extra));
+  result.summaries.push_back(summary);
+  stages.events().diagnostics(items);
+}
+
+std::string commit_root(Endpoints& io, const std::vector<std::pair<ImageManifest, Descriptor>>& images,
+                        Stages& stages) {
+  stages.begin("commit");
+  RootManifest root = make_root(io.source_root, images);
+  io.sink->commit(root);
+  stages.end(io.sink->name() + " " + root.digest);
+  return root.digest;
+}
+
+// One image's report as is, several under "images"; then the stage times.
+void finish_report(SlimResult& result, const Stages& stages) {
+  nlohmann::json reports = std::move(result.report);
+  if (!reports.is_array()) reports = nlohmann::json::array();
+  result.report = reports.size() == 1 ? reports[0] : nlohmann::json{{"images", reports}};
+  result.report["timings"] = stages.timings();
+  result.report["root_digest"] = result.root_digest;
+}
+
+}  // namespace slimage
