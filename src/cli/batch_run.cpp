@@ -13,6 +13,7 @@
 
 #include "slimage/cli/batch.h"
 #include "session.h"
+#include "slimage/registry/signatures.h"
 #include "slimage/registry/tags.h"
 #include "slimage/report/report.h"
 #include "slimage/rewrite/layer_cache.h"
@@ -36,7 +37,10 @@ struct JobResult {
 
 std::vector<BatchJob> load_jobs(const BatchOptions& b, const TransportOptions& transport) {
   if (b.all_tags) {
+    // Signature, attestation and referrers tags describe other manifests:
+    // they are carried (or not) with their image, never slimmed as images.
     auto tags = registry::list_tags(parse_image_ref(b.from), transport);
+    std::erase_if(tags, [](const std::string& t) { return is_artifact_tag(t); });
     return jobs_for_tags(b.from, b.to, tags);
   }
   if (b.list.empty()) fail("batch: give a LIST file (or -), or --from/--to with --all-tags");

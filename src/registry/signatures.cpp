@@ -178,4 +178,12 @@ void refuse_signed(const std::string& source_name, const std::vector<std::string
        (found.size() == 1 ? "it" : "them"));
 }
 
+bool is_artifact_tag(std::string_view tag) {
+  constexpr std::string_view prefix = "sha256-";
+  if (!tag.starts_with(prefix) || tag.size() < prefix.size() + 64) return false;
+  std::string_view hex = tag.substr(prefix.size(), 64), rest = tag.substr(prefix.size() + 64);
+  if (hex.find_first_not_of("0123456789abcdef") != std::string_view::npos) return false;
+  return rest.empty() || rest == ".sig" || rest == ".att" || rest == ".sbom";
+}
+
 }  // namespace slimage

@@ -14,6 +14,11 @@ namespace slimage {
 
 namespace {
 
+// "1 file", "3 duplicate files".
+std::string files(uint64_t n, const std::string& adjective = "") {
+  return std::to_string(n) + " " + adjective + (n == 1 ? "file" : "files");
+}
+
 // Single-quoted where the shell would otherwise read it differently.
 std::string quoted(const std::string& s) {
   bool plain = !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
@@ -76,19 +81,16 @@ Provenance describe_slim(const ImageManifest& input, const ImageRef& source, con
     removed[kind] = {{"files", fb.first}, {"bytes", fb.second}};
     removed_bytes += fb.second;
     if (fb.first == 0) continue;  // directories only (empty-dir): nothing a reader weighs
-    what += (what.empty() ? "" : ", ") + kind + " " + std::to_string(fb.first) + " files (" +
-            human_bytes(fb.second) + ")";
+    what += (what.empty() ? "" : ", ") + kind + " " + files(fb.first) + " (" + human_bytes(fb.second) + ")";
   }
   a["io.slimage.removed"] = removed.dump();
 
   std::string line = "slimage: removed " + human_bytes(removed_bytes);
   if (!what.empty()) line += ": " + what;
   if (s.stripped_files)
-    line += "; stripped " + std::to_string(s.stripped_files) + " files (-" +
-            human_bytes(s.strip_saved_bytes) + ")";
+    line += "; stripped " + files(s.stripped_files) + " (-" + human_bytes(s.strip_saved_bytes) + ")";
   if (s.deduped_files)
-    line += "; linked " + std::to_string(s.deduped_files) + " duplicate files (-" +
-            human_bytes(s.dedupe_saved_bytes) + ")";
+    line += "; linked " + files(s.deduped_files, "duplicate ") + " (-" + human_bytes(s.dedupe_saved_bytes) + ")";
   line += "; profile " + plan.profile.name;
   if (!opts.empty()) line += " " + opts;
   out.created_by = line;

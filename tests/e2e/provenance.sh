@@ -29,7 +29,7 @@ jq -S --arg d "$input" --arg v "$version" -n '{
     >"$SCRATCH/want-annotations"
 diff "$SCRATCH/want-annotations" <(jq -S .annotations "$manifest") >&2 || fail "manifest annotations differ"
 config=$(blob_path "$SCRATCH/out" "$(jq -r .config.digest "$manifest")")
-want="slimage: removed 11.7 KiB: cache 1 files (6.8 KiB), drop-glob 2 files (4.9 KiB); profile default --drop '/junk/**' --force"
+want="slimage: removed 11.7 KiB: cache 1 file (6.8 KiB), drop-glob 2 files (4.9 KiB); profile default --drop '/junk/**' --force"
 got=$(jq -r '.history[-1].created_by' "$config")
 [[ "$got" == "$want" ]] || fail "history line: got '$got', want '$want'"
 pass "annotations and history line name the input, the options and what was removed"

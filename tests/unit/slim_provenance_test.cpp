@@ -58,8 +58,8 @@ TEST_CASE("report: provenance names the input by digest and registry name, and w
        R"({"cache":{"bytes":5242880,"files":1},"unreachable-cuda":{"bytes":4194304,"files":2}})"}};
   CHECK(p.annotations == want);
   CHECK(p.created_by ==
-        "slimage: removed 9.0 MiB: cache 1 files (5.0 MiB), unreachable-cuda 2 files (4.0 MiB); "
-        "stripped 1 files (-3.0 KiB); profile default --drop '/junk/**' --force");
+        "slimage: removed 9.0 MiB: cache 1 file (5.0 MiB), unreachable-cuda 2 files (4.0 MiB); "
+        "stripped 1 file (-3.0 KiB); profile default --drop '/junk/**' --force");
 
   // A local layout is no reference: its path never reaches the manifest.
   Provenance local = describe_slim(input, parse_image_ref("oci:/tmp/x:img"), sample_plan(), SlimOptions{});

@@ -14,6 +14,7 @@
 //       https://docs.docker.com/build/metadata/attestations/attestation-storage/
 #pragma once
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "slimage/image/image.h"
@@ -31,5 +32,10 @@ std::vector<std::string> find_signatures(const ImageRef& ref, const RootManifest
 // Throws Error("SOURCE: cosign signature tag sha256-….sig: a rewrite
 // invalidates it; pass --remove-signatures …") if `found` is not empty.
 void refuse_signed(const std::string& source_name, const std::vector<std::string>& found);
+
+// A tag that names an artifact about another manifest, not an image to slim:
+// cosign's "sha256-<hex>.sig|.att|.sbom" and the OCI referrers tag schema's
+// "sha256-<hex>" (distribution-spec, "Referrers Tag Schema").
+bool is_artifact_tag(std::string_view tag);
 
 }  // namespace slimage
