@@ -43,12 +43,14 @@ grep -Fxq "slimage: warning: --entrypoint: entrypoint glob /nothing/here* matche
 ! grep -q '^slimage: \(open\|decode\|plan\)' "$SCRATCH/stderr" || fail "plan -q printed progress: $(cat "$SCRATCH/stderr")"
 pass "-q silences progress, not warnings"
 
-# slim -q keeps the warning too; --report - puts only the JSON report on stdout.
+# slim -q keeps the warning too; --report - puts only the JSON report on stdout
+# (run from the scratch dir, so a build that writes a file named - leaves it there).
+cd "$SCRATCH"
 slim slim "$src" "oci:$SCRATCH/out:img" -q --entrypoint '/nothing/here*' --report - >"$SCRATCH/report.json"
 [[ $RC == 0 ]] || fail "slim --report - exited $RC: $(cat "$SCRATCH/stderr")"
 grep -Fxq "slimage: warning: --entrypoint: entrypoint glob /nothing/here* matches nothing" "$SCRATCH/stderr" ||
     fail "slim -q hid the warning: $(cat "$SCRATCH/stderr")"
-[[ ! -e ./- && ! -e "$SCRATCH/-" ]] || fail "slim --report - wrote a file named -"
+[[ ! -e "$SCRATCH/-" ]] || fail "slim --report - wrote a file named -"
 jq -e '.manifest_digest | startswith("sha256:")' "$SCRATCH/report.json" >/dev/null ||
     fail "slim --report - did not print one JSON report on stdout: $(head -c 300 "$SCRATCH/report.json")"
 grep -q 'before' "$SCRATCH/stderr" || fail "slim --report - lost the summary table (want it on stderr): $(cat "$SCRATCH/stderr")"
