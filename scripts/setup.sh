@@ -12,6 +12,7 @@ packages=(
   umoci skopeo debootstrap musl-tools pigz zstd jq binutils python3 file
   docker-registry apache2-utils openssl time util-linux
   man-db zsh fish  # tests/e2e/cli_completion.sh: render the man page, parse the completions
+  npm python3-jsonschema  # tests/e2e/sbom.sh: the CycloneDX schema (npm) and its validator
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -23,6 +24,8 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+bash scripts/fetch-cyclonedx-schema.sh >/dev/null
 
 [ "${1:-}" = "--no-build" ] && exit 0
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null

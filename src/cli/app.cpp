@@ -162,6 +162,10 @@ int run_cli(int argc, char** argv) {
       ->check(CLI::IsMember({"gzip", "zstd", "none"}));
   slim->add_option("--level", cmd.slim.level, "compression level: gzip 1-12 (default 5), zstd 1-19 (default 3)");
   slim->add_option("--report", cmd.slim.report, "write the full report as JSON to FILE");
+  slim->add_option("--sbom", cmd.slim.sbom,
+                   "write an SBOM of the slimmed image to FILE (*.spdx.json: SPDX 2.3, *.cdx.json: CycloneDX 1.5)");
+  slim->add_option("--sbom-format", cmd.slim.sbom_format, "spdx | cyclonedx (default: from the --sbom FILE name)")
+      ->check(CLI::IsMember({"spdx", "cyclonedx"}));
   auto* slim_test = add_test_options(slim, cmd.slim);
   slim->add_flag("--force", cmd.slim.force, "write even if the slimmed closure has missing libraries");
   slim->add_flag("--remove-signatures", cmd.slim.remove_signatures,

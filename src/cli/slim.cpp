@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "session.h"
+#include "slimage/report/sbom.h"
 #include "slimage/util/file.h"
 
 namespace slimage {
@@ -17,6 +18,12 @@ int run_slim(const Command& cmd) {
   for (auto& s : result.summaries) std::fputs(summary_text(s).c_str(), report_to_stdout ? stderr : stdout);
   if (report_to_stdout) std::fputs((result.report.dump(2) + "\n").c_str(), stdout);
   else if (!cmd.slim.report.empty()) write_file_atomic(cmd.slim.report, result.report.dump(2) + "\n");
+  // --sbom: after the commit, like --report (the format was checked at the door).
+  if (!cmd.slim.sbom.empty()) {
+    SbomFormat format = cmd.slim.sbom_format.empty() ? *sbom_format_for_path(cmd.slim.sbom)
+                                                     : parse_sbom_format(cmd.slim.sbom_format);
+    write_file_atomic(cmd.slim.sbom, render_sbom(result.sbom, format));
+  }
   return kExitOk;
 }
 

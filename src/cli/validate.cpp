@@ -9,6 +9,7 @@
 
 #include "slimage/cli/batch.h"
 #include "slimage/plan/profile.h"
+#include "slimage/report/sbom.h"
 #include "slimage/util/file.h"
 #include "slimage/util/strings.h"
 
@@ -49,6 +50,20 @@ void check_output_file(const std::string& flag, const std::string& path) {
   std::string what = flag + " " + path;
   if (is_directory(path)) throw UsageError(what + ": is a directory");
   check_writable_dir(what, parent_of(path));
+}
+
+// --sbom FILE: a format, from --sbom-format or the name, and a file to write.
+void check_sbom(const SlimOptions& o) {
+  if (o.sbom.empty()) {
+    if (!o.sbom_format.empty()) throw UsageError("--sbom-format " + o.sbom_format + ": needs --sbom FILE");
+    return;
+  }
+  if (o.sbom == "-") throw UsageError("--sbom -: give a file name (the summary goes to stdout)");
+  if (o.sbom_format.empty() && !sbom_format_for_path(o.sbom))
+    throw UsageError("--sbom " + o.sbom +
+                     ": cannot tell the format from the name: use FILE.spdx.json or FILE.cdx.json, or --sbom-format");
+  as_usage([&] { return o.sbom_format.empty() ? SbomFormat::Spdx : parse_sbom_format(o.sbom_format); });
+  check_output_file("--sbom", o.sbom);
 }
 
 void check_image_ref(const std::string& text, bool output) {
@@ -126,6 +141,7 @@ void validate_command(const Command& cmd) {
     check_image_ref(cmd.slim.source, false);
     check_image_ref(cmd.slim.destination, true);
     check_output_file("--report", cmd.slim.report);
+    check_sbom(cmd.slim);
     check_transport("dest", c.destination_transport, c.destination_flags);
   }
   if (cmd.name == "batch") {

@@ -68,6 +68,15 @@ bool PackageDb::read(const std::string& path, std::string* text) const {
   return true;
 }
 
+bool PackageDb::read_input(const std::string& path, std::string* text) const {
+  const Node* n = b_.fs.resolve(normalize_path(path), true);
+  if (!n || n->type != FileType::Regular) return false;
+  auto bytes = b_.fs.content(*n);
+  text->assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  b_.fs.release(*n);
+  return true;
+}
+
 std::vector<std::string> PackageDb::files_in(const std::string& dir) const {
   std::vector<std::string> names;
   for (const Node* n : b_.fs.list_dir(dir))
@@ -106,6 +115,22 @@ void PackageDb::drop(const std::string& path, const std::string& why) {
 void PackageDb::note(PackageNote note) {
   (note.kept_by.empty() ? plan_.packages_removed : plan_.packages_listed_files_removed)
       .push_back(std::move(note));
+}
+
+void PackageDb::stays(InstalledPackage package) { plan_.packages.push_back(std::move(package)); }
+
+std::vector<std::string> debian_copyright_licenses(const std::string& text) {
+  auto paragraphs = parse_stanzas(text);
+  if (paragraphs.empty() || paragraphs[0].field("Format").empty()) return {};
+  std::vector<std::string> out;
+  for (auto& p : paragraphs) {
+    std::string license = p.field("License");
+    license = license.substr(0, license.find('\n'));
+    while (!license.empty() && (license.back() == ' ' || license.back() == '\t' || license.back() == '\r'))
+      license.pop_back();
+    if (!license.empty() && std::find(out.begin(), out.end(), license) == out.end()) out.push_back(license);
+  }
+  return out;
 }
 
 std::string Stanza::field(const std::string& name) const {
@@ -166,6 +191,10 @@ Staying staying_packages(const std::vector<PackageDeps>& packages) {
   return r;
 }
 
+}  // namespace slimage::plan_detail
+
+namespace slimage {
+
 std::string normalize_python_name(const std::string& name) {
   std::string out;
   for (char c : name) {
@@ -178,6 +207,10 @@ std::string normalize_python_name(const std::string& name) {
   return out;
 }
 
+}  // namespace slimage
+
+namespace slimage::plan_detail {
+
 void package_db_pass(PlanBuilder& b, Plan& plan) {
   PackageDb db(b, plan);
   dpkg_database(db);
@@ -188,6 +221,9 @@ void package_db_pass(PlanBuilder& b, Plan& plan) {
   };
   std::sort(plan.packages_removed.begin(), plan.packages_removed.end(), order);
   std::sort(plan.packages_listed_files_removed.begin(), plan.packages_listed_files_removed.end(), order);
+  std::sort(plan.packages.begin(), plan.packages.end(), [](const InstalledPackage& x, const InstalledPackage& y) {
+    return std::tie(x.database, x.name, x.version, x.arch) < std::tie(y.database, y.name, y.version, y.arch);
+  });
 }
 
 }  // namespace slimage::plan_detail

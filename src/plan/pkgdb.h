@@ -38,6 +38,9 @@ class PackageDb {
 
   // A database file that stays as a regular file: its content; else false.
   bool read(const std::string& path, std::string* text) const;
+  // A regular file of the input, dropped or not, through symlinks (a
+  // package's copyright file under usr/share/doc, which profiles drop).
+  bool read_input(const std::string& path, std::string* text) const;
   // Kept regular files directly in `dir`, by name.
   std::vector<std::string> files_in(const std::string& dir) const;
   const std::vector<const Node*>& nodes() const { return b_.nodes; }  // sorted by path
@@ -48,6 +51,8 @@ class PackageDb {
   void drop(const std::string& path, const std::string& why);
   // Records an emptied package: removed, or kept listed because of `kept_by`.
   void note(PackageNote note);
+  // Records a package that stays in its database (for the SBOM).
+  void stays(InstalledPackage package);
 
  private:
   PlanBuilder& b_;
@@ -78,8 +83,12 @@ struct Staying {
 };
 Staying staying_packages(const std::vector<PackageDeps>& packages);
 
-// PEP 503: "Foo_Bar.baz" -> "foo-bar-baz".
-std::string normalize_python_name(const std::string& name);
+// The licenses a Debian machine-readable copyright file names
+// (copyright-format/1.0: every paragraph's License: short name), each once;
+// none for a file in another format.
+std::vector<std::string> debian_copyright_licenses(const std::string& text);
+
+using slimage::normalize_python_name;  // plan.h
 
 void dpkg_database(PackageDb& db);
 void apk_database(PackageDb& db);

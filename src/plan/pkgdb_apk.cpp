@@ -17,7 +17,7 @@ constexpr const char* kInstalled = "lib/apk/db/installed";
 
 struct ApkPackage {
   std::vector<std::string> lines;  // trimmed
-  std::string name, version;
+  std::string name, version, arch, license;
   std::vector<std::string> depends, provides;
   size_t files = 0, dropped = 0;
   bool emptied() const { return files > 0 && dropped == files; }
@@ -60,6 +60,8 @@ ApkPackage trim(PackageDb& db, const Stanza& record, size_t* removed, size_t* up
       skipping = false;
       if (key == 'P') p.name = value;
       if (key == 'V') p.version = value;
+      if (key == 'A') p.arch = value;
+      if (key == 'L') p.license = value;
       if (key == 'D' || key == 'p')
         for (auto& w : split_any(value, " "))
           (key == 'D' ? p.depends : p.provides).push_back(dependency_name(w));
@@ -92,6 +94,10 @@ void apk_database(PackageDb& db) {
       ++gone;
       continue;
     }
+    const ApkPackage& p = packages[i];
+    db.stays({"apk", p.name, p.version, p.arch,
+              p.license.empty() ? std::vector<std::string>{} : std::vector<std::string>{p.license}, p.dropped,
+              !p.license.empty()});
     for (auto& line : packages[i].lines) out += line + "\n";
     out += "\n";
   }

@@ -155,6 +155,11 @@ class Dpkg {
     kept_by_ = std::move(staying.kept_by);
     for (size_t i = 0; i < packages_.size(); ++i) {
       const Package& p = packages_[i];
+      if (stays_[i]) {
+        std::string copyright;
+        db_.read_input("usr/share/doc/" + p.name + "/copyright", &copyright);
+        db_.stays({"dpkg", p.name, p.version, p.arch, debian_copyright_licenses(copyright), p.dropped});
+      }
       if (!p.emptied()) continue;
       db_.note({"dpkg", p.name, p.version, stays_[i] ? "needed by " + kept_by_[i] : ""});
       if (stays_[i]) continue;

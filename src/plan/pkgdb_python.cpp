@@ -23,6 +23,8 @@ struct Distribution {
   std::string list;        // RECORD or installed-files.txt
   std::string name, version;
   std::vector<std::string> requires_;  // normalized names
+  std::string license;                 // License-Expression, else a one-line License
+  bool license_is_spdx = false;
   size_t files = 0, dropped = 0;
   bool emptied() const { return files > 0 && dropped == files; }
 };
@@ -90,6 +92,10 @@ class Python {
     auto headers = parse_stanzas(meta);  // METADATA: headers, a blank line, the description
     for (auto& s : std::span(headers).first(std::min<size_t>(headers.size(), 1))) {
       d.name = s.field("Name"), d.version = s.field("Version");
+      d.license = s.field("License-Expression");
+      d.license_is_spdx = !d.license.empty();
+      if (std::string l = s.field("License"); d.license.empty() && l.find('\n') == std::string::npos && l != "UNKNOWN")
+        d.license = l;
       for (auto& line : s.lines)
         if (line.rfind("Requires-Dist:", 0) == 0)
           if (auto r = requirement_name(line.substr(14)); !r.empty()) d.requires_.push_back(r);
@@ -112,6 +118,10 @@ class Python {
     auto [stays, kept_by] = staying_packages(deps);
     for (size_t i = 0; i < dists_.size(); ++i) {
       const Distribution& d = dists_[i];
+      if (stays[i])
+        db_.stays({"python", d.name, d.version, "", d.license.empty() ? std::vector<std::string>{}
+                                                                      : std::vector<std::string>{d.license},
+                   d.dropped, d.license_is_spdx});
       if (!d.emptied()) continue;
       db_.note({"python", d.name, d.version, stays[i] ? "needed by " + kept_by[i] : ""});
       if (!stays[i])

@@ -46,11 +46,14 @@ SlimResult slim(const SlimOptions& o, const SlimContext& context, SlimEvents& ev
     Published published = publish_image(image, written, io, stages);
     // report: before/after, bytes removed by reason, the image's diagnostics.
     report_image(*loaded, *planned, written, published, io, verify.result(), result, stages);
+    // sbom: what the slimmed image holds, for --sbom (written by the CLI).
+    if (!o.sbom.empty()) sbom_image(*loaded, *planned, published, io, result);
     rewritten.push_back({published.image, published.manifest});
   }
   // commit: the root manifest or index, then the sink renames into place.
   result.root_digest = commit_root(io, rewritten, stages);
   finish_report(result, stages);
+  if (!o.sbom.empty()) finish_sbom(result);
   return result;
 }
 

@@ -98,6 +98,12 @@ void report_image(const LoadedImage& loaded, const Planned& planned, const Writt
                   SlimResult& result, Stages& stages);
 void finish_report(SlimResult& result, const Stages& stages);
 
+// sbom (stages_sbom.cpp): the slimmed image's packages, removed and changed
+// files and os-release, added to result.sbom for the CLI's --sbom.
+void sbom_image(const LoadedImage& loaded, const Planned& planned, const Published& published,
+                const Endpoints& io, SlimResult& result);
+void finish_sbom(SlimResult& result);
+
 // commit (stages_write.cpp): returns the root's digest.
 std::string commit_root(Endpoints& io, const std::vector<std::pair<ImageManifest, Descriptor>>& images,
                         Stages& stages);

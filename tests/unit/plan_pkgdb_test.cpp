@@ -220,5 +220,47 @@ TEST_CASE("pkgdb: apk installed database") {
   CHECK(plan.packages_removed[0].name == "gone");
 }
 
+// What an SBOM of the slimmed image lists (src/report/sbom.cpp).
+std::string describe(const InstalledPackage& p) {
+  std::string licenses;
+  for (auto& l : p.licenses) licenses += (licenses.empty() ? "" : "|") + l;
+  return p.database + " " + p.name + " " + p.version + " " + p.arch + " [" + licenses + "]" +
+         (p.license_is_spdx ? " spdx" : "") + " removed=" + std::to_string(p.files_removed);
+}
+
+TEST_CASE("pkgdb: the packages that stay, with versions, architectures and licenses") {
+  Root r;
+  r.write("usr/share/keep/a", "a");
+  r.write("usr/share/keep/b", "b");
+  r.write("usr/share/gone/c", "c");
+  r.write("var/lib/dpkg/status", stanza("keep") + "\n" + stanza("gone") + "\n" + stanza("plain") + "\n");
+  r.write("var/lib/dpkg/info/keep.list", "/usr/share/keep/a\n/usr/share/keep/b\n");
+  r.write("var/lib/dpkg/info/gone.list", "/usr/share/gone/c\n");
+  // Machine-readable: each License once, in order; the doc dir itself is dropped.
+  r.write("usr/share/doc/keep/copyright",
+          "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
+          "Files: *\nCopyright: x\nLicense: GPL-2+\n\nFiles: d/*\nLicense: MIT\n\n"
+          "License: GPL-2+\n text\n .\n more\n");
+  r.write("usr/share/doc/plain/copyright", "This is free software.\nLicense: not parsed\n");  // not machine-readable
+  const std::string site = "usr/lib/python3/dist-packages/";
+  r.write(site + "Foo_Bar-1.0.dist-info/METADATA", "Name: Foo_Bar\nVersion: 1.0\nLicense-Expression: MIT\n\nbody\n");
+  r.write(site + "Foo_Bar-1.0.dist-info/RECORD", "foo/x.py,,\n");
+  r.write(site + "foo/x.py", "x");
+  r.write(site + "old-2.dist-info/METADATA", "Name: old\nVersion: 2\nLicense: BSD\n");
+  r.write(site + "old-2.dist-info/RECORD", "old/y.py,,\n");
+  r.write(site + "old/y.py", "y");
+  r.write("lib/apk/db/installed", "P:zlib\nV:1.3\nA:x86_64\nL:Zlib\nF:usr/share/keep\nR:a\n\n");
+  Plan plan = r.plan({"usr/share/keep/b", "usr/share/gone/**", "usr/share/doc/**"});
+  std::vector<std::string> got;
+  for (auto& p : plan.packages) got.push_back(describe(p));
+  CHECK(got == std::vector<std::string>{
+                   "apk zlib 1.3 x86_64 [Zlib] spdx removed=0",
+                   "dpkg keep 1.0 amd64 [GPL-2+|MIT] removed=1",
+                   "dpkg plain 1.0 amd64 [] removed=0",
+                   "python Foo_Bar 1.0  [MIT] spdx removed=0",
+                   "python old 2  [BSD] removed=0",
+               });
+}
+
 }  // namespace
 }  // namespace slimage

@@ -83,6 +83,20 @@ struct PackageNote {
   std::string kept_by = {};
 };
 
+// A package that stays in one of the image's package databases after the
+// pass (src/plan/pkgdb*.cpp): what an SBOM of the slimmed image lists.
+struct InstalledPackage {
+  std::string database;  // "dpkg", "apk", "python"
+  std::string name, version;
+  std::string arch = {};                   // dpkg Architecture, apk A:; "" for python
+  std::vector<std::string> licenses = {};  // deduplicated, in the order found
+  size_t files_removed = 0;                // of the files it installed, how many are dropped
+  bool license_is_spdx = false;            // licenses[0] is an SPDX expression (apk L:, License-Expression)
+};
+
+// PEP 503: "Foo_Bar.baz" -> "foo-bar-baz".
+std::string normalize_python_name(const std::string& name);
+
 struct PlanOptions {
   Profile profile;
   std::vector<std::string> keep, drop, entrypoints;  // from the command line
@@ -112,6 +126,7 @@ struct Plan {
   std::map<std::string, std::string> replaced;
   const std::string* replacement(const std::string& path) const;
   std::vector<PackageNote> packages_removed, packages_listed_files_removed;
+  std::vector<InstalledPackage> packages;  // those that stay, by database, name, version
 };
 
 Plan build_plan(const FsView& fs, const ImageRuntime& runtime, const PlanOptions& options,

@@ -16,6 +16,7 @@
 
 #include "slimage/image/image.h"
 #include "slimage/report/report.h"
+#include "slimage/report/sbom.h"
 #include "slimage/rewrite/layer_writer.h"
 #include "slimage/rootfs/merged_fs.h"
 #include "slimage/slim/options.h"
@@ -55,6 +56,7 @@ struct SlimResult {
   nlohmann::json report;            // what --report writes
   std::vector<Summary> summaries;   // one per platform
   std::string root_digest;          // of the committed root ("" if nothing written)
+  SbomDocument sbom;                // its values, collected when --sbom is given
 };
 
 // Throws Error on a bad image or I/O failure (nothing written).
