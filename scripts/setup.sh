@@ -12,8 +12,12 @@ packages=(
   umoci skopeo debootstrap musl-tools pigz zstd jq binutils python3 file
   docker-registry apache2-utils openssl time util-linux
   man-db zsh fish  # tests/e2e/cli_completion.sh: render the man page, parse the completions
-  npm python3-jsonschema  # tests/e2e/sbom.sh: the CycloneDX schema (npm) and its validator
+  python3-jsonschema  # tests/e2e/sbom.sh: the CycloneDX schema's validator
 )
+# npm fetches the CycloneDX schema (tests/e2e/sbom.sh). A nodejs from elsewhere
+# (NodeSource) ships its own npm and conflicts with Debian's: install Debian's
+# only where no npm is on the PATH.
+command -v npm >/dev/null || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
