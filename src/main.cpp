@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "slimage/cli/app.h"
+#include "slimage/cli/exit_codes.h"
 #include "slimage/slim/test_command.h"
 #include "slimage/cli/validate.h"
 #include "slimage/util/error.h"

@@ -5,7 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "slimage/image/image.h"
+#include "slimage/cli/exit_codes.h"
+#include "slimage//image/image.h"
 #include "slimage/slim/options.h"
 
 namespace slimage {

@@ -74,14 +74,4 @@ class Diagnostics {
 // "sha256:ab12cd34ef56…" — the spec's algorithm prefix and 12 hex digits.
 std::string short_digest(std::string_view digest);
 
-// Exit codes chosen by main().
-enum ExitCode : int {
-  kExitOk = 0,
-  kExitError = 1,          // bad input, I/O failure, usage
-  kExitUsage = 2,
-  kExitVerifyFailed = 3,   // the slimmed closure has missing libraries
-  kExitSmokeFailed = 4,    // --test passed before and failed after
-  kExitInterrupted = 130,
-};
-
 }  // namespace slimage
