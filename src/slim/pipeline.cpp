@@ -24,6 +24,8 @@ SlimResult slim(const SlimOptions& o, const SlimContext& context, SlimEvents& ev
     // plan: roots, the closure as the image's own loader resolves it, and an
     // action with a reason for every file.
     auto planned = plan_image(*loaded, o.plan, stages);
+    // room: the destination's filesystem can hold about what the plan keeps.
+    require_destination_space(*loaded, *planned, o, io);
     // verify: the kept ELFs' closure in the output against the input. With
     // no --test it runs on a thread beside the write; its verdict is taken
     // before the sink sees a byte. Dropped files' scratch is freed after it.

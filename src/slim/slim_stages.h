@@ -40,6 +40,11 @@ struct Planned {
 std::unique_ptr<Planned> plan_image(LoadedImage& loaded, const PlanSettings& settings,
                                     Stages& stages);
 
+// room (stages_open.cpp): before anything is written, refuses (an Error with
+// the numbers) if the destination's filesystem clearly cannot hold the output.
+void require_destination_space(const LoadedImage& loaded, const Planned& planned,
+                               const SlimOptions& options, const Endpoints& io);
+
 // verify (stages_verify.cpp): beside the write (start(beside=true), then
 // verdict() once the layers are staged), or before the test.
 class VerifyStage {

@@ -111,4 +111,27 @@ std::unique_ptr<Planned> plan_image(LoadedImage& loaded, const PlanSettings& set
   return p;
 }
 
+// The output's size, estimated from the plan: the kept files' bytes at the
+// input layers' compression ratio (1 for --compression none). Half of it is
+// what "clearly cannot hold" means: a better codec or level can beat the
+// input's ratio, rarely by half. An archive stages its blobs beside FILE and
+// then writes the tar, so it holds the output twice.
+void require_destination_space(const LoadedImage& loaded, const Planned& planned,
+                               const SlimOptions& o, const Endpoints& io) {
+  const ImageRef& to = io.destination_ref;
+  if (to.transport == Transport::Docker) return;  // a registry's disk is not ours to see
+  uint64_t compressed = 0, tar = 0;
+  for (auto& d : loaded.image.layers) compressed += static_cast<uint64_t>(std::max<int64_t>(d.size, 0));
+  for (auto& l : loaded.fs->layers()) tar += l->tar_size;
+  const uint64_t kept = summarize(planned.plan).after.bytes;
+  const bool uncompressed = !o.compression.empty() && parse_compression(o.compression) == Compression::None;
+  const double ratio = uncompressed || tar == 0 ? 1.0 : double(compressed) / double(tar);
+  const uint64_t estimate = static_cast<uint64_t>(double(kept) * std::min(ratio, 1.0));
+  const bool archive = to.transport != Transport::Oci;
+  std::string dir = to.transport == Transport::Oci && is_directory(to.path) ? to.path : parent_dir(to.path);
+  require_free_space(dir, (archive ? estimate : estimate / 2), "destination",
+                     std::string(archive ? "the output estimate, staged and then archived: " : "half the output estimate: ") +
+                         human_bytes(kept) + " of kept files at the input's compression ratio");
+}
+
 }  // namespace slimage

@@ -3,7 +3,9 @@
 # scratch dir ($SLIMAGE_TMPDIR), fails the slim with a "No space left on device" error
 # that names the file, leaves no output and no temp files on that disk, and leaves the
 # input untouched. An existing layout on the full disk keeps its old contents.
-# --scratch DIR takes precedence over the environment.
+# --scratch DIR takes precedence over the environment. A destination whose disk clearly
+# cannot hold the output (less free than half the estimate) is refused before anything is
+# written, with the numbers; one that passes that check and still fills fails cleanly.
 source "$(dirname "$0")/lib.sh"
 need_slimage; need_root; need jq python3 mount umount
 scratch
@@ -14,6 +16,13 @@ head -c $((8 << 20)) /dev/urandom >"$SCRATCH/root/data/blob"
 echo small >"$SCRATCH/root/data/small"
 COMPRESSION=none make_layout_from_dirs "$SCRATCH/in" img "$SCRATCH/root"
 before=$(input_digest "$SCRATCH/in")
+# Outputs the destination check lets through (free space above half the estimate) that
+# still do not fit: 3 MiB into an OCI layout, 1.5 MiB into an archive (staged blobs + tar).
+for size in 3072 1536; do
+    mkdir -p "$SCRATCH/root-$size/data"
+    head -c $((size << 10)) /dev/urandom >"$SCRATCH/root-$size/data/blob"
+    COMPRESSION=none make_layout_from_dirs "$SCRATCH/in-$size" img "$SCRATCH/root-$size"
+done
 # 8 MiB that gzip shrinks to a few KiB: small enough to pass the free-space check up front,
 # too big for the scratch disk once decoded.
 mkdir -p "$SCRATCH/root-gz/data"
@@ -32,6 +41,7 @@ disk_full_error() {  # disk_full_error WHAT DIR: the run failed cleanly, naming 
     grep "No space left on device" "$SCRATCH/stderr" | grep -qF "$2/" ||
         fail "$1: the error does not name the file under $2: $(tail -1 "$SCRATCH/stderr")"
     [[ "$(input_digest "$SCRATCH/in")" == "$before" ]] || fail "$1: the input changed"
+    grep -q "needs at least" "$SCRATCH/stderr" && fail "$1: refused up front, not by a full disk: $(tail -1 "$SCRATCH/stderr")"
     return 0
 }
 
@@ -41,7 +51,9 @@ mkdir "$SLIMAGE_TMPDIR"
 small_disk "$SCRATCH/full-dst"
 for dst in "oci:$SCRATCH/full-dst/out:img" "oci-archive:$SCRATCH/full-dst/out.tar:img" \
            "docker-archive:$SCRATCH/full-dst/out.tar:x/y:1"; do
-    slim slim "$(in_layout in)" "$dst" --profile none --compression gzip --level 1
+    input=in-1536
+    [[ $dst == oci:* ]] && input=in-3072
+    slim slim "$(in_layout $input)" "$dst" --profile none --compression gzip --level 1
     disk_full_error "$dst" "$SCRATCH/full-dst"
     only_names_in "$SCRATCH/full-dst"
     only_names_in "$SLIMAGE_TMPDIR"
@@ -56,7 +68,7 @@ make_layout_from_dirs "$SCRATCH/full-dst/existing" old "$SCRATCH/tiny.json"
 files_of() { (cd "$1" && find . ! -type d -printf '%p %m %s %T@\n' | LC_ALL=C sort &&
               find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum); }
 existing=$(files_of "$SCRATCH/full-dst/existing")
-slim slim "$(in_layout in)" "oci:$SCRATCH/full-dst/existing:new" --profile none --compression gzip --level 1
+slim slim "$(in_layout in-3072)" "oci:$SCRATCH/full-dst/existing:new" --profile none --compression gzip --level 1
 disk_full_error "existing layout" "$SCRATCH/full-dst/existing"
 diff <(echo "$existing") <(files_of "$SCRATCH/full-dst/existing") >&2 || fail "existing layout changed"
 only_names_in "$SCRATCH/full-dst" existing
@@ -95,3 +107,26 @@ grep -q "decode" "$SCRATCH/stderr" && ! grep -q "No space left" "$SCRATCH/stderr
 only_names_in "$SCRATCH/full-tmp"
 only_names_in "$SCRATCH/dst"
 pass "a scratch disk smaller than the compressed layers: refused before decoding, with the numbers"
+
+# 6. The output estimate (8 MiB kept at the input's ratio, 1.0) is more than twice the 2 MiB
+# destination disk: refused after the plan, before the write stage, with the numbers; for
+# an archive, which stages its blobs beside FILE, the whole estimate is needed.
+export SLIMAGE_TMPDIR="$SCRATCH/tmp"
+unset TMPDIR
+for dst in "oci:$SCRATCH/full-dst/out:img" "oci-archive:$SCRATCH/full-dst/out.tar:img" \
+           "docker-archive:$SCRATCH/full-dst/out.tar:x/y:1"; do
+    slim slim "$(in_layout in)" "$dst" --profile none --compression gzip --level 1
+    [[ $RC == 1 ]] || fail "$dst: short destination exited $RC, want 1: $(cat "$SCRATCH/stderr")"
+    if [[ $dst == oci:* ]]; then
+        want="destination $SCRATCH/full-dst: needs at least 4\.0 MiB \(half the output estimate: 8\.0 MiB of kept files at the input's compression ratio\), the filesystem has [0-9.]+ [KM]iB free"
+    else
+        want="destination $SCRATCH/full-dst: needs at least 8\.0 MiB \(the output estimate, staged and then archived: 8\.0 MiB of kept files at the input's compression ratio\), the filesystem has [0-9.]+ [KM]iB free"
+    fi
+    grep -qE "$want" "$SCRATCH/stderr" || fail "$dst: no up-front refusal with the numbers: $(cat "$SCRATCH/stderr")"
+    grep -qE "^slimage: (plan|merge) " "$SCRATCH/stderr" || fail "$dst: refused before the plan: $(cat "$SCRATCH/stderr")"
+    grep -qE "^slimage: (write|verify) " "$SCRATCH/stderr" && fail "$dst: the write stage ran: $(cat "$SCRATCH/stderr")"
+    [[ "$(input_digest "$SCRATCH/in")" == "$before" ]] || fail "$dst: the input changed"
+    only_names_in "$SCRATCH/full-dst"
+    only_names_in "$SLIMAGE_TMPDIR"
+done
+pass "a destination disk under half the output estimate: refused before writing, with the numbers"
