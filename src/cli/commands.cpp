@@ -10,6 +10,7 @@
 #include "slimage/cli/validate.h"
 #include "slimage/plan/profile.h"
 #include "slimage/report/report.h"
+#include "slimage/util/scratch_meter.h"
 
 namespace slimage {
 
@@ -176,6 +177,8 @@ int run_plan(const Command& cmd) {
     if (cmd.common.json) {
       nlohmann::json j = plan_json(plan);
       j["missing"] = missing_json(v.broken);
+      // Measured by this run's own decode: slim needs that much scratch, plus its staged layers.
+      j["scratch"] = {{"decode_peak_bytes", scratch_peak()}};
       all.push_back(j);
     } else {
       std::fputs(plan_text(plan).c_str(), stdout);

@@ -80,6 +80,11 @@ std::string summary_text(const Summary& s) {
   snprintf(line, sizeof line, "  saved %s (%.1f%%)\n", human_bytes(saved).c_str(), pct);
   out << line;
   out << gpu_summary_text(s);
+  if (s.scratch_peak_bytes || s.peak_rss_bytes) {
+    snprintf(line, sizeof line, "  scratch peak %s, peak RSS %s (%s)\n", human_bytes(s.scratch_peak_bytes).c_str(),
+             human_bytes(s.peak_rss_bytes).c_str(), s.peak_rss_stage.empty() ? "-" : s.peak_rss_stage.c_str());
+    out << line;
+  }
   return out.str();
 }
 

@@ -9,6 +9,7 @@
 #include "layer_meta.h"
 #include "slimage/util/hash.h"
 #include "slimage/util/progress.h"
+#include "slimage/util/scratch_meter.h"
 
 namespace slimage {
 
@@ -222,6 +223,21 @@ std::string fingerprint(const MergedFs& fs, const Plan& plan, const std::vector<
   return h.hex();
 }
 
+// The staged layer lives in scratch until the sink takes it: charged as written.
+class ScratchCharged : public Writer {
+ public:
+  ScratchCharged(Writer& out, const std::string& path) : out_(out), path_(path) {}
+  void write(const void* data, size_t n) override {
+    out_.write(data, n);
+    scratch_charge(path_, n);
+  }
+  void finish() override { out_.finish(); }
+
+ private:
+  Writer& out_;
+  const std::string& path_;
+};
+
 // `linked`: content already in a reused lower layer, by hardlink group; a
 // member here becomes a hardlink to it, as runtimes resolve link targets in
 // the root being built.
@@ -235,13 +251,15 @@ LayerOutput write_layer(const MergedFs& fs, const Plan& plan, std::vector<Item> 
     key = fingerprint(fs, plan, items, o, linked);
     claim.emplace(*o.cache, key);
     if (auto hit = o.cache->find(key, staged)) {
+      scratch_charge(staged, static_cast<uint64_t>(hit->descriptor.size));
       hit->fingerprint = key;
       hit->from_cache = true;
       return *hit;
     }
   }
   FileWriter file(staged);
-  HashingWriter digest_hash(&file);
+  ScratchCharged charged(file, staged);
+  HashingWriter digest_hash(&charged);
   std::unique_ptr<Writer> encoder;
   Writer* tar_out = &digest_hash;
   if (o.encoder.compression != Compression::None) {

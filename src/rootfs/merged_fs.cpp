@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "slimage/util/scratch_meter.h"
+
 namespace slimage {
 
 namespace {
@@ -428,6 +430,7 @@ uint64_t MergedFs::discard(const std::function<bool(const Node&)>& dead) const {
                         static_cast<off_t>(len)) != 0)
           return false;
         freed += len;
+        scratch_credit(layers_[i]->tar_path, len);
       }
       return true;
     };

@@ -24,6 +24,7 @@
 #include "slimage/util/hash.h"
 #include "slimage/util/progress.h"
 #include "slimage/util/read_ahead.h"
+#include "slimage/util/scratch_meter.h"
 
 namespace slimage {
 
@@ -265,6 +266,7 @@ class ScratchWriter : public Writer {
         continue;
       }
       if (w < 0) fail(path_ + ": write: " + std::strerror(errno));
+      scratch_charge(path_, static_cast<uint64_t>(w));
       p += w;
       n -= static_cast<size_t>(w);
       off += static_cast<uint64_t>(w);
@@ -343,6 +345,7 @@ std::unique_ptr<SpilledLayer> spill_layer(Source& source, const Descriptor& desc
     layer->diff_id = hashed.digest();
   } catch (const Error& e) {
     ::unlink(layer->tar_path.c_str());
+    scratch_forget(layer->tar_path);
     std::string msg = e.what();
     if (msg.rfind(where, 0) == 0 || msg.find("blob " + short_digest(descriptor.digest)) != std::string::npos)
       throw;

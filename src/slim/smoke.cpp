@@ -10,6 +10,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <map>
 
 #include "root_runner.h"
@@ -17,6 +18,7 @@
 #include "slimage/util/error.h"
 #include "slimage/util/file.h"
 #include "slimage/util/io.h"
+#include "slimage/util/scratch_meter.h"
 #include "slimage/util/strings.h"
 
 namespace slimage {
@@ -106,6 +108,19 @@ RootRun prepare_run(const FsView& fs, const SmokeOptions& o) {
   return run;
 }
 
+// A materialized root is scratch: its regular files are charged once written
+// (the TempDir credits them back when it goes).
+void charge_tree(const std::string& dir) {
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+    if (it->is_regular_file(ec) && !it->is_symlink(ec)) {
+      uintmax_t size = it->file_size(ec);
+      if (!ec) scratch_charge(it->path().string(), size);
+      ec.clear();
+    }
+}
+
 }  // namespace
 
 void materialize(const FsView& fs, const std::string& dir, const Plan* plan, StripMode strip) {
@@ -174,6 +189,7 @@ SmokeResult smoke_test(const FsView& before, const FsView& after, const Plan& pl
   {
     TempDir dir(scratch_parent(), "slimage-test-before-");
     materialize(before, dir.path(), nullptr, strip);
+    charge_tree(dir.path());
     RootRunResult run = run_in_root(dir.path(), before_run);
     r.before_status = run.status, r.before_output = std::move(run.output);
   }
@@ -185,6 +201,7 @@ SmokeResult smoke_test(const FsView& before, const FsView& after, const Plan& pl
   {
     TempDir dir(scratch_parent(), "slimage-test-after-");
     materialize(after, dir.path(), &plan, strip);
+    charge_tree(dir.path());
     RootRunResult run = run_in_root(dir.path(), after_run);
     r.after_status = run.status, r.after_output = std::move(run.output);
   }

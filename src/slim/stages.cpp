@@ -1,7 +1,27 @@
 // Stage timing for the pipeline (include/slimage/slim/stages.h).
 #include "slimage/slim/stages.h"
 
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+
 namespace slimage {
+
+namespace {
+
+// VmHWM from /proc/self/status, in bytes; 0 where it cannot be read.
+uint64_t vm_hwm_bytes() {
+  std::FILE* f = std::fopen("/proc/self/status", "re");
+  if (!f) return 0;
+  char line[256];
+  unsigned long long kib = 0;
+  while (std::fgets(line, sizeof line, f))
+    if (std::strncmp(line, "VmHWM:", 6) == 0 && std::sscanf(line + 6, "%llu", &kib) == 1) break;
+  std::fclose(f);
+  return uint64_t(kib) << 10;
+}
+
+}  // namespace
 
 void Stages::begin(const std::string& stage, uint64_t total_bytes) {
   stage_ = stage;
@@ -16,6 +36,9 @@ void Stages::end(const std::string& detail) {
 
 void Stages::record(const std::string& stage, double seconds, const std::string& detail) {
   timings_[stage] = timings_.value(stage, 0.0) + seconds;
+  const uint64_t hwm = vm_hwm_bytes();
+  peak_rss_[stage] = std::max(peak_rss_.value(stage, uint64_t{0}), hwm);
+  if (hwm > peak_rss_bytes_) peak_rss_bytes_ = hwm, peak_rss_stage_ = stage;
   events_.stage_end(stage, seconds, detail);
 }
 

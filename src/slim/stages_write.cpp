@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "slim_stages.h"
+#include "slimage/util/scratch_meter.h"
 
 namespace slimage {
 
@@ -19,6 +20,12 @@ WriteOptions write_options(const SlimOptions& o, const SlimContext& context, Str
   w.source_date_epoch = source_date_epoch_from_env();
   w.cache = context.cache;
   return w;
+}
+
+// A sink on the same filesystem takes a staged blob by rename: out of scratch.
+void left_scratch(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) scratch_forget(path);
 }
 
 }  // namespace
@@ -61,13 +68,16 @@ Published publish_image(const ImageManifest& image, const Written& written, Endp
         // Copy (never move) the source's own file: the input stays untouched.
         std::string copy = written.staging->path() + "/reused-" + std::to_string(i);
         std::filesystem::copy_file(local, copy);
+        scratch_charge(copy, std::filesystem::file_size(copy));
         io.sink->put_blob_file(p.out.layers[i], copy);
+        left_scratch(copy);
       } else {
         auto in = io.source->open_blob(image.layers[layers[i].source_index]);
         io.sink->put_blob_stream(p.out.layers[i], *in);
       }
     } else {
       io.sink->put_blob_file(p.out.layers[i], layers[i].staged_path);
+      left_scratch(layers[i].staged_path);
     }
   }
   io.sink->put_blob_bytes(p.out.config, p.out.config_bytes);
@@ -128,6 +138,17 @@ void finish_report(SlimResult& result, const Stages& stages) {
   if (!reports.is_array()) reports = nlohmann::json::array();
   result.report = reports.size() == 1 ? reports[0] : nlohmann::json{{"images", reports}};
   result.report["timings"] = stages.timings();
+  // Process-wide: a batch's images share one scratch dir and one process.
+  result.report["scratch"] = {{"peak_bytes", scratch_peak()}};
+  result.report["peak_rss"] = {{"bytes", stages.peak_rss_bytes()},
+                               {"stage", stages.peak_rss_stage()},
+                               {"by_stage", stages.peak_rss()},
+                               {"note", "VmHWM at each stage's end: the peak so far, not the stage's own"}};
+  for (Summary& s : result.summaries) {
+    s.scratch_peak_bytes = scratch_peak();
+    s.peak_rss_bytes = stages.peak_rss_bytes();
+    s.peak_rss_stage = stages.peak_rss_stage();
+  }
   result.report["root_digest"] = result.root_digest;
 }
 

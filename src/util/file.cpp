@@ -21,6 +21,7 @@
 
 #include "slimage/util/error.h"
 #include "slimage/util/io.h"
+#include "slimage/util/scratch_meter.h"
 
 namespace slimage {
 
@@ -195,6 +196,7 @@ TempDir::~TempDir() {
   if (lock_fd_ >= 0) ::close(lock_fd_);
   if (path_.empty()) return;
   remove_tree(path_);
+  scratch_forget_tree(path_);
   std::lock_guard lock(g_temp_mu);
   registered().erase(path_);
 }

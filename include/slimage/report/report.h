@@ -33,6 +33,10 @@ struct Summary {
   // freed bytes are zeros, which shrinks the compressed layers only).
   std::string gpu_selection;  // "" without --cuda-arch
   uint64_t gpu_libraries = 0, gpu_pruned_libraries = 0, gpu_bytes_before = 0, gpu_bytes_after = 0;
+  // What the run cost (slim only; 0 / "" where unknown): scratch bytes at
+  // their peak (util/scratch_meter.h), peak RSS and the stage that raised it.
+  uint64_t scratch_peak_bytes = 0, peak_rss_bytes = 0;
+  std::string peak_rss_stage;
 };
 
 // Fills removed/stripped and before/after files and bytes from the plan.

@@ -38,6 +38,13 @@ class Stages {
   void end(const std::string& detail = "");
   void record(const std::string& stage, double seconds, const std::string& detail = "");
   const nlohmann::json& timings() const { return timings_; }  // seconds per stage
+  // Peak RSS (VmHWM) read as each stage ends. VmHWM never decreases, so a
+  // stage's figure is the peak so far, not its own; the stage that raised
+  // it last is the one that peaked (a stage run beside another is charged
+  // when its end is recorded).
+  const nlohmann::json& peak_rss() const { return peak_rss_; }  // bytes per stage
+  const std::string& peak_rss_stage() const { return peak_rss_stage_; }
+  uint64_t peak_rss_bytes() const { return peak_rss_bytes_; }
   SlimEvents& events() { return events_; }
 
  private:
@@ -45,6 +52,9 @@ class Stages {
   std::string stage_;
   std::chrono::steady_clock::time_point start_;
   nlohmann::json timings_ = nlohmann::json::object();
+  nlohmann::json peak_rss_ = nlohmann::json::object();
+  std::string peak_rss_stage_;
+  uint64_t peak_rss_bytes_ = 0;
 };
 
 }  // namespace slimage

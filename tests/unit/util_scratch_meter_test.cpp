@@ -1,0 +1,45 @@
+// The scratch meter: bytes in use and the peak, charged per file, credited
+// back by hole, by file and by dir.
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "slimage/util/file.h"
+#include "slimage/util/scratch_meter.h"
+
+using namespace slimage;
+
+TEST_CASE("util: scratch meter tracks bytes in use and their peak") {
+  const uint64_t base = scratch_in_use();
+  scratch_reset_peak();
+  scratch_charge("/meter/a/layer-0.tar", 1000);
+  scratch_charge("/meter/a/layer-1.tar", 500);
+  scratch_charge("/meter/b/out.tar", 200);
+  CHECK(scratch_in_use() == base + 1700);
+  scratch_credit("/meter/a/layer-0.tar", 300);  // a hole punched
+  CHECK(scratch_in_use() == base + 1400);
+  scratch_credit("/meter/a/layer-0.tar", 5000);  // never more than was charged
+  CHECK(scratch_in_use() == base + 700);
+  scratch_charge("/meter/b/out.tar", 100);
+  CHECK(scratch_peak() == base + 1700);  // the peak stays
+  scratch_forget("/meter/b/out.tar");     // renamed into the destination
+  CHECK(scratch_in_use() == base + 500);
+  scratch_charge("/meter/ab/x", 7);  // not under /meter/a
+  scratch_forget_tree("/meter/a");
+  CHECK(scratch_in_use() == base + 7);
+  scratch_forget_tree("/meter/ab");
+  CHECK(scratch_in_use() == base);
+  scratch_reset_peak();
+  CHECK(scratch_peak() == base);
+}
+
+TEST_CASE("util: removing a TempDir credits what was charged under it") {
+  const uint64_t base = scratch_in_use();
+  {
+    TempDir dir(scratch_parent(), "slimage-meter-test-");
+    scratch_charge(dir.path() + "/layer-0.tar", 4096);
+    scratch_charge(dir.path() + "/sub/file", 10);
+    CHECK(scratch_in_use() == base + 4106);
+  }
+  CHECK(scratch_in_use() == base);
+}
