@@ -23,6 +23,9 @@
 # libraries slimage uses with nothing else in the way. Decode and encode overlap in slimage,
 # so a ratio under 1.0 is possible. Targets (issue 17): slimage gzip <= 0.15x peer, zstd
 # <= 0.10x peer, <= 1.0x codec floor, peak RSS <= 1 GiB.
+# slimage rows also carry their --report's own figures: "reported" scratch (bytes written
+# minus freed, at their peak; du's sampled "scratch" can miss a short peak) and "RSS stage",
+# the stage that raised peak RSS last.
 # Writes a table to stdout and OUT/bench.json. Not a test: nothing here asserts.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -59,7 +62,7 @@ rm -rf -- "$out"; mkdir -p "$out"
 trap 'rm -rf -- "$out/work"' EXIT
 mkdir "$out/work"
 
-declare -A wall rss size scratch
+declare -A wall rss size scratch reported_scratch rss_stage
 # peak_bytes DIR FILE: until killed, keeps in FILE the most bytes DIR has held
 peak_bytes() {
     local peak=0 now
@@ -103,6 +106,13 @@ measure_slimage() {
     rss[$name]=$peak
 }
 
+# from_report NAME REPORT: the run's own figures, from its --report: scratch bytes at their
+# peak as slimage counts them (written minus freed) and the stage that raised peak RSS.
+from_report() {
+    reported_scratch[$1]=$(jq '.scratch.peak_bytes // 0' "$2")
+    rss_stage[$1]=$(jq -r '.peak_rss.stage // "-"' "$2")
+}
+
 if [[ -n "$slimage" ]]; then
     # Untimed warm-up: the input's blobs into the page cache, and the first
     # process to touch gigabytes of fresh memory on a VM pays for it; without
@@ -113,11 +123,13 @@ if [[ -n "$slimage" ]]; then
         measure_slimage "slimage-$c" "$out/slim-$c" "$slimage" slim "oci:$image:$ref" "oci:$out/slim-$c:$ref" \
             --compression "$c" --report "$out/slim-$c.report.json" --force
         size[slimage-$c]=$(oci_sizes "$out/slim-$c" "$ref" | jq .compressed_bytes)
+        from_report "slimage-$c" "$out/slim-$c.report.json"
     done
     # --level 3: the fast gzip mode, a little larger.
     measure_slimage slimage-gzip-l3 "$out/slim-gzip-l3" "$slimage" slim "oci:$image:$ref" "oci:$out/slim-gzip-l3:$ref" \
         --compression gzip --level 3 --report "$out/slim-gzip-l3.report.json" --force
     size[slimage-gzip-l3]=$(oci_sizes "$out/slim-gzip-l3" "$ref" | jq .compressed_bytes)
+    from_report slimage-gzip-l3 "$out/slim-gzip-l3.report.json"
 fi
 
 cat >"$out/work/peer.sh" <<'PEER'
@@ -167,13 +179,15 @@ import json, sys
 path, image, variant, peer, lim_gz, lim_zstd, in_bytes, out_plain = sys.argv[1:]
 peer, lim = float(peer), {"gzip": float(lim_gz), "zstd": float(lim_zstd)}
 rows = {}
-for line in """$(for k in "${!wall[@]}"; do echo "$k ${wall[$k]} ${rss[$k]} ${size[$k]:-null} ${scratch[$k]:-0} ${runs[$k]:-}"; done)""".split("\n"):
+for line in """$(for k in "${!wall[@]}"; do echo "$k ${wall[$k]} ${rss[$k]} ${size[$k]:-null} ${scratch[$k]:-0} ${reported_scratch[$k]:-null} ${rss_stage[$k]:--} ${runs[$k]:-}"; done)""".split("\n"):
     if not line.strip():
         continue
-    name, w, r, s, sc, *each = line.split()
+    name, w, r, s, sc, rsc, stage, *each = line.split()
     codec = "zstd" if name.endswith("zstd") else "gzip"
     rows[name] = {"wall_s": float(w), "peak_rss_kib": int(r), "output_bytes": None if s == "null" else int(s),
                   "peak_scratch_bytes": int(sc),
+                  "reported_scratch_peak_bytes": None if rsc == "null" else int(rsc),
+                  "peak_rss_stage": None if stage == "-" else stage,
                   "ratio_to_peer": round(float(w) / peer, 3) if peer else None,
                   "ratio_to_codec_limit": round(float(w) / lim[codec], 3) if name.startswith("slimage") else None}
     if each:
@@ -189,8 +203,8 @@ doc = {"image": image, "variant": variant, "input_compressed_bytes": int(in_byte
 json.dump(doc, open(path, "w"), indent=1, sort_keys=True)
 order = ["slimage-gzip", "slimage-gzip-l3", "slimage-zstd", "peer", "floor-inflate", "floor-deflate-gzip",
          "floor-deflate-zstd"]
-print(f"{'row':18} {'wall s':>8} {'x peer':>7} {'x floor':>8} {'RSS MiB':>8} {'scratch':>9} {'output':>10} "
-      f"{'runs':>13}  meets targets")
+print(f"{'row':18} {'wall s':>8} {'x peer':>7} {'x floor':>8} {'RSS MiB':>8} {'RSS stage':>9} {'scratch':>9} "
+      f"{'reported':>9} {'output':>10} {'runs':>13}  meets targets")
 for name in order:
     if name not in rows:
         continue
@@ -198,10 +212,13 @@ for name in order:
     fmt = lambda v, f: "-" if v is None else format(v, f)
     spread = lambda r: (f"{min(r['runs_wall_s']):.1f}-{max(r['runs_wall_s']):.1f} x{len(r['runs_wall_s'])}"
                         if len(r.get("runs_wall_s", [])) > 1 else "1")
+    rep = lambda v: "-" if v is None else f"{v / 2**20:.1f}M"
     outb = "-" if r["output_bytes"] is None else f"{r['output_bytes'] / 2**20:.1f}M"
     meets = " ".join(f"{k}={'yes' if ok else 'NO'}" for k, ok in r.get("meets", {}).items())
     print(f"{name:18} {r['wall_s']:8.2f} {fmt(r['ratio_to_peer'], '7.3f')} {fmt(r['ratio_to_codec_limit'], '8.3f')} "
-          f"{r['peak_rss_kib'] / 1024:8.1f} {r['peak_scratch_bytes'] / 2**20:8.1f}M {outb:>10} {spread(r):>13}  {meets}")
+          f"{r['peak_rss_kib'] / 1024:8.1f} {r['peak_rss_stage'] or '-':>9} {r['peak_scratch_bytes'] / 2**20:8.1f}M "
+          f"{rep(r['reported_scratch_peak_bytes']):>9} "
+          f"{outb:>10} {spread(r):>13}  {meets}")
 print(f"codec floor: gzip {lim['gzip']:.2f}s, zstd {lim['zstd']:.2f}s; input {int(in_bytes) / 2**20:.1f}M compressed")
 PY
 log "wrote $out/bench.json"
