@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <map>
 
 #include "completion.h"
 #include "slimage/cli/options.h"
@@ -13,6 +14,7 @@
 #include "slimage/elf/fatbin_prune.h"
 #include "slimage/image/image.h"
 #include "slimage/layer/compression.h"
+#include "slimage/report/gate.h"
 #include "slimage/util/error.h"
 #include "slimage/util/strings.h"
 
@@ -125,6 +127,32 @@ void add_plan_settings(CLI::App* app, PlanSettings& p) {
   app->add_flag("--no-dedupe", p.no_dedupe, "write identical files as they are, not as links");
 }
 
+// The gate's rule flags, one per key (--lowest-efficiency …, as dive's
+// .dive-ci keys): those given land in GateSettings::flags after parsing,
+// over --ci-config's values; any of them turns `slim --check` on.
+struct GateFlags {
+  std::map<std::string, std::string> value;
+  std::vector<std::pair<CLI::Option*, std::string>> given;
+
+  void add(CLI::App* app, GateSettings& g) {
+    static const std::map<std::string, std::string> help = {
+        {"lowestEfficiency", "fail below this share of the layers' bytes the image shows (0-1 or N%; default 0.9)"},
+        {"highestWastedBytes", "fail above these bytes hidden by upper layers (20MB, 1.5GiB; default disabled)"},
+        {"highestUserWastedPercent",
+         "fail above this ratio of wasted bytes to the bytes above the first layer (0-1 or N%; default 0.1)"},
+        {"largestImage", "fail above this compressed image size (2GB; default disabled)"},
+        {"leastReduction", "slim --check: fail unless slimming removes at least this share (0.3 or 30%)"}};
+    app->add_option("--ci-config", g.config, "gate rules: dive's .dive-ci YAML, or JSON {\"rules\": {...}}");
+    for (auto& key : gate_keys())
+      given.push_back({app->add_option(gate_flag(key), value[key], help.at(key) + "; 'disabled' turns it off"), key});
+  }
+  void apply(GateSettings& g) const {
+    for (auto& [option, key] : given)
+      if (option->count() > 0) g.flags.push_back({key, value.at(key)});
+    if (!g.flags.empty() || !g.config.empty()) g.check = true;
+  }
+};
+
 // --test [CMD]: CMD may be left out (last on the line, or --test '') to run
 // the image's own Entrypoint + Cmd.
 CLI::Option* add_test_options(CLI::App* app, SlimOptions& s) {
@@ -170,6 +198,11 @@ int run_cli(int argc, char** argv) {
   slim->add_flag("--force", cmd.slim.force, "write even if the slimmed closure has missing libraries");
   slim->add_flag("--remove-signatures", cmd.slim.remove_signatures,
                  "slim a signed or attested input: its signatures and attestations are not carried over");
+  slim->add_flag("--check", cmd.slim.gate.check,
+                 "the CI gate (as `check`) on the output before anything is written: exit 5, nothing written, "
+                 "if a rule fails");
+  GateFlags gate_flags;
+  gate_flags.add(slim, cmd.slim.gate);
 
   auto* batch = app.add_subcommand(
       "batch",
@@ -206,6 +239,11 @@ int run_cli(int argc, char** argv) {
   auto* inspect = app.add_subcommand("inspect", "layers, sizes, wasted bytes, largest directories");
   inspect->add_option("SRC", cmd.source)->required();
   add_common(inspect, cmd.common, true);
+
+  auto* check = app.add_subcommand("check", "CI gate: dive's rules (.dive-ci) on an image; exit 5 if one fails");
+  check->add_option("SRC", cmd.source)->required();
+  gate_flags.add(check, cmd.slim.gate);
+  add_common(check, cmd.common, true);
 
   auto* plan = app.add_subcommand("plan", "dry run: every action with its reason and bytes");
   plan->add_option("SRC", cmd.source)->required();
@@ -268,11 +306,12 @@ int run_cli(int argc, char** argv) {
   if (completion->parsed()) return std::fputs(completion_script(app, shell).c_str(), stdout), kExitOk;
   if (man->parsed()) return std::fputs(man_page(app, std::string("slimage ") + SLIMAGE_VERSION).c_str(), stdout), kExitOk;
   sides.apply(cmd.common);
+  gate_flags.apply(cmd.slim.gate);
   TransportOptions shared = cmd.common.transport;
   cmd.common.transport = for_side(shared, cmd.common.source_flags);
   cmd.common.destination_transport = for_side(shared, cmd.common.destination_flags);
   cmd.slim.test = slim_test->count() > 0 || batch_test->count() > 0;
-  for (auto* sub : {slim, batch, inspect, plan, why, verify, diff, profiles})
+  for (auto* sub : {slim, batch, inspect, check, plan, why, verify, diff, profiles})
     if (sub->parsed()) cmd.name = sub->get_name();
   return run(cmd);
 }

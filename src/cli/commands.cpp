@@ -17,6 +17,7 @@ namespace slimage {
 int run_slim(const Command& cmd);
 int run_batch(const Command& cmd);  // batch_run.cpp
 int run_diff(const Command& cmd);   // diff.cpp
+int run_check(const Command& cmd);  // check.cpp
 
 namespace {
 
@@ -277,6 +278,7 @@ int run(const Command& cmd) {
   if (cmd.name == "verify") return run_verify(cmd);
   if (cmd.name == "profiles") return run_profiles(cmd);
   if (cmd.name == "diff") return run_diff(cmd);
+  if (cmd.name == "check") return run_check(cmd);
   fail("unknown command " + cmd.name);
 }
 

@@ -179,6 +179,7 @@ std::string man_page(const CLI::App& app, const std::string& version) {
          ".TP\n2\na usage error: a bad command, option, profile, platform, transport or output path\n"
          ".TP\n3\nthe slimmed closure would miss libraries (nothing written)\n"
          ".TP\n4\n\\fB\\-\\-test\\fR passed on the original and failed on the slimmed image\n"
+         ".TP\n5\nthe CI gate failed (\\fBcheck\\fR, \\fBslim \\-\\-check\\fR; nothing written)\n"
          ".TP\n130\ninterrupted; nothing half-written is left\n";
   return out;
 }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "gate_output.h"
 #include "slimage/slim/test_command.h"
 #include "slimage/util/file.h"
 #include "slimage/util/progress.h"
@@ -110,6 +111,19 @@ int print_refusal(const Refusal& r, bool quiet) {
       std::fprintf(stderr, "slimage: error: the slimmed image would not load (%zu missing); "
                            "nothing written (use --force to write anyway)\n", r.missing.size());
       return kExitVerifyFailed;
+    case Refusal::Kind::GateFailed: {
+      // The gate's lines are the run's output: stdout, as `check` prints them.
+      size_t failed = 0;
+      for (auto& g : r.gates) {
+        std::fputs(gate_report_text(g, "output").c_str(), stdout);
+        for (auto& v : g.result.verdicts) failed += v.status == GateVerdict::Status::Fail;
+      }
+      std::fputs(gate_verdict_text(r.gates).c_str(), stdout);
+      std::fflush(stdout);
+      std::fprintf(stderr, "slimage: error: the slimmed image fails the gate (%zu rules); nothing written\n",
+                   failed);
+      return kExitGateFailed;
+    }
   }
   return kExitError;
 }

@@ -3,6 +3,7 @@
 // --report (FILE, or - for stdout) and picks the exit code.
 #include <cstdio>
 
+#include "gate_output.h"
 #include "session.h"
 #include "slimage/report/sbom.h"
 #include "slimage/util/file.h"
@@ -16,6 +17,17 @@ int run_slim(const Command& cmd) {
   // --report -: stdout carries only the JSON; the summary goes to stderr.
   const bool report_to_stdout = cmd.slim.report == "-";
   for (auto& s : result.summaries) std::fputs(summary_text(s).c_str(), report_to_stdout ? stderr : stdout);
+  // --check passed: its lines after the summary, its numbers in the report.
+  if (!result.gates.empty()) {
+    std::string text;
+    nlohmann::json gates = nlohmann::json::array();
+    for (auto& g : result.gates) {
+      text += gate_report_text(g, cmd.slim.destination);
+      gates.push_back(gate_report_json(g, cmd.slim.destination));
+    }
+    std::fputs((text + gate_verdict_text(result.gates)).c_str(), report_to_stdout ? stderr : stdout);
+    result.report["gate"] = gates.size() == 1 ? gates[0] : gates;
+  }
   if (report_to_stdout) std::fputs((result.report.dump(2) + "\n").c_str(), stdout);
   else if (!cmd.slim.report.empty()) write_file_atomic(cmd.slim.report, result.report.dump(2) + "\n");
   // --sbom: after the commit, like --report (the format was checked at the door).

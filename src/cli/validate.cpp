@@ -9,6 +9,7 @@
 
 #include "slimage/cli/batch.h"
 #include "slimage/plan/profile.h"
+#include "slimage/report/gate.h"
 #include "slimage/report/sbom.h"
 #include "slimage/util/file.h"
 #include "slimage/util/strings.h"
@@ -133,7 +134,10 @@ void validate_command(const Command& cmd) {
   const bool uses_plan = cmd.name == "slim" || cmd.name == "batch" || cmd.name == "plan" || cmd.name == "why";
   if (uses_plan) check_profile(cmd.slim.plan.profile);
   if (cmd.name == "profiles" && !cmd.profile_to_show.empty()) check_profile(cmd.profile_to_show);
-  if (cmd.name == "inspect" || cmd.name == "plan" || cmd.name == "why" || cmd.name == "verify" ||
+  // The gate's rules and --ci-config: a typo'd key or value before any decoding.
+  if (cmd.name == "check" || (cmd.name == "slim" && cmd.slim.gate.check))
+    as_usage([&] { return gate_rules(cmd.slim.gate.config, cmd.slim.gate.flags); });
+  if (cmd.name == "check" || cmd.name == "inspect" || cmd.name == "plan" || cmd.name == "why" || cmd.name == "verify" ||
       cmd.name == "diff")
     check_image_ref(cmd.source, false);
   if (cmd.name == "diff") check_image_ref(cmd.other, false);

@@ -1,7 +1,7 @@
 // The main job, one stage per call (include/slimage/slim/pipeline.h):
 // open source → decode + merge layers → plan (roots, closure, actions with
 // reasons) → verify the slimmed closure → --test → write layers and digests
-// → publish blobs, config and manifest → commit the sink atomically → report.
+// → check (--check) → publish blobs, config and manifest → commit the sink atomically → report.
 // Each stage takes values and returns values; the stages themselves live in
 // src/slim/stages_*.cpp.
 #include "slimage/slim/pipeline.h"
@@ -43,6 +43,10 @@ SlimResult slim(const SlimOptions& o, const SlimContext& context, SlimEvents& ev
     Written written = write_image(*loaded, *planned, o, context, io, stages);
     if (!o.test)
       if (auto refusal = verify.verdict(stages, o.force)) return {std::move(refusal)};
+    // check: --check's rules (dive's and slimage's) on the image as it
+    // would be written; a failing gate leaves the destination untouched.
+    if (o.gate.check)
+      if (auto refusal = check_gate(*loaded, *planned, written, o, stages, result)) return {std::move(refusal)};
     // publish: layer blobs (reused ones copied from the source), config and
     // manifest into the sink; nothing is visible before commit.
     Published published = publish_image(image, written, io, stages);

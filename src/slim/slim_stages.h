@@ -87,6 +87,12 @@ struct Written {
 Written write_image(const LoadedImage& loaded, const Planned& planned, const SlimOptions& options,
                     const SlimContext& context, const Endpoints& io, Stages& stages);
 
+// check (stages_verify.cpp): --check's rules on the image about to be
+// written (its layers staged, the sink untouched); a refusal if one fails.
+// Passing, the report goes to result.gates.
+std::optional<Refusal> check_gate(const LoadedImage& loaded, const Planned& planned, const Written& written,
+                                  const SlimOptions& options, Stages& stages, SlimResult& result);
+
 // publish (stages_write.cpp)
 struct Published {
   RewrittenImage out;

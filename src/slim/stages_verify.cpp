@@ -92,3 +92,32 @@ std::optional<Refusal> test_image(const LoadedImage& loaded, const Planned& plan
 }
 
 }  // namespace slimage
+
+namespace slimage {
+
+std::optional<Refusal> check_gate(const LoadedImage& loaded, const Planned& planned, const Written& written,
+                                  const SlimOptions& o, Stages& stages, SlimResult& result) {
+  auto start = std::chrono::steady_clock::now();
+  std::vector<GateOutputLayer> layers;
+  for (auto& l : written.layers)
+    layers.push_back({l.reused, l.source_index, static_cast<uint64_t>(l.descriptor.size)});
+  Summary summary = summarize(planned.plan);
+  GateReport gate;
+  gate.platform = loaded.image.platform.to_string();
+  gate.rules = gate_rules(o.gate.config, o.gate.flags);
+  gate.metrics = measure_slimmed(*loaded.fs, planned.plan, layers, written.options.layers == LayerMode::Squash,
+                                 summary.before.bytes, summary.after.bytes);
+  gate.result = evaluate_gate(gate.rules, gate.metrics);
+  size_t failed = 0;
+  for (auto& v : gate.result.verdicts) failed += v.status == GateVerdict::Status::Fail;
+  stages.record("check", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+                failed ? std::to_string(failed) + " rules failed" : std::string("passed"));
+  result.gates.push_back(std::move(gate));
+  if (!failed) return std::nullopt;
+  Refusal r;
+  r.kind = Refusal::Kind::GateFailed;
+  r.gates = std::move(result.gates);
+  return r;
+}
+
+}  // namespace slimage

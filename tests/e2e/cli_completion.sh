@@ -25,7 +25,7 @@ while read -r flag; do
     done
     grep -q -- "${flag//-/\\\\-}" "$SCRATCH/slimage.1" || fail "the man page lacks $flag"
 done <"$SCRATCH/flags"
-for sub in slim batch inspect plan why verify diff profiles completion; do
+for sub in slim batch inspect check plan why verify diff profiles completion; do
     grep -q "^\.SS \"slimage $sub" "$SCRATCH/slimage.1" || fail "the man page lacks $sub"
 done
 

@@ -10,6 +10,7 @@ enum ExitCode : int {
   kExitUsage = 2,          // a bad option, profile, platform, transport or path
   kExitVerifyFailed = 3,   // the slimmed closure has missing libraries
   kExitSmokeFailed = 4,    // --test passed before and failed after
+  kExitGateFailed = 5,     // check / slim --check: a rule failed (nothing written)
   kExitInterrupted = 130,
 };
 

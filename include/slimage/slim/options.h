@@ -2,6 +2,7 @@
 // fills them (src/cli/app.cpp), `slimage batch` copies them per image.
 #pragma once
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace slimage {
@@ -13,6 +14,14 @@ struct PlanSettings {
   bool no_dedupe = false;  // --no-dedupe
   std::string cuda_arch;  // --cuda-arch LIST; "" = the profile's cuda_archs
   std::string cuda_ptx;   // --cuda-ptx newest|none|all; "" = the profile's
+};
+
+// The CI gate (`check`, `slim --check`): rules from --ci-config FILE, then
+// the rule flags over it (include/slimage/report/gate.h).
+struct GateSettings {
+  bool check = false;       // slim --check (or any rule flag / --ci-config)
+  std::string config;       // --ci-config FILE ("" = dive's defaults)
+  std::vector<std::pair<std::string, std::string>> flags;  // {camelCase key, value}
 };
 
 struct SlimOptions {
@@ -29,6 +38,7 @@ struct SlimOptions {
   bool remove_signatures = false;     // write a signed/attested input without its signatures
   bool test = false;                  // --test given; with no CMD, runs Entrypoint + Cmd
   unsigned test_timeout = 300;        // --test-timeout S: then the test's process group is killed
+  GateSettings gate;                  // --check: the output must pass it before anything is written
 };
 
 }  // namespace slimage

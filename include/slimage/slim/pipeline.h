@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "slimage/image/image.h"
+#include "slimage/report/gate.h"
 #include "slimage/report/report.h"
 #include "slimage/report/sbom.h"
 #include "slimage/rewrite/layer_writer.h"
@@ -38,17 +39,27 @@ struct SlimContext {
   LayerCache* cache = nullptr;       // batch: rewritten layers by fingerprint
 };
 
+// One platform's gate (--check): the rules, what they measured, the verdicts.
+struct GateReport {
+  std::string platform;
+  GateRules rules;
+  GateMetrics metrics;
+  GateResult result;
+};
+
 // Why a run stopped before writing anything.
 struct Refusal {
   enum class Kind {
     TestFailsOnOriginal,  // --test guards nothing
     TestFailsOnSlimmed,   // passes on the original, fails on the slimmed root
     Missing,              // the slimmed closure would miss libraries
+    GateFailed,           // --check: the output fails a rule
   };
   Kind kind = Kind::Missing;
   SmokeResult test;                      // the Test* kinds
   std::vector<Missing> missing;          // Kind::Missing
   std::vector<Diagnostic> diagnostics;   // Kind::Missing: the image's, shown before the verdict
+  std::vector<GateReport> gates;         // Kind::GateFailed: each platform checked, the failing one last
 };
 
 struct SlimResult {
@@ -57,6 +68,7 @@ struct SlimResult {
   std::vector<Summary> summaries;   // one per platform
   std::string root_digest;          // of the committed root ("" if nothing written)
   SbomDocument sbom;                // its values, collected when --sbom is given
+  std::vector<GateReport> gates;    // --check: one per platform, all passed
 };
 
 // Throws Error on a bad image or I/O failure (nothing written).
