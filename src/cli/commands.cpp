@@ -16,6 +16,7 @@ namespace slimage {
 int run_slim(const Command& cmd);
 int run_batch(const Command& cmd);  // batch_run.cpp
 int run_diff(const Command& cmd);   // diff.cpp
+int run_report(const Command& cmd);  // report.cpp
 
 namespace {
 
@@ -274,6 +275,7 @@ int run(const Command& cmd) {
   if (cmd.name == "verify") return run_verify(cmd);
   if (cmd.name == "profiles") return run_profiles(cmd);
   if (cmd.name == "diff") return run_diff(cmd);
+  if (cmd.name == "report") return run_report(cmd);
   fail("unknown command " + cmd.name);
 }
 
