@@ -6,7 +6,8 @@
 # Debian's headless chromium dumps the DOM, and every named number — totals,
 # each reason's files and bytes, each layer's compressed and uncompressed
 # size, GPU code, the largest kept files — is read back from it and compared
-# exactly with the JSON. The page rebuilt from the report alone is the same
+# exactly with the JSON (the small sample keeps no GPU code: its GPU table
+# holds the zero totals, still compared). The page rebuilt from the report alone is the same
 # bytes; the largest kept file's chains are `slimage why`'s; the tree holds
 # every directory of at least 0.1% and its bytes add up. A screenshot goes to
 # $BUILD_DIR/html_report.png.
