@@ -14,6 +14,26 @@
 source "$(dirname "$0")/lib.sh"
 need_slimage; need jq python3 chromium
 scratch
+
+# Bad input: the place named, exit 2 at the door or 1 for a file that is no report, nothing written.
+expect_error() {  # RC MESSAGE CMD...
+    local rc=$1 message=$2; shift 2
+    slim "$@"
+    [[ $RC == "$rc" ]] || fail "$* exited $RC, not $rc: $(cat "$SCRATCH/stderr")"
+    [[ "$(cat "$SCRATCH/stderr")" == "slimage: error: $message" ]] || fail "$*: $(cat "$SCRATCH/stderr")"
+    [[ ! -e "$SCRATCH/o.html" ]] || fail "$*: wrote o.html"
+}
+echo '{"x":' >"$SCRATCH/bad.json"
+echo '{"after": {}}' >"$SCRATCH/other.json"
+expect_error 2 "REPORT $SCRATCH/none.json: no such file" report "$SCRATCH/none.json" --html "$SCRATCH/o.html"
+expect_error 1 "$SCRATCH/bad.json: not JSON" report "$SCRATCH/bad.json" --html "$SCRATCH/o.html"
+expect_error 1 "$SCRATCH/other.json: not a slimage report: key 'before' not found" \
+    report "$SCRATCH/other.json" --html "$SCRATCH/o.html"
+expect_error 2 "--html $SCRATCH/no/o.html: directory $SCRATCH/no does not exist" \
+    report "$SCRATCH/other.json" --html "$SCRATCH/no/o.html"
+expect_error 2 "--html $SCRATCH/no/o.html: directory $SCRATCH/no does not exist" \
+    slim oci:/nonexistent:x "oci:$SCRATCH/never:x" --html "$SCRATCH/no/o.html"
+
 small_sample; sample=$SAMPLE
 
 slim slim -q "oci:$sample:sample" "oci:$SCRATCH/out:slim" --cuda-arch sm_90 \
