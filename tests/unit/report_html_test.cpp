@@ -141,3 +141,19 @@ TEST_CASE("report: HTML of a JSON that is no report names the missing key") {
   }
   CHECK(message == "not a slimage report: not a JSON object");
 }
+
+TEST_CASE("report: HTML of a multi-platform report has one section per image, keys by index") {
+  Plan plan;
+  add(plan, "usr/bin/a", Fate::Keep, ReasonKind::Needed, 100, 100);
+  nlohmann::json amd = report_json(summarize(plan), plan, {{"platform", "linux/amd64"}});
+  add(plan, "var/cache/x", Fate::Drop, ReasonKind::Cache, 50, 0);
+  nlohmann::json arm = report_json(summarize(plan), plan, {{"platform", "linux/arm64"}});
+  std::string html = render_html_report({{"images", {amd, arm}}, {"root_digest", "sha256:ab"}});
+  CHECK(html.find("<section data-image=\"0\">") != std::string::npos);
+  CHECK(html.find("<section data-image=\"1\">") != std::string::npos);
+  CHECK(html.find("data-k=\"images.0.before.bytes\">100<") != std::string::npos);
+  CHECK(html.find("data-k=\"images.1.before.bytes\">150<") != std::string::npos);
+  CHECK(html.find("data-k=\"images.1.removed.cache.bytes\">50<") != std::string::npos);
+  CHECK(html.find("data-k=\"images.0.removed.cache.bytes\"") == std::string::npos);
+  CHECK(html.find("linux/arm64</h2>") != std::string::npos);
+}
