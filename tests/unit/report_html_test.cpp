@@ -157,3 +157,24 @@ TEST_CASE("report: HTML of a multi-platform report has one section per image, ke
   CHECK(html.find("data-k=\"images.0.removed.cache.bytes\"") == std::string::npos);
   CHECK(html.find("linux/arm64</h2>") != std::string::npos);
 }
+
+TEST_CASE("report: HTML sums GPU code by architecture over libraries") {
+  Plan plan;
+  add(plan, "usr/lib/libk.so", Fate::Keep, ReasonKind::Needed, 1000, 1000);
+  nlohmann::json r = report_json(summarize(plan), plan, nlohmann::json::object());
+  auto lib = [](uint64_t cubin_before, uint64_t cubin_after) {
+    return nlohmann::json{{"bytes_before", cubin_before + 10}, {"bytes_after", cubin_after + 10},
+                          {"by_code", {{"sm_90 cubin", {{"before", cubin_before}, {"after", cubin_after}}},
+                                       {"compute_90 ptx", {{"before", 10}, {"after", 10}}}}}};
+  };
+  r["gpu_code"] = {{"cuda_arch", "sm_90"}, {"libraries", 2}, {"bytes_before", 320}, {"bytes_after", 120},
+                   {"by_library", {{"usr/lib/a.so", lib(100, 50)}, {"usr/lib/b.so", lib(200, 50)}}}};
+  std::string html = render_html_report(r);
+  CHECK(html.find("GPU code by architecture (--cuda-arch sm_90)") != std::string::npos);
+  CHECK(html.find("data-k=\"gpu.bytes_before\">320<") != std::string::npos);
+  CHECK(html.find("data-k=\"gpu.sm_90 cubin.before\">300<") != std::string::npos);
+  CHECK(html.find("data-k=\"gpu.sm_90 cubin.after\">100<") != std::string::npos);
+  CHECK(html.find("data-k=\"gpu.compute_90 ptx.after\">20<") != std::string::npos);
+  r.erase("gpu_code");
+  CHECK(render_html_report(r).find("GPU code") == std::string::npos);  // none: no section
+}
