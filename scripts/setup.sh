@@ -14,6 +14,7 @@ packages=(
   man-db zsh fish  # tests/e2e/cli_completion.sh: render the man page, parse the completions
   python3-jsonschema  # tests/e2e/sbom.sh: the CycloneDX schema's validator
   libyaml-cpp-dev  # check --ci-config: dive's .dive-ci is YAML
+  chromium  # tests/e2e/html_report.sh: renders the HTML report, reads its numbers back, screenshots it
 )
 # npm fetches the CycloneDX schema (tests/e2e/sbom.sh). A nodejs from elsewhere
 # (NodeSource) ships its own npm and conflicts with Debian's: install Debian's

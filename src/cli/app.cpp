@@ -190,6 +190,7 @@ int run_cli(int argc, char** argv) {
       ->check(CLI::IsMember({"gzip", "zstd", "none"}));
   slim->add_option("--level", cmd.slim.level, "compression level: gzip 1-12 (default 5), zstd 1-19 (default 3)");
   slim->add_option("--report", cmd.slim.report, "write the full report as JSON to FILE");
+  slim->add_option("--html", cmd.slim.html, "write the report as one self-contained HTML page to FILE");
   slim->add_option("--sbom", cmd.slim.sbom,
                    "write an SBOM of the slimmed image to FILE (*.spdx.json: SPDX 2.3, *.cdx.json: CycloneDX 1.5)");
   slim->add_option("--sbom-format", cmd.slim.sbom_format, "spdx | cyclonedx (default: from the --sbom FILE name)")
@@ -265,6 +266,11 @@ int run_cli(int argc, char** argv) {
   diff->add_option("B", cmd.other, "the image after")->required();
   add_common(diff, cmd.common, true);
 
+  auto* report = app.add_subcommand("report", "read a --report JSON back: its summary, --json, or --html FILE");
+  report->add_option("REPORT", cmd.source, "a report JSON written by slim --report")->required();
+  report->add_option("--html", cmd.slim.html, "write the report as one self-contained HTML page to FILE");
+  report->add_flag("--json", cmd.common.json, "print the report JSON");
+
   auto* profiles = app.add_subcommand("profiles", "list built-in profiles; `profiles show NAME`");
   profiles->add_flag("--json", cmd.common.json, "machine-readable output");
   auto* show = profiles->add_subcommand("show", "print a resolved profile (JSON)");
@@ -311,7 +317,7 @@ int run_cli(int argc, char** argv) {
   cmd.common.transport = for_side(shared, cmd.common.source_flags);
   cmd.common.destination_transport = for_side(shared, cmd.common.destination_flags);
   cmd.slim.test = slim_test->count() > 0 || batch_test->count() > 0;
-  for (auto* sub : {slim, batch, inspect, check, plan, why, verify, diff, profiles})
+  for (auto* sub : {slim, batch, inspect, check, plan, why, verify, diff, report, profiles})
     if (sub->parsed()) cmd.name = sub->get_name();
   return run(cmd);
 }

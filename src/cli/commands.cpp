@@ -18,6 +18,7 @@ int run_slim(const Command& cmd);
 int run_batch(const Command& cmd);  // batch_run.cpp
 int run_diff(const Command& cmd);   // diff.cpp
 int run_check(const Command& cmd);  // check.cpp
+int run_report(const Command& cmd);  // report.cpp
 
 namespace {
 
@@ -279,6 +280,7 @@ int run(const Command& cmd) {
   if (cmd.name == "profiles") return run_profiles(cmd);
   if (cmd.name == "diff") return run_diff(cmd);
   if (cmd.name == "check") return run_check(cmd);
+  if (cmd.name == "report") return run_report(cmd);
   fail("unknown command " + cmd.name);
 }
 

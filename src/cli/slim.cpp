@@ -1,10 +1,11 @@
 // `slimage slim SRC DST`: runs the pipeline (src/slim/pipeline.cpp) once,
 // shows its stages on stderr, prints the refusal or the summary, writes
-// --report (FILE, or - for stdout) and picks the exit code.
+// --report (FILE, or - for stdout), --html and --sbom, and picks the exit code.
 #include <cstdio>
 
 #include "gate_output.h"
 #include "session.h"
+#include "slimage/report/html.h"
 #include "slimage/report/sbom.h"
 #include "slimage/util/file.h"
 
@@ -30,6 +31,7 @@ int run_slim(const Command& cmd) {
   }
   if (report_to_stdout) std::fputs((result.report.dump(2) + "\n").c_str(), stdout);
   else if (!cmd.slim.report.empty()) write_file_atomic(cmd.slim.report, result.report.dump(2) + "\n");
+  if (!cmd.slim.html.empty()) write_file_atomic(cmd.slim.html, render_html_report(result.report));
   // --sbom: after the commit, like --report (the format was checked at the door).
   if (!cmd.slim.sbom.empty()) {
     SbomFormat format = cmd.slim.sbom_format.empty() ? *sbom_format_for_path(cmd.slim.sbom)

@@ -145,6 +145,7 @@ void validate_command(const Command& cmd) {
     check_image_ref(cmd.slim.source, false);
     check_image_ref(cmd.slim.destination, true);
     check_output_file("--report", cmd.slim.report);
+    check_output_file("--html", cmd.slim.html);
     check_sbom(cmd.slim);
     check_transport("dest", c.destination_transport, c.destination_flags);
   }
@@ -156,6 +157,10 @@ void validate_command(const Command& cmd) {
       throw UsageError("LIST " + cmd.batch.list + ": no such file");
     check_output_file("--report", cmd.batch.report);
     check_transport("dest", c.destination_transport, c.destination_flags);
+  }
+  if (cmd.name == "report") {
+    check_readable_file("REPORT", cmd.source);
+    check_output_file("--html", cmd.slim.html);
   }
   if (cmd.name != "profiles") check_transport("src", c.transport, c.source_flags);
 }

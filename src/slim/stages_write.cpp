@@ -4,6 +4,7 @@
 
 #include "slim_stages.h"
 #include "slimage/util/scratch_meter.h"
+#include "slimage/report/html.h"
 
 namespace slimage {
 
@@ -90,6 +91,23 @@ Published publish_image(const ImageManifest& image, const Written& written, Endp
   return p;
 }
 
+namespace {
+
+// The report's "layer_sizes" (the HTML report's layer tables): each layer's
+// blob (compressed) and tar (uncompressed) size, before and after.
+nlohmann::json layer_sizes_json(const LoadedImage& loaded, const Written& written) {
+  nlohmann::json before = nlohmann::json::array(), after = nlohmann::json::array();
+  for (auto& l : loaded.fs->layers())
+    before.push_back({{"digest", l->descriptor.digest}, {"diff_id", l->diff_id},
+                      {"size", l->descriptor.size}, {"uncompressed_size", l->tar_size}});
+  for (auto& l : written.layers)
+    after.push_back({{"digest", l.descriptor.digest}, {"diff_id", l.diff_id}, {"size", l.descriptor.size},
+                     {"uncompressed_size", l.uncompressed_size}, {"reused", l.reused}});
+  return {{"before", before}, {"after", after}};
+}
+
+}  // namespace
+
 void report_image(const LoadedImage& loaded, const Planned& planned, const Written& written,
                   const Published& published, const Endpoints& io, const VerifyResult& verified,
                   SlimResult& result, Stages& stages) {
@@ -117,6 +135,10 @@ void report_image(const LoadedImage& loaded, const Planned& planned, const Writt
                      {"from_cache", layers_from_cache}};
   extra["verify"] = {{"missing_before", verified.before.missing.size()},
                      {"missing_after", verified.after.missing.size()}};
+  // What the HTML report draws, so `slimage report R.json --html` needs no image.
+  extra["layer_sizes"] = layer_sizes_json(loaded, written);
+  extra["tree"] = report_tree_json(planned.plan);
+  extra["largest_kept"] = largest_kept_json(planned.plan, *loaded.fs);
   if (!result.report.is_array()) result.report = nlohmann::json::array();
   result.report.push_back(report_json(summary, planned.plan, extra));
   result.summaries.push_back(summary);

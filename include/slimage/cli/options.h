@@ -45,10 +45,10 @@ struct BatchOptions {
 };
 
 struct Command {
-  std::string name;  // slim, inspect, plan, why, verify, profiles, batch, diff, completion
+  std::string name;  // slim, inspect, plan, why, verify, profiles, batch, diff, report, completion
   CommonOptions common;
   SlimOptions slim;
-  std::string source;      // inspect/plan/why/verify; diff's A
+  std::string source;      // inspect/plan/why/verify; diff's A; report's REPORT
   std::string other;       // diff's B
   std::string path;        // why PATH
   std::string profile_to_show;  // profiles show NAME

@@ -31,6 +31,7 @@ struct SlimOptions {
   std::string compression;            // "" = gzip for new layers, reused layers keep theirs
   int level = -1;
   std::string report;                 // --report FILE.json (written by the CLI)
+  std::string html;                   // --html FILE (written by the CLI; also `slimage report`)
   std::string sbom;                   // --sbom FILE (written by the CLI)
   std::string sbom_format;            // --sbom-format spdx|cyclonedx; "" = from FILE's extension
   std::string test_command;           // --test 'CMD'
