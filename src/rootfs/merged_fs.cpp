@@ -221,10 +221,12 @@ bool MergedFs::link_node(Node& node, const LayerEntry& e, const std::string& whe
   std::string target_path;
   const Node* target = resolve(normalize_path(e.tar.link_target), false, &target_path);
   if (target && target->type == FileType::Hardlink) target = lookup(target->link_target);
-  if (!target || target_path == node.path) {
-    d.error(where, "hardlink to nothing (" + e.tar.link_target + "); entry skipped");
-    return false;
-  }
+  // containerd removes what stands at the link's own path first, then
+  // link(2) fails on a missing target: the layer is not applied (umoci fails
+  // the same way), so neither is it read here.
+  if (!target || target_path == node.path)
+    fail(where + ": hardlink to " + e.tar.link_target +
+         ", which does not exist: link(2) fails, so containerd cannot apply this layer");
   if (target->type == FileType::Directory)
     fail(where + ": hardlink to directory " + (target_path.empty() ? "/" : target_path) +
          ": link(2) refuses it, so containerd cannot apply this layer");

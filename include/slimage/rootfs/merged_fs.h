@@ -15,7 +15,7 @@
 //  - a hardlink carries its target's content, so it survives the target's
 //    later deletion; a hardlink to a symlink, device or fifo is one more of
 //    those (link(2) does not follow the last component); to a directory it is
-//    an error; hardlinks to nothing are diagnostics.
+//    an error, and so is one to nothing (link(2) fails in containerd).
 // Spec: https://github.com/opencontainers/image-spec/blob/main/layer.md
 #pragma once
 #include <atomic>
