@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "slimage/util/budget.h"
+
 namespace slimage {
 
 namespace {
@@ -74,6 +76,15 @@ void MergedFs::remove_subtree(const std::string& path, bool keep_self) {
   if (!keep_self) nodes_.erase(path);
 }
 
+// Every later stage walks each path of the tree (globs, lookups, parents), so
+// the tree's total path bytes bound their time and memory. One entry can
+// create a thousand parents whose paths repeat its own: counting the parents
+// too is what keeps a single deep path from costing depth² unbounded.
+void MergedFs::count_path(const std::string& path) {
+  path_bytes_ += path.size() + 1;
+  check_budget(Budget::PathBytes, layers_[current_layer_]->where(), path_bytes_);
+}
+
 Node* MergedFs::ensure_dir(const std::string& path, uint32_t layer) {
   // Iterative: the deepest existing ancestor, then each missing level below it.
   size_t end = path.size();
@@ -100,6 +111,7 @@ Node* MergedFs::ensure_dir(const std::string& path, uint32_t layer) {
     dir.layer = layer;
     dir.entry_offset = UINT64_MAX;
     std::string key = dir.path;
+    count_path(key);
     parent = &nodes_.emplace(std::move(key), std::move(dir)).first->second;
     end = next;
   }
@@ -326,6 +338,7 @@ void MergedFs::apply_layer(uint32_t index, Diagnostics& d) {
       it->second = std::move(node);
       continue;
     }
+    count_path(path);
     nodes_.emplace(path, std::move(node));
   }
   for (auto& [where, dir] : unmade_parents) {

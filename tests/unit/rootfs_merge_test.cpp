@@ -394,3 +394,24 @@ TEST_CASE("rootfs: a path deeper than SLIMAGE_MAX_PATH_DEPTH is refused at the d
   ::unsetenv("SLIMAGE_MAX_PATH_DEPTH");
   reset_budgets_for_test();
 }
+
+TEST_CASE("rootfs: the merged tree's path bytes, implicit parents included, stay within SLIMAGE_MAX_PATH_BYTES") {
+  // One entry, four nodes: a (2 bytes with its separator), a/b (4), a/b/c (6), a/b/c/f (8).
+  Fixture f;
+  ::setenv("SLIMAGE_MAX_PATH_BYTES", "20", 1);
+  reset_budgets_for_test();
+  CHECK(f.merge_error({{{"a/b/c/f", TarType::Regular, "x"}}}) == "");
+  ::setenv("SLIMAGE_MAX_PATH_BYTES", "19", 1);
+  reset_budgets_for_test();
+  CHECK(f.merge_error({{{"a/b/c/f", TarType::Regular, "x"}}}) ==
+        "20 bytes of paths in the merged tree exceed the budget of 19 "
+        "(raise it with SLIMAGE_MAX_PATH_BYTES=N)");
+  // The implicit parents alone count: the entry's own node is never reached.
+  ::setenv("SLIMAGE_MAX_PATH_BYTES", "11", 1);
+  reset_budgets_for_test();
+  CHECK(f.merge_error({{{"a/b/c/f", TarType::Regular, "x"}}}) ==
+        "12 bytes of paths in the merged tree exceed the budget of 11 "
+        "(raise it with SLIMAGE_MAX_PATH_BYTES=N)");
+  ::unsetenv("SLIMAGE_MAX_PATH_BYTES");
+  reset_budgets_for_test();
+}
