@@ -98,6 +98,9 @@ class OciSink : public Sink {
       write_file_atomic(staging_->path() + "/oci-layout", kOciLayoutFile);
       write_file_atomic(staging_->path() + "/index.json", index.dump());
       if (is_directory(dir_)) ::rmdir(dir_.c_str());  // the empty dir we were given
+      // The staging dir's lock file (util/file.cpp: the next run sweeps a
+      // staging dir whose lock nobody holds) is no part of the layout.
+      ::unlink((staging_->path() + "/.slimage-lock").c_str());
       if (::rename(staging_->path().c_str(), dir_.c_str()) != 0)
         fail(name_ + ": rename into place: " + std::strerror(errno));
       staging_->release();

@@ -2,8 +2,8 @@
 // and 'g' headers, GNU 'L'/'K' long names, old-GNU and star headers, base-256
 // numbers). Quirks handled: which fields wins follows Go's archive/tar (what
 // Docker and containerd use): PAX over GNU long name over prefix+name; types
-// 1-6 carry no content whatever their size field says; '\0' and '7' are
-// regular files; other types are errors (containerd refuses them); global PAX
+// 1-6 carry no content whatever their size field says; '\0' is a regular
+// file; other types, '7' included, are errors (containerd refuses them); global PAX
 // headers apply to nothing; an end-of-archive may be two zero blocks, one
 // followed by EOF, or a clean EOF — a header after a lone zero block is corrupt.
 // Spec: https://pubs.opengroup.org/onlinepubs/9699919799/utilities/pax.html
@@ -282,7 +282,7 @@ bool TarReader::next(TarEntry& entry) {
 
     bool has_content = true;
     switch (type) {
-      case '0': case '\0': case '7': e.type = TarType::Regular; break;
+      case '0': case '\0': e.type = TarType::Regular; break;
       case '1': e.type = TarType::Hardlink; has_content = false; break;
       case '2': e.type = TarType::Symlink; has_content = false; break;
       case '3': e.type = TarType::CharDevice; has_content = false; break;
@@ -292,7 +292,8 @@ bool TarReader::next(TarEntry& entry) {
       default:
         // containerd's createTarFile fails on any other type ("unhandled tar
         // header type"), and Docker refuses the layer: so do we, rather than
-        // drop the entry without a word.
+        // drop the entry without a word. '7' (contiguous file) among them: Go's
+        // reader returns it as TypeCont, which createTarFile has no case for.
         fail_at(header_offset, "entry '" + printable(e.path) + "' has type flag " +
                                    type_flag_name(type) + ", which containerd and Docker refuse to apply,");
     }

@@ -129,6 +129,40 @@ std::string_view trim_pattern(std::string_view pattern) {
   return pattern;
 }
 
+bool is_literal(std::string_view component) {
+  return component.find_first_of("*?[\\") == std::string_view::npos;
+}
+
+// Cheap rejections before a path is split: every literal component of the
+// pattern must occur in the path, an anchored literal first component must
+// start it, and a last component other than `**` must match its basename.
+// Globs run for every node against every profile pattern, and a node's path
+// can be thousands of components long: most pairs are settled here without
+// walking the path's components.
+bool may_match(std::string_view pattern, std::string_view path) {
+  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  std::string_view last = pattern.substr(pattern.rfind('/') + 1);
+  if (last != "**") {
+    auto slash = path.rfind('/');
+    if (!match_component(last, slash == std::string_view::npos ? path : path.substr(slash + 1)))
+      return false;
+  }
+  std::string_view first = pattern.substr(0, pattern.find('/'));
+  if (first != "**" && is_literal(first) &&
+      (path.substr(0, first.size()) != first ||
+       (path.size() > first.size() && path[first.size()] != '/')))
+    return false;
+  size_t i = 0;
+  while (i < pattern.size()) {
+    size_t j = pattern.find('/', i);
+    if (j == std::string_view::npos) j = pattern.size();
+    std::string_view part = pattern.substr(i, j - i);
+    if (!part.empty() && is_literal(part) && path.find(part) == std::string_view::npos) return false;
+    i = j + 1;
+  }
+  return true;
+}
+
 }  // namespace
 
 bool glob_match(std::string_view pattern, std::string_view path) {
@@ -139,6 +173,7 @@ bool glob_match(std::string_view pattern, std::string_view path) {
     std::string_view base = slash == std::string_view::npos ? path : path.substr(slash + 1);
     return match_component(pattern, base);
   }
+  if (!may_match(pattern, path)) return false;
   Components pat(pattern), parts(path);
   size_t p = 0, n = 0;
   size_t star_p = SIZE_MAX, star_n = 0;

@@ -20,20 +20,25 @@ static std::deque<std::string> split(std::string_view path) {
   return parts;
 }
 
+// One pass, one allocation: it runs on every node's path (Plan::find, joins),
+// and a path can be thousands of components deep.
 std::string normalize_path(std::string_view path) {
-  std::vector<std::string> out;
-  for (auto& p : split(path)) {
-    if (p == ".") continue;
-    if (p == "..") {
-      if (!out.empty()) out.pop_back();
+  std::string s;
+  s.reserve(path.size());
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    std::string_view part = path.substr(i, j - i);
+    i = j + 1;
+    if (part.empty() || part == ".") continue;
+    if (part == "..") {  // drop the last component; at the root, stay there
+      size_t slash = s.rfind('/');
+      s.resize(slash == std::string::npos ? 0 : slash);
       continue;
     }
-    out.push_back(p);
-  }
-  std::string s;
-  for (auto& p : out) {
     if (!s.empty()) s += '/';
-    s += p;
+    s += part;
   }
   return s;
 }

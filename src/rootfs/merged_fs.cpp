@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "slimage/util/scratch_meter.h"
+#include "slimage/util/budget.h"
 
 namespace slimage {
 
@@ -76,6 +77,15 @@ void MergedFs::remove_subtree(const std::string& path, bool keep_self) {
   if (!keep_self) nodes_.erase(path);
 }
 
+// Every later stage walks each path of the tree (globs, lookups, parents), so
+// the tree's total path bytes bound their time and memory. One entry can
+// create a thousand parents whose paths repeat its own: counting the parents
+// too is what keeps a single deep path from costing depth² unbounded.
+void MergedFs::count_path(const std::string& path) {
+  path_bytes_ += path.size() + 1;
+  check_budget(Budget::PathBytes, layers_[current_layer_]->where(), path_bytes_);
+}
+
 Node* MergedFs::ensure_dir(const std::string& path, uint32_t layer) {
   // Iterative: the deepest existing ancestor, then each missing level below it.
   size_t end = path.size();
@@ -102,6 +112,7 @@ Node* MergedFs::ensure_dir(const std::string& path, uint32_t layer) {
     dir.layer = layer;
     dir.entry_offset = UINT64_MAX;
     std::string key = dir.path;
+    count_path(key);
     parent = &nodes_.emplace(std::move(key), std::move(dir)).first->second;
     end = next;
   }
@@ -223,10 +234,12 @@ bool MergedFs::link_node(Node& node, const LayerEntry& e, const std::string& whe
   std::string target_path;
   const Node* target = resolve(normalize_path(e.tar.link_target), false, &target_path);
   if (target && target->type == FileType::Hardlink) target = lookup(target->link_target);
-  if (!target || target_path == node.path) {
-    d.error(where, "hardlink to nothing (" + e.tar.link_target + "); entry skipped");
-    return false;
-  }
+  // containerd removes what stands at the link's own path first, then
+  // link(2) fails on a missing target: the layer is not applied (umoci fails
+  // the same way), so neither is it read here.
+  if (!target || target_path == node.path)
+    fail(where + ": hardlink to " + e.tar.link_target +
+         ", which does not exist: link(2) fails, so containerd cannot apply this layer");
   if (target->type == FileType::Directory)
     fail(where + ": hardlink to directory " + (target_path.empty() ? "/" : target_path) +
          ": link(2) refuses it, so containerd cannot apply this layer");
@@ -326,6 +339,7 @@ void MergedFs::apply_layer(uint32_t index, Diagnostics& d) {
       it->second = std::move(node);
       continue;
     }
+    count_path(path);
     nodes_.emplace(path, std::move(node));
   }
   for (auto& [where, dir] : unmade_parents) {

@@ -13,7 +13,7 @@ namespace slimage {
 namespace {
 
 // Defaults: each at least 10x what the largest real sample needs (see README "Budgets").
-constexpr std::array<BudgetInfo, 8> kInfo{{
+constexpr std::array<BudgetInfo, 9> kInfo{{
     {"SLIMAGE_MAX_PATH_DEPTH", "path components", 1024},
     {"SLIMAGE_MAX_SEARCH_PATHS", "search-path entries", 1024},
     {"SLIMAGE_MAX_INCLUDES", "ld.so.conf includes", 1024},
@@ -22,6 +22,7 @@ constexpr std::array<BudgetInfo, 8> kInfo{{
         {"SLIMAGE_MAX_NEEDED", "DT_NEEDED entries", 4096},
     {"SLIMAGE_MAX_SEARCH_PROBES", "library search probes", 500000},
     {"SLIMAGE_MAX_SHELL_COMMANDS", "shell commands", 100000},
+    {"SLIMAGE_MAX_PATH_BYTES", "bytes of paths in the merged tree", uint64_t{64} << 20},
 }};
 
 // 0: not read yet.

@@ -149,6 +149,9 @@ bool is_directory(const std::string& path) {
 // dies, however it dies. Sweeping looks only at dirs holding that file, so a
 // dir made by an older slimage (no lock) or by anything else is never taken.
 constexpr const char* kLockName = "/.slimage-lock";
+// The prefix ending of a sink's staging dir beside its destination
+// (src/image/oci_sink.cpp, archive_sink.cpp).
+constexpr std::string_view kStagingSuffix = ".slimage-tmp-";
 
 // Scratch that a SIGKILL (or a crash) left behind: sibling dirs named like
 // ours (`prefix` + 6 characters) whose lock file nobody holds.
@@ -172,7 +175,11 @@ static void sweep_abandoned(const std::string& parent, const std::string& prefix
 }
 
 TempDir::TempDir(const std::string& parent, const std::string& prefix) {
-  const bool scratch = parent == scratch_parent();
+  // Scratch dirs, and the staging dirs sinks build an output in beside its
+  // destination ("DST.slimage-tmp-XXXXXX", renamed into place at commit): a
+  // run killed mid-write leaves one there, which the next run writing beside
+  // it removes.
+  const bool scratch = parent == scratch_parent() || prefix.ends_with(kStagingSuffix);
   if (scratch) sweep_abandoned(parent, prefix);
   std::string pattern = parent + "/" + prefix + "XXXXXX";
   std::lock_guard lock(g_temp_mu);  // see write_file_atomic

@@ -87,6 +87,32 @@ SLIMAGE_TMPDIR="$SCRATCH/tmp" "$SLIMAGE" slim "$(in_layout tiny)" "oci:$SCRATCH/
 only_names_in "$SCRATCH/tmp"
 pass "SIGKILL while decoding: left $left, which the next run removed"
 
+# SIGKILL while the new layers are written: the sink's staging dir beside the
+# destination (out.slimage-tmp-XXXXXX) stays behind, the destination never
+# appears, and the next run writing there removes the dead run's staging dir.
+rm -rf "$SCRATCH/tmp" "$SCRATCH/dst"
+mkdir "$SCRATCH/tmp" "$SCRATCH/dst"
+SLIMAGE_TMPDIR="$SCRATCH/tmp" "$SLIMAGE" slim "$(in_layout in)" "oci:$SCRATCH/dst/out:img" \
+    --profile none --compression gzip --jobs 2 2>"$SCRATCH/stderr" &
+pid=$!
+{ wait_for "$SCRATCH/tmp/slimage-out-*/*" "$pid" && wait_for "$SCRATCH/dst/out.slimage-tmp-*" "$pid"; } ||
+    { wait "$pid" || true; fail "SIGKILL: never saw the layer write: $(tail -2 "$SCRATCH/stderr")"; }
+kill -s KILL "$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+[[ ! -e "$SCRATCH/dst/out" ]] || fail "SIGKILL while writing: the destination appeared half-written"
+compgen -G "$SCRATCH/dst/out.slimage-tmp-*" >/dev/null ||
+    fail "SIGKILL while writing: no staging dir left behind, so the sweep below is not tested"
+left=$(cd "$SCRATCH/dst" && echo out.slimage-tmp-*)
+SLIMAGE_TMPDIR="$SCRATCH/tmp" "$SLIMAGE" slim "$(in_layout tiny)" "oci:$SCRATCH/dst/out:img" \
+    --profile none 2>"$SCRATCH/stderr" || fail "SIGKILL while writing: the next run failed: $(tail -2 "$SCRATCH/stderr")"
+[[ -z "$(compgen -G "$SCRATCH/dst/out.slimage-tmp-*")" ]] ||
+    fail "SIGKILL while writing: the next run left $(cd "$SCRATCH/dst" && echo out.slimage-tmp-*)"
+[[ "$(ls -A "$SCRATCH/dst/out" | sort | tr '\n' ' ')" == "blobs index.json oci-layout " ]] ||
+    fail "SIGKILL while writing: the next output holds $(ls -A "$SCRATCH/dst/out" | tr '\n' ' ')"
+skopeo inspect "oci:$SCRATCH/dst/out:img" >/dev/null || fail "SIGKILL while writing: skopeo cannot read the next output"
+only_names_in "$SCRATCH/tmp"
+pass "SIGKILL while writing: left $left beside the destination, which the next run removed"
+
 # A batch interrupted after its first output is in place: that output stays
 # whole and the message names it; the one under way leaves nothing.
 printf '[{"path": "etc", "type": "dir"}, {"path": "etc/small.txt", "data": "small\\n"}]' \

@@ -45,7 +45,7 @@ for path in sys.argv[1:]:
             parts = n.split("/")
             if n.startswith("/") or ".." in parts:
                 problems.append(f"unsafe name {n!r}")
-            for k in range(1, len(parts)):
+            for k in range(1, len(parts) if symlinks else 0):
                 if "/".join(parts[:k]) in symlinks:
                     problems.append(f"{n!r} sits beneath symlink {'/'.join(parts[:k])!r}")
                     break
@@ -71,15 +71,21 @@ PY
     return $rc
 }
 
-# check_semantics NAME LAYOUT: umoci unpacks the accepted output (Debian's
-# version) and skopeo inspects it; the paths listed in present / absent are (not)
+# check_semantics NAME LAYOUT: every accepted output is one other tools take:
+# skopeo inspects it and copies it (blobs re-read and digests checked) and umoci
+# (Debian's version) unpacks it; the paths listed in present / absent are (not)
 # in umoci's rootfs; no layer header carries absent_pax; the diagnostic was given.
 check_semantics() {
     local name=$1 out=$2 case p m b root="$SCRATCH/unpacked-$name"
     case=$(jq -c --arg n "$name" '.hostile[$n]' "$SCRATCH/cases/cases.json")
-    [[ $(jq 'has("present") or has("absent") or has("absent_pax")' <<<"$case") == true ]] || return 0
     skopeo inspect "oci:$out:img" >/dev/null 2>"$SCRATCH/skopeo.err" ||
         bad "$name" "skopeo inspect refused the output: $(tail -1 "$SCRATCH/skopeo.err")"
+    skopeo copy -q "oci:$out:img" "oci:$SCRATCH/copy-$name:img" >/dev/null 2>"$SCRATCH/skopeo.err" ||
+        bad "$name" "skopeo copy refused the output: $(tail -1 "$SCRATCH/skopeo.err")"
+    rm -rf "${SCRATCH:?}/copy-$name"
+    # umoci walks every component of every entry (SecureJoin): tens of minutes on
+    # the deep-path amplification cases' 56,000 entries 1,000 deep. skopeo reads those.
+    [[ $name == deep-paths-* ]] && return 0
     if ! unpack_image "oci:$out:img" "$root" >/dev/null 2>"$SCRATCH/umoci.err"; then
         bad "$name" "umoci unpack refused the output: $(tail -1 "$SCRATCH/umoci.err")"
     else
@@ -127,11 +133,16 @@ for name in $(jq -r '.hostile | keys[]' "$SCRATCH/cases/cases.json"); do
         bad "$name" "left scratch files: $(ls -A "$SLIMAGE_TMPDIR" | head -3 | tr '\n' ' ')"
         rm -rf "${SLIMAGE_TMPDIR:?}"/*
     fi
+    # One line per case for the summary: exit, seconds, peak RSS (KiB), the error line.
+    printf '%-40s exit %-3s %4s s %8s KiB  %s\n' "$name" "$rc" "$((SECONDS - start))" \
+        "$(tail -1 "$SCRATCH/rss" 2>/dev/null)" \
+        "$(grep -m1 '^slimage: error: ' "$SCRATCH/out/$name.err" | cut -c1-160)" >>"$SCRATCH/results"
     [[ $rc == 124 ]] && { bad "$name" "timed out"; continue; }
-    # Depth and amplification cases (the ones with a budget hint) must finish in 60 s
-    # and 1 GiB — in a release build; a sanitized one (SLIMAGE_E2E_SANITIZED: several
-    # times slower, shadow memory counted as resident) checks everything else.
-    [[ -n $hint && -z ${SLIMAGE_E2E_SANITIZED:-} ]] && (( SECONDS - start > 60 )) &&
+    # Every case must finish in 60 s and 1 GiB — in a release build (the bomb under its
+    # full 64 GiB limit decodes 4 GiB to disk: the 300 s timeout only); a sanitized one
+    # (SLIMAGE_E2E_SANITIZED: several times slower, shadow memory counted as resident)
+    # checks everything else.
+    [[ $name != decompression-bomb && -z ${SLIMAGE_E2E_SANITIZED:-} ]] && (( SECONDS - start > 60 )) &&
         bad "$name" "took $((SECONDS - start)) s > 60 s"
     (( rc < 128 )) || { bad "$name" "killed by signal $((rc - 128))"; continue; }
     [[ $rc == 0 || $rc == 1 || $rc == 3 ]] || bad "$name" "exit $rc"
@@ -206,5 +217,7 @@ done
     bad output-ref "a refused ref left its output"
 # Nothing may have appeared beside the scratch dirs either.
 [[ -z "$(ls -A "$canary")" ]] || bad canary "not empty at the end"
+echo "hostile corpus, case by case:" >&2
+cat "$SCRATCH/results" >&2
 (( failures == 0 )) || fail "$failures hostile case(s) mishandled (see above)"
 pass "$(jq '.hostile | length' "$SCRATCH/cases/cases.json") hostile layouts handled"

@@ -5,6 +5,12 @@
 #include <vector>
 
 #include "slimage/elf/elf.h"
+#include "fuzz_budgets.h"
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  slimage::fuzz::use_small_budgets();
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<uint8_t> bytes(data, data + size);

@@ -6,6 +6,12 @@
 #include <string>
 
 #include "slimage/deps/ld_cache.h"
+#include "fuzz_budgets.h"
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  slimage::fuzz::use_small_budgets();
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string error;

@@ -33,6 +33,7 @@
 #include "slimage/util/io.h"
 
 #include "../unit/memory_source.h"
+#include "fuzz_budgets.h"
 
 using namespace slimage;
 using test::MemorySource;
@@ -132,6 +133,11 @@ void run(const uint8_t* data, size_t size) {
 }
 
 }  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  slimage::fuzz::use_small_budgets();
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {

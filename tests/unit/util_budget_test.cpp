@@ -33,6 +33,7 @@ TEST_CASE("budget: defaults name their variable") {
   CHECK(budget(Budget::Needed) == 4096);
   CHECK(budget(Budget::SearchProbes) == 500000);
   CHECK(budget(Budget::ShellCommands) == 100000);
+  CHECK(budget(Budget::PathBytes) == uint64_t{64} << 20);
   CHECK(budget_info(Budget::PathDepth).env == "SLIMAGE_MAX_PATH_DEPTH");
   CHECK(budget_info(Budget::SearchProbes).env == "SLIMAGE_MAX_SEARCH_PROBES");
 }

@@ -15,7 +15,7 @@
 //  - a hardlink carries its target's content, so it survives the target's
 //    later deletion; a hardlink to a symlink, device or fifo is one more of
 //    those (link(2) does not follow the last component); to a directory it is
-//    an error; hardlinks to nothing are diagnostics.
+//    an error, and so is one to nothing (link(2) fails in containerd).
 // Spec: https://github.com/opencontainers/image-spec/blob/main/layer.md
 #pragma once
 #include <atomic>
@@ -105,12 +105,15 @@ class MergedFs : public FsView {
   std::string resolve_parent(const std::string& raw, const std::string& where, Diagnostics& d,
                              bool* ok);
   Node* ensure_dir(const std::string& path, uint32_t layer);
+  // Adds a new node's path to path_bytes_, within SLIMAGE_MAX_PATH_BYTES.
+  void count_path(const std::string& path);
   void index_children();
 
   std::vector<std::unique_ptr<SpilledLayer>> layers_;
   std::map<std::string, Node, std::less<>> nodes_;
   std::map<std::string, std::vector<const Node*>, std::less<>> children_;
   uint32_t current_layer_ = 0;
+  uint64_t path_bytes_ = 0;  // of every node created, implicit parents included
   // Bytes of small files released since the last trim: they are dropped in
   // bulk (one madvise per 64 MiB, not one per file).
   mutable std::atomic<uint64_t> released_small_{0};

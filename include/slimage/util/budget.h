@@ -1,5 +1,5 @@
 // Budgets: explicit caps on what a hostile image can make slimage do (path depth,
-// search-path entries, ld.so.conf includes, manifests, xattr bytes, DT_NEEDED entries,
+// bytes of the merged tree's paths, search-path entries, ld.so.conf includes, manifests, xattr bytes, DT_NEEDED entries,
 // closure edges, shell commands). Each has a default well above what real images need
 // and is raised (or lowered) through its environment variable, SLIMAGE_MAX_<NAME>.
 // Exceeding one is an Error naming the budget and the variable that raises it.
@@ -19,6 +19,7 @@ enum class Budget {
   Needed,             // SLIMAGE_MAX_NEEDED: DT_NEEDED entries in one ELF
   SearchProbes,       // SLIMAGE_MAX_SEARCH_PROBES: (directory, library) probes in one image
   ShellCommands,      // SLIMAGE_MAX_SHELL_COMMANDS: simple commands in one `sh -c` script
+  PathBytes,          // SLIMAGE_MAX_PATH_BYTES: bytes of every path the merged tree holds
 };
 
 struct BudgetInfo {
