@@ -20,9 +20,7 @@ int run_slim(const Command& cmd) {
   else if (!cmd.slim.report.empty()) write_file_atomic(cmd.slim.report, result.report.dump(2) + "\n");
   // --sbom: after the commit, like --report (the format was checked at the door).
   if (!cmd.slim.sbom.empty()) {
-    SbomFormat format = cmd.slim.sbom_format.empty() ? *sbom_format_for_path(cmd.slim.sbom)
-                                                     : parse_sbom_format(cmd.slim.sbom_format);
-    write_file_atomic(cmd.slim.sbom, render_sbom(result.sbom, format));
+    write_file_atomic(cmd.slim.sbom, render_sbom(result.sbom, sbom_format_of(cmd.slim.sbom_format, cmd.slim.sbom)));
   }
   return kExitOk;
 }
