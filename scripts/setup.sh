@@ -13,6 +13,7 @@ packages=(
   docker-registry apache2-utils openssl time util-linux
   man-db zsh fish  # tests/e2e/cli_completion.sh: render the man page, parse the completions
   python3-jsonschema  # tests/e2e/sbom.sh: the CycloneDX schema's validator
+  python3-pip  # tests/e2e/pip_check.sh: pip, copied into the slimmed sample's chroot
 )
 # npm fetches the CycloneDX schema (tests/e2e/sbom.sh). A nodejs from elsewhere
 # (NodeSource) ships its own npm and conflicts with Debian's: install Debian's
