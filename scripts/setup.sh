@@ -15,6 +15,7 @@ packages=(
   python3-jsonschema  # tests/e2e/sbom.sh: the CycloneDX schema's validator
   libyaml-cpp-dev  # check --ci-config: dive's .dive-ci is YAML
   chromium  # tests/e2e/html_report.sh: renders the HTML report, reads its numbers back, screenshots it
+  python3-pip  # tests/e2e/pip_check.sh: pip, copied into the slimmed sample's chroot
 )
 # npm fetches the CycloneDX schema (tests/e2e/sbom.sh). A nodejs from elsewhere
 # (NodeSource) ships its own npm and conflicts with Debian's: install Debian's

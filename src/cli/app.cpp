@@ -195,6 +195,8 @@ int run_cli(int argc, char** argv) {
                    "write an SBOM of the slimmed image to FILE (*.spdx.json: SPDX 2.3, *.cdx.json: CycloneDX 1.5)");
   slim->add_option("--sbom-format", cmd.slim.sbom_format, "spdx | cyclonedx (default: from the --sbom FILE name)")
       ->check(CLI::IsMember({"spdx", "cyclonedx"}));
+  slim->add_flag("--sbom-attach", cmd.slim.sbom_attach,
+                 "also attach the SBOM to the new image as an OCI 1.1 referrer (oci:, oci-archive:, docker://)");
   auto* slim_test = add_test_options(slim, cmd.slim);
   slim->add_flag("--force", cmd.slim.force, "write even if the slimmed closure has missing libraries");
   slim->add_flag("--remove-signatures", cmd.slim.remove_signatures,
@@ -225,6 +227,11 @@ int run_cli(int argc, char** argv) {
   batch->add_option("--cache", cmd.batch.cache_dir,
                     "rewritten-layer cache dir (default $XDG_CACHE_HOME/slimage/layers or ~/.cache/slimage/layers)");
   batch->add_flag("--no-cache", cmd.batch.no_cache, "no rewritten-layer cache on disk");
+  batch->add_option("--sbom", cmd.batch.sbom_dir,
+                    "write each image's SBOM into DIR, named after its destination (DIR/oci__out_a_1.spdx.json)");
+  batch->add_option("--sbom-format", cmd.slim.sbom_format, "spdx (default) | cyclonedx")
+      ->check(CLI::IsMember({"spdx", "cyclonedx"}));
+  batch->add_flag("--sbom-attach", cmd.slim.sbom_attach, "also attach each SBOM to its image as an OCI 1.1 referrer");
   add_plan_settings(batch, cmd.slim.plan);
   add_common(batch, cmd.common, false);
   sides.add_both(batch);

@@ -11,7 +11,9 @@
 // same LIST without talking to the others.
 #include "slimage/cli/batch.h"
 
+#include <cctype>
 #include <charconv>
+#include <map>
 
 #include "slimage/image/image.h"
 #include "slimage/util/error.h"
@@ -93,6 +95,23 @@ std::vector<BatchJob> select_shard(const std::vector<BatchJob>& jobs, Shard shar
   std::vector<BatchJob> out;
   for (size_t i = shard.index; i < jobs.size(); i += shard.count) out.push_back(jobs[i]);
   return out;
+}
+
+std::string batch_sbom_file(const std::string& dir, const std::string& destination, bool cyclonedx) {
+  std::string name = destination;
+  for (char& c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) c = '_';
+  return dir + "/" + name + (cyclonedx ? ".cdx.json" : ".spdx.json");
+}
+
+void check_batch_sbom_files(const std::string& dir, const std::vector<BatchJob>& jobs, bool cyclonedx) {
+  std::map<std::string, std::string> by_file;
+  for (auto& job : jobs) {
+    std::string file = batch_sbom_file(dir, job.destination, cyclonedx);
+    auto [it, added] = by_file.emplace(file, job.destination);
+    if (!added && it->second != job.destination)
+      fail("--sbom " + dir + ": " + it->second + " and " + job.destination + " would both write " + file);
+  }
 }
 
 std::vector<BatchJob> jobs_for_tags(const std::string& from, const std::string& to,

@@ -16,6 +16,7 @@
 #include "slimage/registry/signatures.h"
 #include "slimage/registry/tags.h"
 #include "slimage/report/report.h"
+#include "slimage/report/sbom.h"
 #include "slimage/rewrite/layer_cache.h"
 #include "slimage/util/thread_pool.h"
 #include "slimage/rootfs/spill_cache.h"
@@ -33,6 +34,7 @@ struct JobResult {
   uint64_t rewritten = 0, reused = 0, from_cache = 0;
   std::atomic<uint64_t> decoded{0}, decode_shared{0};
   nlohmann::json report;
+  std::string sbom;  // the file written (batch --sbom DIR)
 };
 
 std::vector<BatchJob> load_jobs(const BatchOptions& b, const TransportOptions& transport) {
@@ -77,6 +79,8 @@ void run_job(JobResult& r, const Command& cmd, const CommonOptions& common, Spil
   options.source = r.job.source;
   options.destination = r.job.destination;
   options.report.clear();
+  const bool cyclonedx = cmd.slim.sbom_format == "cyclonedx";
+  if (!cmd.batch.sbom_dir.empty()) options.sbom = batch_sbom_file(cmd.batch.sbom_dir, r.job.destination, cyclonedx);
   SlimContext context = slim_context(common);
   context.cache = cache;
   context.spill = [&](Source& source, const Descriptor& d, const std::string& diff_id,
@@ -90,6 +94,10 @@ void run_job(JobResult& r, const Command& cmd, const CommonOptions& common, Spil
   try {
     SlimResult result = slim(options, context, progress);
     r.report = result.report;
+    if (!result.refusal && !options.sbom.empty()) {
+      write_file_atomic(options.sbom, render_sbom(result.sbom, cyclonedx ? SbomFormat::CycloneDx : SbomFormat::Spdx));
+      r.sbom = options.sbom;
+    }
     int exit_code = result.refusal ? print_refusal(*result.refusal, common.quiet) : kExitOk;
     r.status = exit_code == kExitOk               ? "ok"
                : exit_code == kExitVerifyFailed ? "verify-failed"
@@ -119,6 +127,7 @@ nlohmann::json result_json(const JobResult& r) {
                       {"layers_decode_shared", r.decode_shared.load()},
                       {"report", r.report.is_null() ? nlohmann::json::object() : r.report}};
   if (r.job.line) j["line"] = r.job.line;
+  if (!r.sbom.empty()) j["sbom"] = r.sbom;
   if (!r.error.empty()) j["error"] = r.error;
   return j;
 }
@@ -148,6 +157,7 @@ int run_batch(const Command& cmd) {
   if (b.parallel == 0) fail("--parallel: must be at least 1");
   std::vector<BatchJob> all = load_jobs(b, cmd.common.transport);
   std::vector<BatchJob> jobs = select_shard(all, shard);
+  if (!b.sbom_dir.empty()) check_batch_sbom_files(b.sbom_dir, jobs, cmd.slim.sbom_format == "cyclonedx");
   std::unique_ptr<DiskLayerCache> cache;
   if (!b.no_cache) cache = std::make_unique<DiskLayerCache>(b.cache_dir.empty() ? DiskLayerCache::default_dir() : b.cache_dir);
 

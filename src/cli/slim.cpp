@@ -34,9 +34,7 @@ int run_slim(const Command& cmd) {
   if (!cmd.slim.html.empty()) write_file_atomic(cmd.slim.html, render_html_report(result.report));
   // --sbom: after the commit, like --report (the format was checked at the door).
   if (!cmd.slim.sbom.empty()) {
-    SbomFormat format = cmd.slim.sbom_format.empty() ? *sbom_format_for_path(cmd.slim.sbom)
-                                                     : parse_sbom_format(cmd.slim.sbom_format);
-    write_file_atomic(cmd.slim.sbom, render_sbom(result.sbom, format));
+    write_file_atomic(cmd.slim.sbom, render_sbom(result.sbom, sbom_format_of(cmd.slim.sbom_format, cmd.slim.sbom)));
   }
   return kExitOk;
 }

@@ -54,11 +54,16 @@ void check_output_file(const std::string& flag, const std::string& path) {
 }
 
 // --sbom FILE: a format, from --sbom-format or the name, and a file to write.
+// --sbom-attach: also needs a destination that can hold a referrer.
 void check_sbom(const SlimOptions& o) {
   if (o.sbom.empty()) {
     if (!o.sbom_format.empty()) throw UsageError("--sbom-format " + o.sbom_format + ": needs --sbom FILE");
+    if (o.sbom_attach) throw UsageError("--sbom-attach: needs --sbom FILE");
     return;
   }
+  if (o.sbom_attach && parse_image_ref(o.destination).transport == Transport::DockerArchive)
+    throw UsageError("--sbom-attach: " + o.destination +
+                     ": a docker archive cannot hold an OCI referrer (write oci:, oci-archive: or docker://)");
   if (o.sbom == "-") throw UsageError("--sbom -: give a file name (the summary goes to stdout)");
   if (o.sbom_format.empty() && !sbom_format_for_path(o.sbom))
     throw UsageError("--sbom " + o.sbom +
@@ -156,6 +161,10 @@ void validate_command(const Command& cmd) {
     if (!cmd.batch.list.empty() && cmd.batch.list != "-" && !path_exists(cmd.batch.list))
       throw UsageError("LIST " + cmd.batch.list + ": no such file");
     check_output_file("--report", cmd.batch.report);
+    if (!cmd.batch.sbom_dir.empty()) check_writable_dir("--sbom " + cmd.batch.sbom_dir, cmd.batch.sbom_dir);
+    if (cmd.batch.sbom_dir.empty() && !cmd.slim.sbom_format.empty())
+      throw UsageError("--sbom-format " + cmd.slim.sbom_format + ": needs --sbom DIR");
+    if (cmd.batch.sbom_dir.empty() && cmd.slim.sbom_attach) throw UsageError("--sbom-attach: needs --sbom DIR");
     check_transport("dest", c.destination_transport, c.destination_flags);
   }
   if (cmd.name == "report") {

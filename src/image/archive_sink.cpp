@@ -17,6 +17,7 @@
 
 #include "archive_files.h"
 #include "slimage/image/image.h"
+#include "slimage/image/referrer.h"
 #include "slimage/layer/tar.h"
 #include "slimage/util/error.h"
 #include "slimage/util/file.h"
@@ -31,7 +32,7 @@ std::string base_name(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-class ArchiveSink : public Sink {
+class ArchiveSink : public Sink, public ReferrerSink {
  public:
   ArchiveSink(const char* transport, std::string file, std::string ref, bool docker)
       : file_(std::move(file)), ref_(std::move(ref)), docker_(docker),
@@ -52,15 +53,23 @@ class ArchiveSink : public Sink {
     if (!has_blob(d.digest)) blobs_->put_stream(d, in);
   }
 
+  // An oci-archive lists referrers in its index.json as a layout does; docker
+  // load would take them for images, so a docker-archive holds none.
+  void put_referrer(const Descriptor& manifest, const std::string& bytes, const std::string&) override {
+    if (docker_) fail(name_ + ": a docker archive cannot hold an OCI referrer (write to oci:, oci-archive: or docker://)");
+    put_blob_bytes(manifest, bytes);
+    referrers_.push_back(manifest.to_json());
+  }
+
   void commit(const RootManifest& given_root) override {
     if (committed_) fail(name_ + ": committed twice");
     RootManifest root = docker_ ? single_image(given_root) : given_root;
     if (sha256_digest(root.bytes) != root.digest)
       fail(name_ + ": root bytes do not hash to " + short_digest(root.digest));
     put_blob_bytes({root.media_type, root.digest, static_cast<int64_t>(root.bytes.size())}, root.bytes);
-    nlohmann::json index = {{"schemaVersion", 2},
-                            {"mediaType", media_type::kOciIndex},
-                            {"manifests", nlohmann::json::array({layout_index_entry(root, ref_)})}};
+    nlohmann::json manifests = nlohmann::json::array({layout_index_entry(root, ref_)});
+    for (auto& r : referrers_) manifests.push_back(r);
+    nlohmann::json index = {{"schemaVersion", 2}, {"mediaType", media_type::kOciIndex}, {"manifests", manifests}};
     std::string out = staging_->path() + "/out.tar";
     {
       FileWriter file(out);
@@ -152,6 +161,7 @@ class ArchiveSink : public Sink {
   bool docker_;
   std::string name_;
   bool committed_ = false;
+  std::vector<nlohmann::json> referrers_;  // index entries, in the order put
   std::unique_ptr<TempDir> staging_;
   std::unique_ptr<BlobDir> blobs_;
 };

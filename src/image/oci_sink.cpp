@@ -3,7 +3,9 @@
 // renamed into place; an existing layout gets its new blobs staged in
 // blobs/sha256/.slimage-tmp-XXXXXX (renamed in at commit, invisible to readers
 // until index.json names them) and index.json replaced atomically, with the
-// entry holding the same ref.name annotation replaced.
+// entry holding the same ref.name annotation replaced. OCI 1.1 referrers
+// (put_referrer) are listed after the root with no ref.name, as `oras attach
+// --oci-layout` lists them; an entry of the same digest is listed once.
 // Spec: https://github.com/opencontainers/image-spec/blob/main/image-layout.md
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,6 +17,7 @@
 
 #include "archive_files.h"
 #include "slimage/image/image.h"
+#include "slimage/image/referrer.h"
 #include "slimage/util/error.h"
 #include "slimage/util/file.h"
 #include "slimage/util/hash.h"
@@ -39,7 +42,7 @@ void make_dirs(const std::string& dir) {
   if (ec) fail(dir + ": " + ec.message());
 }
 
-class OciSink : public Sink {
+class OciSink : public Sink, public ReferrerSink {
  public:
   OciSink(std::string dir, std::string ref)
       : dir_(std::move(dir)), ref_(std::move(ref)), name_("oci:" + dir_ + (ref_.empty() ? "" : ":" + ref_)) {
@@ -77,6 +80,11 @@ class OciSink : public Sink {
     blobs_->put_stream(d, in);
   }
 
+  void put_referrer(const Descriptor& manifest, const std::string& bytes, const std::string&) override {
+    put_blob_bytes(manifest, bytes);
+    referrers_.push_back(manifest.to_json());
+  }
+
   void commit(const RootManifest& root) override {
     if (committed_) fail(name_ + ": committed twice");
     if (sha256_digest(root.bytes) != root.digest)
@@ -92,9 +100,11 @@ class OciSink : public Sink {
       write_file_atomic(dir_ + "/index.json", merged_index(entry).dump());
       fsync_dir(dir_);
     } else {
+      nlohmann::json manifests = nlohmann::json::array({entry});
+      for (auto& r : referrers_) manifests.push_back(r);
       nlohmann::json index = {{"schemaVersion", 2},
                               {"mediaType", media_type::kOciIndex},
-                              {"manifests", nlohmann::json::array({entry})}};
+                              {"manifests", manifests}};
       write_file_atomic(staging_->path() + "/oci-layout", kOciLayoutFile);
       write_file_atomic(staging_->path() + "/index.json", index.dump());
       if (is_directory(dir_)) ::rmdir(dir_.c_str());  // the empty dir we were given
@@ -116,7 +126,7 @@ class OciSink : public Sink {
   }
 
   // The old index with the entry of the same ref (or, untagged, the same
-  // digest) replaced by the new one.
+  // digest) replaced by the new one, then the referrers (each listed once).
   nlohmann::json merged_index(const nlohmann::json& entry) {
     ParsedIndex old = parse_index_json(old_index_, name_ + ": index.json");
     nlohmann::json manifests = nlohmann::json::array();
@@ -127,9 +137,11 @@ class OciSink : public Sink {
         if (auto r = a->find(std::string(kRefNameAnnotation)); r != a->end() && r->is_string())
           old_ref = r->get<std::string>();
       bool replaced = ref_.empty() ? (old_ref.empty() && d.digest == entry["digest"]) : old_ref == ref_;
+      for (auto& r : referrers_) replaced = replaced || (old_ref.empty() && d.digest == r["digest"]);
       if (!replaced) manifests.push_back(old.json["manifests"][i]);
     }
     manifests.push_back(entry);
+    for (auto& r : referrers_) manifests.push_back(r);
     old.json["manifests"] = std::move(manifests);
     return old.json;
   }
@@ -137,6 +149,7 @@ class OciSink : public Sink {
   std::string dir_, ref_, name_;
   bool existing_ = false, committed_ = false;
   std::string old_index_;
+  std::vector<nlohmann::json> referrers_;  // index entries, in the order put
   std::unique_ptr<TempDir> staging_;
   std::unique_ptr<BlobDir> blobs_;
 };

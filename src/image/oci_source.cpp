@@ -1,7 +1,8 @@
 // OCI image layout sources: a directory ("oci:DIR[:REF]") or the same layout
 // as an uncompressed tar ("oci-archive:FILE[:REF]"), read in place.
 // Quirks: REF matches index.json's org.opencontainers.image.ref.name
-// annotation; with no REF the layout must hold exactly one entry; the
+// annotation; with no REF the layout must hold exactly one entry (referrers,
+// entries with an artifactType, aside); the
 // root is that entry's blob (an index or a manifest). Blobs live at
 // blobs/<alg>/<hex> and every read is verified against its descriptor.
 // Spec: https://github.com/opencontainers/image-spec/blob/main/image-layout.md
@@ -11,6 +12,7 @@
 
 #include "archive_files.h"
 #include "slimage/image/image.h"
+#include "slimage/image/referrer.h"
 #include "slimage/util/error.h"
 #include "slimage/util/file.h"
 #include "slimage/util/hash.h"
@@ -65,7 +67,7 @@ std::string blob_file(const std::string& digest) {
   return "blobs/" + digest.substr(0, colon) + "/" + digest.substr(colon + 1);
 }
 
-class OciSource : public Source {
+class OciSource : public Source, public LayoutSource {
  public:
   OciSource(std::string name, std::unique_ptr<LayoutFiles> files, const std::string& ref)
       : name_(std::move(name)), files_(std::move(files)) {
@@ -77,12 +79,13 @@ class OciSource : public Source {
       fail(name_ + ": oci-layout has no imageLayoutVersion");
     auto index_file = files_->open("index.json");
     if (!index_file) fail(name_ + ": no index.json");
-    ParsedIndex index =
-        parse_index_json(read_all(*index_file, kMaxJsonDocumentBytes), name_ + ": index.json");
+    index_bytes_ = read_all(*index_file, kMaxJsonDocumentBytes);
+    ParsedIndex index = parse_index_json(index_bytes_, name_ + ": index.json");
     root_descriptor_ = select(index.manifests, ref);
   }
 
   std::string name() const override { return name_; }
+  std::string layout_index() const override { return index_bytes_; }
 
   RootManifest root() override {
     const Descriptor& d = root_descriptor_;
@@ -116,7 +119,12 @@ class OciSource : public Source {
       if (!ref.empty() && name == ref) return d;
       if (!name.empty()) refs.push_back(name);
     }
-    if (ref.empty() && entries.size() == 1) return entries[0];
+    // With no REF, the one image: referrers listed beside it (artifactType
+    // set, no ref name) are about it, not candidates.
+    std::vector<const Descriptor*> images;
+    for (auto& d : entries)
+      if (!d.extra.contains("artifactType") || !ref_name(d).empty()) images.push_back(&d);
+    if (ref.empty() && images.size() == 1) return *images[0];
     std::string list;
     for (auto& r : refs) list += (list.empty() ? "" : ", ") + r;
     if (ref.empty())
@@ -135,6 +143,7 @@ class OciSource : public Source {
 
   std::string name_;
   std::unique_ptr<LayoutFiles> files_;
+  std::string index_bytes_;
   Descriptor root_descriptor_;
 };
 

@@ -8,9 +8,15 @@
 // Quirks: a manifest is not a blob to a registry: child manifests the caller
 // "puts as blobs" are held and PUT to /manifests/<digest> at commit, images
 // before indexes, because a registry checks that an index's entries exist.
+// Referrers (an SBOM about the image) are PUT by digest before the tag moves;
+// a registry that answers without `OCI-Subject` has no referrers API, so the
+// referrer is also listed in the referrers tag schema's index, tag
+// `sha256-<hex>` of the subject (distribution-spec 1.1, "Pushing Manifests
+// with Subject"): read, the entry added, written back (created on 404).
 #include <algorithm>
 #include <mutex>
 
+#include "slimage/image/referrer.h"
 #include "slimage/registry/client.h"
 #include "slimage/util/file.h"
 #include "slimage/util/hash.h"
@@ -43,7 +49,7 @@ bool is_manifest_type(std::string_view mt) {
   return media_type::is_manifest(mt) || media_type::is_index(mt);
 }
 
-class RegistrySink : public Sink {
+class RegistrySink : public Sink, public ReferrerSink {
  public:
   RegistrySink(RegistryRef ref, const TransportOptions& options)
       : client_(std::move(ref), options, /*push=*/true) {}
@@ -90,6 +96,11 @@ class RegistrySink : public Sink {
     upload(location, verified, d.digest, what);
   }
 
+  void put_referrer(const Descriptor& manifest, const std::string& bytes, const std::string& subject) override {
+    std::lock_guard lock(mu_);
+    referrers_.push_back({manifest, bytes, subject});
+  }
+
   void commit(const RootManifest& root) override {
     std::vector<std::pair<Descriptor, std::string>> manifests;
     {
@@ -102,6 +113,10 @@ class RegistrySink : public Sink {
     });
     for (auto& [d, bytes] : manifests)
       if (d.digest != root.digest) put_manifest(d.digest, d.media_type, bytes);
+    if (!referrers_.empty()) {
+      put_manifest(root.digest, root.media_type, root.bytes);  // a subject, when the root is the image
+      for (auto& r : referrers_) push_referrer(r);
+    }
     // Last: the tag moves only once everything it names is in place.
     const RegistryRef& ref = client_.ref();
     if (!ref.digest.empty() && ref.digest != root.digest)
@@ -161,8 +176,26 @@ class RegistrySink : public Sink {
     if (response.status != 201) client_.fail_response(what + ": finishing upload", response);
   }
 
-  void put_manifest(const std::string& reference, const std::string& media_type,
-                    const std::string& bytes) {
+  struct HeldReferrer {
+    Descriptor manifest;
+    std::string bytes, subject;
+  };
+
+  void push_referrer(const HeldReferrer& r) {
+    HttpResponse response = put_manifest(r.manifest.digest, r.manifest.media_type, r.bytes);
+    if (response.header("oci-subject") == r.subject) return;  // the registry lists it itself
+    std::string tag = referrers_tag(r.subject);
+    HttpRequest get("GET", client_.path("manifests", tag));
+    get.headers = {"Accept: " + std::string(media_type::kOciIndex)};
+    HttpResponse got = send(std::move(get));
+    if (got.status != 200 && got.status != 404) client_.fail_response("referrers tag " + tag, got);
+    std::string existing = got.status == 200 ? got.body : std::string();
+    put_manifest(tag, std::string(media_type::kOciIndex),
+                 add_to_referrers_index(existing, r.manifest, name() + ": referrers tag " + tag));
+  }
+
+  HttpResponse put_manifest(const std::string& reference, const std::string& media_type,
+                            const std::string& bytes) {
     HttpRequest put("PUT", client_.path("manifests", reference));
     put.headers = {"Content-Type: " + media_type};
     put.body = bytes;
@@ -175,12 +208,14 @@ class RegistrySink : public Sink {
     if (!stored.empty() && stored != sha256_digest(bytes))
       fail(name() + ": registry stored manifest " + reference + " as " + stored + ", not " +
            sha256_digest(bytes));
+    return response;
   }
 
   RegistryClient client_;
   std::string mount_from_;
   std::mutex mu_;
   std::vector<std::pair<Descriptor, std::string>> manifests_;
+  std::vector<HeldReferrer> referrers_;
 };
 
 }  // namespace

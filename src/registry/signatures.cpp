@@ -3,10 +3,9 @@
 // digest it signs: tag "sha256-<hex>.sig" in the same repository.
 #include "slimage/registry/signatures.h"
 
-#include <fstream>
 #include <set>
-#include <sstream>
 
+#include "slimage/image/referrer.h"
 #include "slimage/registry/client.h"
 #include "slimage/registry/registry.h"
 #include "slimage/registry/tags.h"
@@ -26,36 +25,36 @@ bool signature_type(const std::string& type) {
   return false;
 }
 
-// A small file whole, "" if absent or over `max` bytes.
-std::string read_small(const std::string& path, size_t max) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return {};
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string bytes = ss.str();
-  return bytes.size() > max ? std::string() : bytes;
-}
-
-nlohmann::json layout_index(const std::string& dir) {
-  std::string bytes = read_small(dir + "/index.json", 16 << 20);
-  if (bytes.empty()) return nlohmann::json::object();
-  nlohmann::json j = parse_json_object(bytes, dir + "/index.json");
+// An OCI layout's index.json (oci:, oci-archive: alike, as the source read
+// it); an object with an empty "manifests" for any other source.
+nlohmann::json layout_index(const Source& source) {
+  std::string bytes = layout_index_of(source);
+  nlohmann::json j = bytes.empty() ? nlohmann::json::object() : parse_json_object(bytes, source.name() + ": index.json");
   if (!j.contains("manifests") || !j["manifests"].is_array()) j["manifests"] = nlohmann::json::array();
   return j;
 }
 
 // OCI 1.1 referrers an OCI layout lists in index.json: manifests whose
 // `subject` is one of `digests` and whose artifact type is a signature's.
-std::vector<std::string> layout_signature_referrers(const std::string& dir,
-                                                    const std::set<std::string>& digests) {
+// Each manifest is read through the source (verified), whether the layout is
+// a directory or a tar.
+std::vector<std::string> layout_signature_referrers(Source& source, const std::set<std::string>& digests) {
   std::vector<std::string> found;
-  const nlohmann::json index = layout_index(dir);  // outlives the loop
+  const nlohmann::json index = layout_index(source);  // outlives the loop
   for (auto& entry : index["manifests"]) {
-    if (!entry.is_object() || !entry.contains("digest") || !entry["digest"].is_string()) continue;
-    std::string digest = entry["digest"].get<std::string>();
-    if (digest.rfind("sha256:", 0) != 0 || digest.find('/') != std::string::npos) continue;
-    nlohmann::json m = nlohmann::json::parse(
-        read_small(dir + "/blobs/sha256/" + digest.substr(7), 4 << 20), nullptr, false);
+    Descriptor d;
+    try {
+      d = Descriptor::from_json(entry, source.name() + ": index.json");
+    } catch (const Error&) {
+      continue;  // not a referrer we could read; the image's own entry is checked by load_images
+    }
+    if (!media_type::is_manifest(d.media_type) || d.size > (4 << 20)) continue;
+    nlohmann::json m;
+    try {
+      m = nlohmann::json::parse(source.read_blob(d), nullptr, false);
+    } catch (const Error&) {
+      continue;  // a blob the layout lacks: nothing it could sign
+    }
     if (!m.is_object() || !m.contains("subject") || !m["subject"].is_object()) continue;
     auto subject = m["subject"].find("digest");
     if (subject == m["subject"].end() || !subject->is_string() || !digests.count(subject->get<std::string>())) continue;
@@ -63,7 +62,7 @@ std::vector<std::string> layout_signature_referrers(const std::string& dir,
     if (type.empty() && m.contains("config") && m["config"].is_object())
       type = m["config"].value("mediaType", std::string());
     if (signature_type(type))
-      found.push_back("signature referrer " + digest + " (" + type + ") of " + subject->get<std::string>());
+      found.push_back("signature referrer " + d.digest + " (" + type + ") of " + subject->get<std::string>());
   }
   return found;
 }
@@ -100,9 +99,9 @@ std::vector<std::string> registry_signature_referrers(const ImageRef& ref, const
 }
 
 // Every ref name in an OCI layout's index.json.
-std::vector<std::string> layout_ref_names(const std::string& dir) {
+std::vector<std::string> layout_ref_names(const Source& source) {
   std::vector<std::string> names;
-  const nlohmann::json index = layout_index(dir);  // outlives the loop
+  const nlohmann::json index = layout_index(source);  // outlives the loop
   for (auto& m : index["manifests"]) {
     if (!m.is_object() || !m.contains("annotations") || !m["annotations"].is_object()) continue;
     auto n = m["annotations"].find(std::string(kRefNameAnnotation));
@@ -111,28 +110,29 @@ std::vector<std::string> layout_ref_names(const std::string& dir) {
   return names;
 }
 
-std::vector<std::string> sibling_tags(const ImageRef& ref, const TransportOptions& options) {
+std::vector<std::string> sibling_tags(const ImageRef& ref, const Source& source, const TransportOptions& options) {
   switch (ref.transport) {
-    case Transport::Oci: return layout_ref_names(ref.path);
+    case Transport::Oci:
+    case Transport::OciArchive: return layout_ref_names(source);
     case Transport::Docker:
       try {
         return registry::list_tags(ref, options);
       } catch (const Error&) {
         return {};  // listing denied: nothing to see
       }
-    default: return {};  // archives hold one image and no signature tags
+    default: return {};  // a docker archive's manifest.json has no place for a signature
   }
 }
 
 }  // namespace
 
-std::vector<std::string> find_signatures(const ImageRef& ref, const RootManifest& root,
+std::vector<std::string> find_signatures(const ImageRef& ref, Source& source, const RootManifest& root,
                                          const std::vector<ImageManifest>& images,
                                          const TransportOptions& options) {
   std::set<std::string> signed_digests = {root.digest};
   for (auto& image : images) signed_digests.insert(image.descriptor.digest);
   std::set<std::string> tags;
-  for (auto& t : sibling_tags(ref, options)) tags.insert(t);
+  for (auto& t : sibling_tags(ref, source, options)) tags.insert(t);
   std::vector<std::string> found;
   for (auto& digest : signed_digests) {
     if (digest.rfind("sha256:", 0) != 0) continue;
@@ -140,8 +140,8 @@ std::vector<std::string> find_signatures(const ImageRef& ref, const RootManifest
     if (tags.count(base + ".sig")) found.push_back("cosign signature tag " + base + ".sig");
     if (tags.count(base + ".att")) found.push_back("cosign attestation tag " + base + ".att");
   }
-  if (ref.transport == Transport::Oci)
-    for (auto& f : layout_signature_referrers(ref.path, signed_digests)) found.push_back(f);
+  if (ref.transport == Transport::Oci || ref.transport == Transport::OciArchive)
+    for (auto& f : layout_signature_referrers(source, signed_digests)) found.push_back(f);
   if (ref.transport == Transport::Docker)
     for (auto& digest : signed_digests)
       if (digest.rfind("sha256:", 0) == 0)

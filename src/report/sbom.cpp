@@ -30,6 +30,19 @@ std::optional<SbomFormat> sbom_format_for_path(const std::string& path) {
   return std::nullopt;
 }
 
+SbomFormat sbom_format_of(const std::string& format_word, const std::string& path) {
+  if (!format_word.empty()) return parse_sbom_format(format_word);
+  return sbom_format_for_path(path).value_or(SbomFormat::Spdx);
+}
+
+std::string sbom_media_type(SbomFormat format) {
+  return format == SbomFormat::Spdx ? "application/spdx+json" : "application/vnd.cyclonedx+json";
+}
+
+std::string sbom_file_name(SbomFormat format) {
+  return format == SbomFormat::Spdx ? "sbom.spdx.json" : "sbom.cdx.json";
+}
+
 OsRelease parse_os_release(const std::string& text) {
   OsRelease os;
   for (const std::string& line : split_any(text, "\n")) {

@@ -56,10 +56,14 @@ SlimResult slim(const SlimOptions& o, const SlimContext& context, SlimEvents& ev
     if (!o.sbom.empty()) sbom_image(*loaded, *planned, published, io, result);
     rewritten.push_back({published.image, published.manifest});
   }
-  // commit: the root manifest or index, then the sink renames into place.
-  result.root_digest = commit_root(io, rewritten, stages);
+  // commit: the root manifest or index (which the SBOM names), with
+  // --sbom-attach each image's SBOM as its referrer, then the sink renames
+  // into place.
+  RootManifest root = make_root(io.source_root, rewritten);
+  if (!o.sbom.empty()) finish_sbom(result, root.digest);
+  if (o.sbom_attach) attach_sbom(o, result.sbom, rewritten, io, stages);
+  result.root_digest = commit_root(io, root, stages);
   finish_report(result, stages);
-  if (!o.sbom.empty()) finish_sbom(result);
   return result;
 }
 

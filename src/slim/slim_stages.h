@@ -113,10 +113,13 @@ void finish_report(SlimResult& result, const Stages& stages);
 // files and os-release, added to result.sbom for the CLI's --sbom.
 void sbom_image(const LoadedImage& loaded, const Planned& planned, const Published& published,
                 const Endpoints& io, SlimResult& result);
-void finish_sbom(SlimResult& result);
+void finish_sbom(SlimResult& result, const std::string& root_digest);
+// attach (stages_sbom.cpp): --sbom-attach puts each image's SBOM into the
+// sink as an OCI 1.1 referrer of its new manifest, published at commit.
+void attach_sbom(const SlimOptions& o, const SbomDocument& sbom,
+                 const std::vector<std::pair<ImageManifest, Descriptor>>& images, Endpoints& io, Stages& stages);
 
 // commit (stages_write.cpp): returns the root's digest.
-std::string commit_root(Endpoints& io, const std::vector<std::pair<ImageManifest, Descriptor>>& images,
-                        Stages& stages);
+std::string commit_root(Endpoints& io, const RootManifest& root, Stages& stages);
 
 }  // namespace slimage

@@ -37,7 +37,7 @@ Endpoints open_endpoints(const SlimOptions& o, const SlimContext& context, Stage
   io.images = load_images(*io.source, context.platform);
   io.source_root = io.source->root();
   // A rewrite invalidates signatures and attestations (registry/signatures.h).
-  io.signatures = find_signatures(io.source_ref, io.source_root, io.images, context.transport);
+  io.signatures = find_signatures(io.source_ref, *io.source, io.source_root, io.images, context.transport);
   if (!o.remove_signatures) refuse_signed(io.source->name(), io.signatures);
   stages.end(io.source->name() + ", " + std::to_string(io.images.size()) + " image(s)");
   io.sink = open_sink(io.destination_ref, context.destination_transport);

@@ -2,7 +2,13 @@
 // (include/slimage/report/sbom.h) from the plan — the packages that stay in
 // the image's package databases after the pkgdb pass, every non-directory
 // the slimming removed or changed — and from the image (etc/os-release for
-// the package URLs' distro, the config's created time).
+// the package URLs' distro, the config's created time). With --sbom-attach,
+// each image's SBOM also goes into the sink as an OCI 1.1 referrer
+// (image/referrer.h) whose subject is the image's new manifest: one image,
+// the very bytes of --sbom FILE; several platforms, one SBOM each (that
+// image alone, named by its manifest digest).
+#include "slimage/image/referrer.h"
+#include "slimage/util/hash.h"
 #include "slim_stages.h"
 
 namespace slimage {
@@ -54,9 +60,36 @@ void sbom_image(const LoadedImage& loaded, const Planned& planned, const Publish
   result.sbom.images.push_back(std::move(image));
 }
 
-void finish_sbom(SlimResult& result) {
-  result.sbom.root_digest = result.root_digest;
+void finish_sbom(SlimResult& result, const std::string& root_digest) {
+  result.sbom.root_digest = root_digest;
   result.sbom.tool_version = SLIMAGE_VERSION;
+}
+
+void attach_sbom(const SlimOptions& o, const SbomDocument& sbom,
+                 const std::vector<std::pair<ImageManifest, Descriptor>>& images, Endpoints& io, Stages& stages) {
+  stages.begin("attach");
+  SbomFormat format = sbom_format_of(o.sbom_format, o.sbom);
+  std::string type = sbom_media_type(format);
+  ReferrerSink& referrers = referrer_sink(*io.sink);
+  io.sink->put_blob_bytes(empty_json_descriptor(), kEmptyJsonBlob);
+  std::string detail;
+  for (size_t i = 0; i < images.size() && i < sbom.images.size(); ++i) {
+    const Descriptor& subject = images[i].second;
+    SbomDocument one = sbom;
+    if (images.size() > 1) {
+      one.images = {sbom.images[i]};
+      one.root_digest = subject.digest;
+    }
+    std::string bytes = render_sbom(one, format);
+    Descriptor blob{type, sha256_digest(bytes), static_cast<int64_t>(bytes.size())};
+    blob.extra = {{"annotations", {{"org.opencontainers.image.title", sbom_file_name(format)}}}};
+    io.sink->put_blob_bytes(blob, bytes);
+    Referrer referrer = make_referrer(type, blob, subject, {{"org.opencontainers.image.created", sbom.created}});
+    referrers.put_referrer(referrer.descriptor, referrer.bytes, subject.digest);
+    detail += (detail.empty() ? "" : ", ") + short_digest(referrer.descriptor.digest) + " -> " +
+              short_digest(subject.digest);
+  }
+  stages.end("SBOM referrer " + detail);
 }
 
 }  // namespace slimage

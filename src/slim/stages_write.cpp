@@ -145,10 +145,8 @@ void report_image(const LoadedImage& loaded, const Planned& planned, const Writt
   stages.events().diagnostics(items);
 }
 
-std::string commit_root(Endpoints& io, const std::vector<std::pair<ImageManifest, Descriptor>>& images,
-                        Stages& stages) {
+std::string commit_root(Endpoints& io, const RootManifest& root, Stages& stages) {
   stages.begin("commit");
-  RootManifest root = make_root(io.source_root, images);
   io.sink->commit(root);
   stages.end(io.sink->name() + " " + root.digest);
   return root.digest;

@@ -5,6 +5,7 @@
 #  1. OCI layout with a cosign signature tag (sha256-<hex>.sig in index.json);
 #  2. OCI layout whose index holds a BuildKit attestation manifest, and one that
 #     lists an OCI 1.1 signature referrer (subject = the image);
+#  2c. the same layouts as oci-archive tars: the same refusals;
 #  3. a loopback registry holding app:1 and its sha256-<hex>.sig tag, and app2:1
 #     with a notation signature under the referrers tag schema (no referrers API).
 # skopeo inspect and umoci unpack accept every output.
@@ -117,6 +118,28 @@ slim slim "oci:$SCRATCH/referred:img" "$(in_layout out-referred)" --profile none
 [[ $RC == 0 ]] || fail "referred --remove-signatures: exit $RC: $(cat "$SCRATCH/stderr")"
 skopeo inspect "$(in_layout out-referred)" >/dev/null || fail "skopeo inspect rejects the referred output"
 pass "signature referrer (OCI 1.1 subject): refused, then written with --remove-signatures; an SBOM referrer is no signature"
+
+# 2c. The same layouts packed as oci-archive tars: the tag and the referrer are
+#     found inside the tar, named the same way.
+for layout in signed referred; do
+    tar -C "$SCRATCH/$layout" -cf "$SCRATCH/$layout.tar" . || fail "fixture: cannot pack $layout"
+done
+slim slim "oci-archive:$SCRATCH/signed.tar:img" "$(in_layout out-refused)" --profile none
+[[ $RC == 1 ]] || fail "signed oci-archive: exit $RC, want 1: $(cat "$SCRATCH/stderr")"
+grep -qF "oci-archive:$SCRATCH/signed.tar:img: cosign signature tag $sig_tag: a rewrite invalidates it; pass --remove-signatures" \
+    "$SCRATCH/stderr" || fail "signed oci-archive: unexpected message: $(cat "$SCRATCH/stderr")"
+slim slim "oci-archive:$SCRATCH/referred.tar:img" "$(in_layout out-refused)" --profile none
+[[ $RC == 1 ]] || fail "referred oci-archive: exit $RC, want 1: $(cat "$SCRATCH/stderr")"
+grep -qF "oci-archive:$SCRATCH/referred.tar:img: signature referrer $notation (application/vnd.cncf.notary.signature) of $image_digest: a rewrite invalidates it" \
+    "$SCRATCH/stderr" || fail "referred oci-archive: unexpected message: $(cat "$SCRATCH/stderr")"
+[[ ! -e "$SCRATCH/out-refused" ]] || fail "a refused oci-archive run left an output"
+slim slim "oci-archive:$SCRATCH/referred.tar:img" "$(in_layout out-referred-tar)" --profile none --remove-signatures \
+    --report "$SCRATCH/referred-tar-report.json" >/dev/null
+[[ $RC == 0 ]] || fail "referred oci-archive --remove-signatures: exit $RC: $(cat "$SCRATCH/stderr")"
+jq -e --arg t "signature referrer $notation (application/vnd.cncf.notary.signature) of $image_digest" \
+    '.removed_signatures == [$t]' "$SCRATCH/referred-tar-report.json" >/dev/null ||
+    fail "oci-archive report: $(jq -c .removed_signatures "$SCRATCH/referred-tar-report.json")"
+pass "oci-archive with a .sig tag or a signature referrer: refused, then written with --remove-signatures"
 
 # 3. The registry: app:1 and its .sig tag.
 source "$REPO_ROOT/fixtures/registry/registry_lib.sh"

@@ -168,3 +168,13 @@ TEST_CASE("batch: a failed decode is not cached; the next job decodes with its o
   CHECK(good.opens == 1);
   CHECK(cache.decoded() == 1);
 }
+
+TEST_CASE("batch: --sbom DIR names each image's SBOM after its destination; a clash is refused") {
+  CHECK(batch_sbom_file("/s", "oci:/out/a:1", false) == "/s/oci__out_a_1.spdx.json");
+  CHECK(batch_sbom_file("/s", "docker://reg:5000/team/app:v1.2", true) == "/s/docker___reg_5000_team_app_v1.2.cdx.json");
+  std::vector<BatchJob> jobs = {{"oci:/in/a:1", "oci:/out/a:1", 1}, {"oci:/in/b:1", "oci:/out/b:1", 2}};
+  CHECK_NOTHROW(check_batch_sbom_files("/s", jobs, false));
+  jobs.push_back({"oci:/in/c:1", "oci:/out_a:1", 3});  // '/' and '_' both become '_'
+  CHECK_THROWS_WITH_AS(check_batch_sbom_files("/s", jobs, false),
+                       "--sbom /s: oci:/out/a:1 and oci:/out_a:1 would both write /s/oci__out_a_1.spdx.json", Error);
+}

@@ -42,6 +42,7 @@ struct BatchOptions {
   std::string report;           // --report FILE.json
   std::string cache_dir;        // "" = DiskLayerCache::default_dir()
   bool no_cache = false;
+  std::string sbom_dir;         // --sbom DIR: one SBOM per image, named by batch_sbom_file
 };
 
 struct Command {

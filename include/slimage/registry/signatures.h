@@ -1,7 +1,8 @@
 // Signatures and attestations an input carries, which a rewrite invalidates
 // (each names the digest of a manifest the rewrite replaces):
 //  - cosign's tags `sha256-<hex>.sig` and `.att` beside the image, in the
-//    registry repository or in the OCI layout's index.json;
+//    registry repository or in the OCI layout's index.json (a directory or
+//    an oci-archive tar);
 //  - OCI 1.1 referrers of a signature or attestation type (cosign, notation,
 //    sigstore bundle, in-toto, DSSE) whose subject is the image, listed in
 //    the OCI layout's index.json, or in a registry's referrers API (or, where
@@ -23,9 +24,10 @@ namespace slimage {
 
 // One line per signature or attestation found ("cosign signature tag
 // sha256-ab12….sig", "attestation manifest sha256:… for sha256:…"), in a
-// stable order. `images`: the manifests selected for rewriting. A registry
+// stable order. `source`: `ref` opened (an OCI layout's index.json and
+// blobs). `images`: the manifests selected for rewriting. A registry
 // that refuses to list tags hides its signature tags: nothing is reported.
-std::vector<std::string> find_signatures(const ImageRef& ref, const RootManifest& root,
+std::vector<std::string> find_signatures(const ImageRef& ref, Source& source, const RootManifest& root,
                                          const std::vector<ImageManifest>& images,
                                          const TransportOptions& options);
 

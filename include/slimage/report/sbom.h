@@ -20,6 +20,12 @@ enum class SbomFormat { Spdx, CycloneDx };
 SbomFormat parse_sbom_format(const std::string& word);
 // From FILE's name: *.spdx.json, *.cdx.json; nullopt for any other.
 std::optional<SbomFormat> sbom_format_for_path(const std::string& path);
+// --sbom-format's word if given, else from FILE's name, else SPDX.
+SbomFormat sbom_format_of(const std::string& format_word, const std::string& path);
+// The media type an OCI artifact of the format carries (application/spdx+json,
+// application/vnd.cyclonedx+json) and a file name for it ("sbom.spdx.json").
+std::string sbom_media_type(SbomFormat format);
+std::string sbom_file_name(SbomFormat format);
 
 // etc/os-release (os-release(5)): ID and VERSION_ID, shell-style quoting.
 struct OsRelease {

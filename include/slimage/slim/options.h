@@ -34,6 +34,7 @@ struct SlimOptions {
   std::string html;                   // --html FILE (written by the CLI; also `slimage report`)
   std::string sbom;                   // --sbom FILE (written by the CLI)
   std::string sbom_format;            // --sbom-format spdx|cyclonedx; "" = from FILE's extension
+  bool sbom_attach = false;           // --sbom-attach: the SBOM also as an OCI 1.1 referrer of each image
   std::string test_command;           // --test 'CMD'
   bool force = false;
   bool remove_signatures = false;     // write a signed/attested input without its signatures
