@@ -175,9 +175,12 @@ int run_plan(const Command& cmd) {
     refused += v.broken.empty() ? 0 : 1;
     if (cmd.common.json) {
       nlohmann::json j = plan_json(plan);
+      j["platform"] = image.platform.to_string();
       j["missing"] = missing_json(v.broken);
       all.push_back(j);
     } else {
+      if (o.images.size() > 1)  // one plan per platform, headed by it
+        std::printf("%s%s:\n", &image == &o.images.front() ? "" : "\n", image.platform.to_string().c_str());
       std::fputs(plan_text(plan).c_str(), stdout);
       std::fputs(refusal_text(v.broken).c_str(), stdout);
     }

@@ -15,7 +15,13 @@ int run_slim(const Command& cmd) {
   if (result.refusal) return print_refusal(*result.refusal, cmd.common.quiet);
   // --report -: stdout carries only the JSON; the summary goes to stderr.
   const bool report_to_stdout = cmd.slim.report == "-";
-  for (auto& s : result.summaries) std::fputs(summary_text(s).c_str(), report_to_stdout ? stderr : stdout);
+  // A multi-platform image: one table per platform, headed by its platform.
+  std::FILE* table_to = report_to_stdout ? stderr : stdout;
+  for (size_t i = 0; i < result.summaries.size(); i++) {
+    if (result.summaries.size() > 1)
+      std::fprintf(table_to, "%s%s:\n", i ? "\n" : "", result.report[i].value("platform", "").c_str());
+    std::fputs(summary_text(result.summaries[i]).c_str(), table_to);
+  }
   if (report_to_stdout) std::fputs((result.report.dump(2) + "\n").c_str(), stdout);
   else if (!cmd.slim.report.empty()) write_file_atomic(cmd.slim.report, result.report.dump(2) + "\n");
   // --sbom: after the commit, like --report (the format was checked at the door).
