@@ -166,6 +166,9 @@ int run_cli(int argc, char** argv) {
                    "write an SBOM of the slimmed image to FILE (*.spdx.json: SPDX 2.3, *.cdx.json: CycloneDX 1.5)");
   slim->add_option("--sbom-format", cmd.slim.sbom_format, "spdx | cyclonedx (default: from the --sbom FILE name)")
       ->check(CLI::IsMember({"spdx", "cyclonedx"}));
+  slim->add_flag("--diff", cmd.slim_diff,
+                 "after writing, print what changed from SRC to DST as `slimage diff SRC DST` does "
+                 "(and put it in --report as \"diff\"); reads both images again");
   auto* slim_test = add_test_options(slim, cmd.slim);
   slim->add_flag("--force", cmd.slim.force, "write even if the slimmed closure has missing libraries");
   slim->add_flag("--remove-signatures", cmd.slim.remove_signatures,

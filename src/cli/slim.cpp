@@ -1,6 +1,7 @@
 // `slimage slim SRC DST`: runs the pipeline (src/slim/pipeline.cpp) once,
-// shows its stages on stderr, prints the refusal or the summary, writes
-// --report (FILE, or - for stdout) and picks the exit code.
+// shows its stages on stderr, prints the refusal or the summary (and with
+// --diff, DST's diff against SRC), writes --report (FILE, or - for stdout)
+// and picks the exit code.
 #include <cstdio>
 
 #include "session.h"
@@ -13,6 +14,18 @@ int run_slim(const Command& cmd) {
   Progress progress(cmd.common.quiet);
   SlimResult result = slim(cmd.slim, slim_context(cmd.common), progress);
   if (result.refusal) return print_refusal(*result.refusal, cmd.common.quiet);
+  // --diff: the written image read back and compared with the input, as
+  // `slimage diff SRC DST`; each platform's report gets it as "diff".
+  std::vector<ImagePairDiff> diffs;
+  if (cmd.slim_diff) {
+    Stages stages(progress);
+    diffs = diff_images(cmd.slim.source, cmd.common.transport, cmd.slim.destination,
+                        cmd.common.destination_transport, platform_option(cmd.common), cmd.common.jobs,
+                        stages);
+    for (auto& d : diffs)
+      for (auto& one : result.report)
+        if (one.value("platform", "") == d.platform) one["diff"] = d.json;
+  }
   // --report -: stdout carries only the JSON; the summary goes to stderr.
   const bool report_to_stdout = cmd.slim.report == "-";
   // A multi-platform image: one table per platform, headed by its platform.
@@ -22,6 +35,7 @@ int run_slim(const Command& cmd) {
       std::fprintf(table_to, "%s%s:\n", i ? "\n" : "", result.report[i].value("platform", "").c_str());
     std::fputs(summary_text(result.summaries[i]).c_str(), table_to);
   }
+  for (auto& d : diffs) std::fprintf(table_to, "\n%s", d.text.c_str());
   if (report_to_stdout) std::fputs((result.report.dump(2) + "\n").c_str(), stdout);
   else if (!cmd.slim.report.empty()) write_file_atomic(cmd.slim.report, result.report.dump(2) + "\n");
   // --sbom: after the commit, like --report (the format was checked at the door).
