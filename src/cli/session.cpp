@@ -30,29 +30,29 @@ class LiveLines {
     return lines;
   }
   bool tty() const { return tty_; }
+  // A line equal to the owner's last one (bytes moved, but less than it
+  // shows) is not drawn again.
   void set(const void* owner, const std::string& text) {
     std::lock_guard lock(mu_);
-    if (!tty_) {
-      std::fprintf(stderr, "%s\n", text.c_str());
-      return;
-    }
     auto it = std::find_if(lines_.begin(), lines_.end(), [&](auto& l) { return l.first == owner; });
+    if (it != lines_.end() && it->second == text) return;
     if (it == lines_.end()) lines_.push_back({owner, text});
     else it->second = text;
-    redraw();
+    if (tty_) redraw();
+    else std::fprintf(stderr, "%s\n", text.c_str());
   }
   void remove(const void* owner) {
     std::lock_guard lock(mu_);
     auto it = std::find_if(lines_.begin(), lines_.end(), [&](auto& l) { return l.first == owner; });
     if (it == lines_.end()) return;
     lines_.erase(it);
-    redraw();
+    if (tty_) redraw();
   }
   void print(const std::string& text) {
     std::lock_guard lock(mu_);
-    clear();
+    if (tty_) clear();
     std::fputs(text.c_str(), stderr);
-    draw();
+    if (tty_) draw();
   }
 
  private:

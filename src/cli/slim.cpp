@@ -10,6 +10,21 @@
 
 namespace slimage {
 
+namespace {
+
+// The report's entries, one per platform: the report itself for one image,
+// its "images" for several (src/slim/stages_write.cpp: finish_report).
+std::vector<nlohmann::json*> image_reports(nlohmann::json& report) {
+  std::vector<nlohmann::json*> out;
+  if (report.contains("images") && report["images"].is_array())
+    for (auto& one : report["images"]) out.push_back(&one);
+  else
+    out.push_back(&report);
+  return out;
+}
+
+}  // namespace
+
 int run_slim(const Command& cmd) {
   Progress progress(cmd.common.quiet);
   SlimResult result = slim(cmd.slim, slim_context(cmd.common), progress);
@@ -23,16 +38,17 @@ int run_slim(const Command& cmd) {
                         cmd.common.destination_transport, platform_option(cmd.common), cmd.common.jobs,
                         stages);
     for (auto& d : diffs)
-      for (auto& one : result.report)
-        if (one.value("platform", "") == d.platform) one["diff"] = d.json;
+      for (nlohmann::json* one : image_reports(result.report))
+        if (one->value("platform", "") == d.platform) (*one)["diff"] = d.json;
   }
   // --report -: stdout carries only the JSON; the summary goes to stderr.
   const bool report_to_stdout = cmd.slim.report == "-";
   // A multi-platform image: one table per platform, headed by its platform.
   std::FILE* table_to = report_to_stdout ? stderr : stdout;
+  std::vector<nlohmann::json*> reports = image_reports(result.report);
   for (size_t i = 0; i < result.summaries.size(); i++) {
-    if (result.summaries.size() > 1)
-      std::fprintf(table_to, "%s%s:\n", i ? "\n" : "", result.report[i].value("platform", "").c_str());
+    if (result.summaries.size() > 1 && i < reports.size())
+      std::fprintf(table_to, "%s%s:\n", i ? "\n" : "", reports[i]->value("platform", "").c_str());
     std::fputs(summary_text(result.summaries[i]).c_str(), table_to);
   }
   for (auto& d : diffs) std::fprintf(table_to, "\n%s", d.text.c_str());

@@ -25,9 +25,9 @@ slim batch "$SCRATCH/list" --no-cache --profile none --drop '/usr/lib/greet/**' 
 # cause, and the cause is the report's error (shortened to 100 bytes).
 check_rows() {
     python3 - "$@" <<'PY' || fail "rows of $1: $(cat "$1")"
-import json, sys
+import json, re, sys
 table, report, want = sys.argv[1], sys.argv[2], sys.argv[3:]
-rows = [l.rstrip("\n") for l in open(table) if l[:1].isdigit()]
+rows = [l.rstrip("\n") for l in open(table) if re.match(r"\d+ +[a-z-]+ +\d+\.\d ", l)]
 images = json.load(open(report))["images"]
 ok = len(rows) == len(want) == len(images)
 for row, w, img in zip(rows, want, images):

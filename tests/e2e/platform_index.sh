@@ -39,8 +39,8 @@ headings=$(awk '/^linux\//' "$SCRATCH/stdout" | tr '\n' ' ')
 saved=$(awk '/^linux\//{p=$1} /^    drop-glob/{print p, $4, $5}' "$SCRATCH/stdout" | tr '\n' ' ')
 [[ "$saved" == "linux/amd64: 2.0 KiB linux/arm64/v8: 2.9 KiB " ]] ||
     fail "saved by drop-glob per platform: [$saved]: $(cat "$SCRATCH/stdout")"
-[[ $(jq -r 'map(.platform) | join(" ")' "$SCRATCH/report.json") == "linux/amd64 linux/arm64/v8" ]] ||
-    fail "--report platforms: $(jq -c 'map(.platform)' "$SCRATCH/report.json")"
+[[ $(jq -r '.images | map(.platform) | join(" ")' "$SCRATCH/report.json") == "linux/amd64 linux/arm64/v8" ]] ||
+    fail "--report platforms: $(jq -c '.images | map(.platform)' "$SCRATCH/report.json")"
 "$SLIMAGE" plan "$(in_layout in)" --profile none --drop '/junk/**' --json >"$SCRATCH/plan.json" \
     2>"$SCRATCH/stderr" || fail "plan --json exited $?: $(cat "$SCRATCH/stderr")"
 got=$(jq -r 'map("\(.platform)=\(.actions | map(.path) | join(","))") | join(" ")' "$SCRATCH/plan.json")

@@ -40,12 +40,12 @@ for line in open(sys.argv[1], encoding="utf-8"):
     if done > size(total):
         bad.append("done past total: " + line)
     if key in last:
-        pdone, ptotal = last[key]
-        if (pdone, ptotal) == (done, total):
+        pdone, ptotal, pline = last[key]
+        if pline == line:
             bad.append("printed unchanged: " + line)
         if done < pdone:
             bad.append("done went back: " + line)
-    last[key] = (done, total)
+    last[key] = (done, total, line)
     totals.setdefault((image, stage), set()).add(total)
 for b in bad:
     print("BAD " + b)
@@ -71,7 +71,7 @@ SLIMAGE_PROGRESS=tty SLIMAGE_PROGRESS_INTERVAL_MS=2 \
 [[ $RC == 0 ]] || fail "tty batch exited $RC: $(cat "$SCRATCH/stderr")"
 python3 - "$SCRATCH/stderr" <<'PY' || fail "terminal replay: $(tail -c 2000 "$SCRATCH/stderr" | cat -v)"
 import re, sys
-data = open(sys.argv[1], encoding="utf-8").read()
+data = open(sys.argv[1], encoding="utf-8", newline="").read()  # keep \r
 screen, row, most = [""], 0, 0
 for tok in re.findall(r"\x1b\[(\d*)([AJK])|(\r)|(\n)|([^\x1b\r\n]+)", data):
     n, op, cr, nl, text = tok

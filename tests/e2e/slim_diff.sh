@@ -25,15 +25,15 @@ diff "$SCRATCH/want.txt" "$SCRATCH/got.txt" >/dev/null ||
 $(diff "$SCRATCH/want.txt" "$SCRATCH/got.txt")"
 grep -q '^  saved ' "$SCRATCH/stdout" || fail "summary missing: $(cat "$SCRATCH/stdout")"
 "$SLIMAGE" diff "$(in_layout in)" "$(in_layout out)" --json -q >"$SCRATCH/want.json" 2>/dev/null
-[[ $(jq -S '.[0].diff' "$SCRATCH/report.json") == $(jq -S . "$SCRATCH/want.json") ]] ||
-    fail "--report .diff is not diff --json: $(jq -c '.[0].diff' "$SCRATCH/report.json")"
-[[ $(jq -r '.[0].diff.files | map("\(.change) \(.path)") | join(",")' "$SCRATCH/report.json") == "removed /junk/big,removed /junk/small" ]] ||
-    fail "--report .diff files: $(jq -c '.[0].diff.files' "$SCRATCH/report.json")"
+[[ "$(jq -S '.diff' "$SCRATCH/report.json")" == "$(jq -S . "$SCRATCH/want.json")" ]] ||
+    fail "--report .diff is not diff --json: $(jq -c '.diff' "$SCRATCH/report.json")"
+[[ $(jq -r '.diff.files | map("\(.change) \(.path)") | join(",")' "$SCRATCH/report.json") == "removed /junk/big,removed /junk/small" ]] ||
+    fail "--report .diff files: $(jq -c '.diff.files' "$SCRATCH/report.json")"
 pass "slim --diff prints and reports what slimage diff says"
 
 "$SLIMAGE" slim "$(in_layout in)" "$(in_layout out2)" --profile none --drop '/junk/**' --diff \
     --report - >"$SCRATCH/stdout2" 2>"$SCRATCH/stderr2" || fail "slim --diff --report - exited $?"
-jq -e '.[0].diff.totals.removed.files == 2' "$SCRATCH/stdout2" >/dev/null ||
+jq -e '.diff.totals.removed.files == 2' "$SCRATCH/stdout2" >/dev/null ||
     fail "--report - is not the JSON with the diff: $(head -c 400 "$SCRATCH/stdout2")"
 grep -q '^- /junk/big (10 B)$' "$SCRATCH/stderr2" || fail "--report -: diff text not on stderr: $(cat "$SCRATCH/stderr2")"
 pass "--report -: JSON on stdout, the diff text on stderr"
