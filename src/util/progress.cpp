@@ -41,7 +41,9 @@ std::optional<ProgressReading> ProgressMeter::sample(uint64_t done, uint64_t ski
   history_.push_back({now, done});
   if (shown_.first == done && shown_.second == skipped) return std::nullopt;
   shown_ = {done, skipped};
-  if (r.rate > 0 && r.done < r.total) r.eta = (r.total - r.done) / r.rate;
+  // An ETA only from a rate measured over a second or more: the first few
+  // bytes of a stage (a magic number sniffed) say nothing about the rest.
+  if (r.rate > 0 && r.done < r.total && now - then >= 1.0) r.eta = (r.total - r.done) / r.rate;
   return r;
 }
 

@@ -35,6 +35,17 @@ TEST_CASE("util: progress rate is bytes moved over the last seconds, not since t
   CHECK(progress_text(*r) == "100 B / 1000 B  100 B/s  ETA 9 s");
 }
 
+TEST_CASE("util: progress gives no ETA from a rate measured over less than a second") {
+  ProgressMeter meter(32 << 20, 0);
+  auto r = meter.sample(4, 0, 0.01);  // a magic number sniffed: 400 B/s would say a day
+  REQUIRE(r.has_value());
+  CHECK_FALSE(r->eta.has_value());
+  r = meter.sample(8 << 20, 0, 1.0);
+  REQUIRE(r.has_value());
+  REQUIRE(r->eta.has_value());
+  CHECK(*r->eta == doctest::Approx(3));
+}
+
 TEST_CASE("util: progress bytes skipped (a reused layer) leave the total, so the ETA tells the truth") {
   // The write stage's total counts every kept byte; 800 of them sit in a
   // layer reused as is and never pass through the writer.
