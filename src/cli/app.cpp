@@ -197,6 +197,9 @@ int run_cli(int argc, char** argv) {
       ->check(CLI::IsMember({"spdx", "cyclonedx"}));
   slim->add_flag("--sbom-attach", cmd.slim.sbom_attach,
                  "also attach the SBOM to the new image as an OCI 1.1 referrer (oci:, oci-archive:, docker://)");
+  slim->add_flag("--diff", cmd.slim_diff,
+                 "after writing, print what changed from SRC to DST as `slimage diff SRC DST` does "
+                 "(and put it in --report as \"diff\"); reads both images again");
   auto* slim_test = add_test_options(slim, cmd.slim);
   slim->add_flag("--force", cmd.slim.force, "write even if the slimmed closure has missing libraries");
   slim->add_flag("--remove-signatures", cmd.slim.remove_signatures,

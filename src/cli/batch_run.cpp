@@ -18,6 +18,7 @@
 #include "slimage/report/report.h"
 #include "slimage/report/sbom.h"
 #include "slimage/rewrite/layer_cache.h"
+#include "slimage/util/progress.h"
 #include "slimage/util/thread_pool.h"
 #include "slimage/rootfs/spill_cache.h"
 
@@ -27,6 +28,7 @@ namespace {
 
 struct JobResult {
   BatchJob job;
+  size_t index = 0;  // position in the whole list, from 0, as --shard I/N counts (I = index mod N)
   std::string status = "failed";  // ok | failed | verify-failed | test-failed
   std::string error;
   double seconds = 0;
@@ -88,6 +90,7 @@ void run_job(JobResult& r, const Command& cmd, const CommonOptions& common, Spil
     bool shared = false;
     auto layer = spills.get(source, d, diff_id, &shared);
     (shared ? r.decode_shared : r.decoded)++;
+    if (shared) progress_skip(static_cast<uint64_t>(std::max<int64_t>(d.size, 0)));  // another image decoded it
     return layer;
   };
   Progress progress(common.quiet, prefix);
@@ -103,18 +106,19 @@ void run_job(JobResult& r, const Command& cmd, const CommonOptions& common, Spil
                : exit_code == kExitVerifyFailed ? "verify-failed"
                : exit_code == kExitSmokeFailed  ? "test-failed"
                                                 : "failed";
-    if (exit_code != kExitOk) r.error = "exit " + std::to_string(exit_code);
+    if (result.refusal) r.error = refusal_cause(*result.refusal);
     take_counts(r);
   } catch (const std::exception& e) {
     r.status = "failed";
     r.error = e.what();
-    std::fprintf(stderr, "%serror: %s\n", prefix.c_str(), e.what());
+    print_stderr("slimage: " + prefix + "error: " + e.what() + "\n");
   }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 nlohmann::json result_json(const JobResult& r) {
-  nlohmann::json j = {{"source", r.job.source},
+  nlohmann::json j = {{"index", r.index},
+                      {"source", r.job.source},
                       {"destination", r.job.destination},
                       {"status", r.status},
                       {"seconds", r.seconds},
@@ -132,20 +136,21 @@ nlohmann::json result_json(const JobResult& r) {
   return j;
 }
 
+// One row per image, numbered by its place in the list (from 0, as --shard
+// counts); a failed row ends with its cause, shortened (the whole message is
+// on stderr and in --report).
 void print_table(const std::vector<std::unique_ptr<JobResult>>& results) {
   std::printf("%-4s %-13s %9s %10s %10s %14s  %s\n", "#", "status", "seconds", "before", "after",
               "rw/reuse/cache", "SRC -> DST");
-  for (size_t i = 0; i < results.size(); i++) {
-    const JobResult& r = *results[i];
+  for (auto& result : results) {
+    const JobResult& r = *result;
     std::string layers = std::to_string(r.rewritten) + "/" + std::to_string(r.reused) + "/" +
                          std::to_string(r.from_cache);
-    std::printf("%-4zu %-13s %9.1f %10s %10s %14s  %s -> %s\n", i + 1, r.status.c_str(), r.seconds,
+    std::string cause = r.error.empty() ? "" : ": " + shorten_line(r.error, 100);
+    std::printf("%-4zu %-13s %9.1f %10s %10s %14s  %s -> %s%s\n", r.index, r.status.c_str(), r.seconds,
                 human_bytes(r.bytes_before).c_str(), human_bytes(r.bytes_after).c_str(),
-                layers.c_str(), r.job.source.c_str(), r.job.destination.c_str());
+                layers.c_str(), r.job.source.c_str(), r.job.destination.c_str(), cause.c_str());
   }
-  for (size_t i = 0; i < results.size(); i++)
-    if (!results[i]->error.empty())
-      std::printf("%zu: %s: %s\n", i + 1, results[i]->job.source.c_str(), results[i]->error.c_str());
 }
 
 }  // namespace
@@ -173,15 +178,15 @@ int run_batch(const Command& cmd) {
   TempDir scratch(scratch_parent(), "slimage-batch-");
   SpillCache spills(scratch.path());
   std::vector<std::unique_ptr<JobResult>> results;
-  for (auto& job : jobs) {
+  for (size_t k = 0; k < jobs.size(); k++) {
     results.push_back(std::make_unique<JobResult>());
-    results.back()->job = job;
+    results.back()->job = jobs[k];
+    results.back()->index = shard.index + k * shard.count;  // select_shard's pick
   }
   std::atomic<size_t> next{0};
   auto worker = [&] {
     for (size_t i; (i = next++) < results.size();) {
-      std::string prefix = "[" + std::to_string(i + 1) + "/" + std::to_string(results.size()) + " " +
-                           results[i]->job.source + "] ";
+      std::string prefix = "[#" + std::to_string(results[i]->index) + " " + results[i]->job.source + "] ";
       run_job(*results[i], cmd, common, spills, cache.get(), prefix);
     }
   };

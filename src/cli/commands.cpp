@@ -178,11 +178,14 @@ int run_plan(const Command& cmd) {
     refused += v.broken.empty() ? 0 : 1;
     if (cmd.common.json) {
       nlohmann::json j = plan_json(plan);
+      j["platform"] = image.platform.to_string();
       j["missing"] = missing_json(v.broken);
       // Measured by this run's own decode: slim needs that much scratch, plus its staged layers.
       j["scratch"] = {{"decode_peak_bytes", scratch_peak()}};
       all.push_back(j);
     } else {
+      if (o.images.size() > 1)  // one plan per platform, headed by it
+        std::printf("%s%s:\n", &image == &o.images.front() ? "" : "\n", image.platform.to_string().c_str());
       std::fputs(plan_text(plan).c_str(), stdout);
       std::fputs(refusal_text(v.broken).c_str(), stdout);
     }

@@ -17,11 +17,12 @@ struct Side {
   std::vector<ImageManifest> images;
 };
 
-Side open_side(const std::string& text, const CommonOptions& common, Stages& stages) {
+Side open_side(const std::string& text, const TransportOptions& transport,
+               const std::optional<Platform>& platform, Stages& stages) {
   stages.begin("open");
   Side s;
-  s.source = open_source(parse_image_ref(text), common.transport);
-  s.images = load_images(*s.source, platform_option(common));
+  s.source = open_source(parse_image_ref(text), transport);
+  s.images = load_images(*s.source, platform);
   stages.end(s.source->name());
   return s;
 }
@@ -50,32 +51,45 @@ std::vector<std::pair<const ImageManifest*, const ImageManifest*>> pair_platform
 
 }  // namespace
 
-int run_diff(const Command& cmd) {
-  Progress progress(cmd.common.quiet || cmd.common.json);
-  Stages stages(progress);
-  Side a = open_side(cmd.source, cmd.common, stages);
-  Side b = open_side(cmd.other, cmd.common, stages);
-  nlohmann::json all = nlohmann::json::array();
+std::vector<ImagePairDiff> diff_images(const std::string& a_ref, const TransportOptions& a_transport,
+                                       const std::string& b_ref, const TransportOptions& b_transport,
+                                       const std::optional<Platform>& platform, unsigned jobs,
+                                       Stages& stages) {
+  Side a = open_side(a_ref, a_transport, platform, stages);
+  Side b = open_side(b_ref, b_transport, platform, stages);
+  std::vector<ImagePairDiff> out;
   for (auto [image_a, image_b] : pair_platforms(a, b)) {
-    auto loaded_a = load_fs(*a.source, *image_a, cmd.common.jobs, stages);
-    auto loaded_b = load_fs(*b.source, *image_b, cmd.common.jobs, stages);
+    auto loaded_a = load_fs(*a.source, *image_a, jobs, stages);
+    auto loaded_b = load_fs(*b.source, *image_b, jobs, stages);
     stages.begin("diff");
     ImageDiff d = diff_views(*loaded_a->fs, image_a->layers.size(), *loaded_b->fs, image_b->layers.size());
     stages.end(std::to_string(d.changes.size()) + " entries differ");
-    if (cmd.common.json) {
-      nlohmann::json j = diff_json(d);
-      j["a"] = {{"image", a.source->name()}, {"platform", image_a->platform.to_string()},
-                {"manifest_digest", image_a->descriptor.digest}};
-      j["b"] = {{"image", b.source->name()}, {"platform", image_b->platform.to_string()},
-                {"manifest_digest", image_b->descriptor.digest}};
-      all.push_back(j);
-    } else {
-      std::printf("diff A %s (%s)\n     B %s (%s)\n", a.source->name().c_str(), image_a->platform.to_string().c_str(),
-                  b.source->name().c_str(), image_b->platform.to_string().c_str());
-      std::fputs(diff_text(d, layer_names(*image_a), layer_names(*image_b)).c_str(), stdout);
-    }
+    ImagePairDiff p;
+    p.platform = image_a->platform.to_string();
+    p.json = diff_json(d);
+    p.json["a"] = {{"image", a.source->name()}, {"platform", image_a->platform.to_string()},
+                   {"manifest_digest", image_a->descriptor.digest}};
+    p.json["b"] = {{"image", b.source->name()}, {"platform", image_b->platform.to_string()},
+                   {"manifest_digest", image_b->descriptor.digest}};
+    p.text = "diff A " + a.source->name() + " (" + image_a->platform.to_string() + ")\n     B " +
+             b.source->name() + " (" + image_b->platform.to_string() + ")\n" +
+             diff_text(d, layer_names(*image_a), layer_names(*image_b));
     print_diagnostics(loaded_a->diagnostics.items(), false);
     print_diagnostics(loaded_b->diagnostics.items(), false);
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+int run_diff(const Command& cmd) {
+  Progress progress(cmd.common.quiet || cmd.common.json);
+  Stages stages(progress);
+  auto diffs = diff_images(cmd.source, cmd.common.transport, cmd.other, cmd.common.transport,
+                           platform_option(cmd.common), cmd.common.jobs, stages);
+  nlohmann::json all = nlohmann::json::array();
+  for (auto& d : diffs) {
+    if (cmd.common.json) all.push_back(d.json);
+    else std::fputs(d.text.c_str(), stdout);
   }
   if (cmd.common.json) std::printf("%s\n", (all.size() == 1 ? all[0] : all).dump(2).c_str());
   return kExitOk;

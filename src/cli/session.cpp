@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 #include "gate_output.h"
 #include "slimage/slim/test_command.h"
@@ -13,33 +14,103 @@
 
 namespace slimage {
 
+namespace {
+
+double seconds_now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// The live lines on stderr. On a terminal: one line per running Progress,
+// redrawn in place as one block below everything else printed; a permanent
+// line is printed above the block. Elsewhere: a live line is printed as a
+// line of its own each time it changes.
+class LiveLines {
+ public:
+  static LiveLines& get() {
+    static LiveLines lines;
+    return lines;
+  }
+  bool tty() const { return tty_; }
+  // A line equal to the owner's last one (bytes moved, but less than it
+  // shows) is not drawn again.
+  void set(const void* owner, const std::string& text) {
+    std::lock_guard lock(mu_);
+    auto it = std::find_if(lines_.begin(), lines_.end(), [&](auto& l) { return l.first == owner; });
+    if (it != lines_.end() && it->second == text) return;
+    if (it == lines_.end()) lines_.push_back({owner, text});
+    else it->second = text;
+    if (tty_) redraw();
+    else std::fprintf(stderr, "%s\n", text.c_str());
+  }
+  void remove(const void* owner) {
+    std::lock_guard lock(mu_);
+    auto it = std::find_if(lines_.begin(), lines_.end(), [&](auto& l) { return l.first == owner; });
+    if (it == lines_.end()) return;
+    lines_.erase(it);
+    if (tty_) redraw();
+  }
+  void print(const std::string& text) {
+    std::lock_guard lock(mu_);
+    if (tty_) clear();
+    std::fputs(text.c_str(), stderr);
+    if (tty_) draw();
+  }
+
+ private:
+  LiveLines() {
+    const char* mode = std::getenv("SLIMAGE_PROGRESS");
+    std::string m = mode ? mode : "";
+    tty_ = m == "tty" || (m != "plain" && ::isatty(2));
+  }
+  void clear() {
+    if (drawn_ > 0) std::fprintf(stderr, "\033[%zuA\r\033[J", drawn_);
+    drawn_ = 0;
+  }
+  void draw() {
+    for (auto& [owner, text] : lines_) std::fprintf(stderr, "%s\n", text.c_str());
+    drawn_ = lines_.size();
+    std::fflush(stderr);
+  }
+  void redraw() { clear(), draw(); }
+  std::mutex mu_;
+  bool tty_ = false;
+  std::vector<std::pair<const void*, std::string>> lines_;
+  size_t drawn_ = 0;  // lines of the block on screen, the cursor below them
+};
+
+std::chrono::milliseconds tick_period(bool tty) {
+  if (const char* ms = std::getenv("SLIMAGE_PROGRESS_INTERVAL_MS"); ms && std::atoi(ms) > 0)
+    return std::chrono::milliseconds(std::atoi(ms));
+  return std::chrono::milliseconds(tty ? 250 : 5000);
+}
+
+}  // namespace
+
+void print_stderr(const std::string& text) { LiveLines::get().print(text); }
+
 Progress::~Progress() { stop_ticker(); }
 
 void Progress::stage_begin(const std::string& stage, uint64_t total_bytes) {
   stop_ticker();
   stage_ = stage;
-  total_ = total_bytes;
-  start_ = std::chrono::steady_clock::now();
-  progress_reset();
-  if (quiet_ || total_ == 0) return;
-  bool tty = ::isatty(2);
+  counter_.reset();
+  meter_.reset();
+  if (quiet_ || total_bytes == 0) return;
+  meter_.emplace(total_bytes, seconds_now());
   stopping_ = false;
-  ticker_ = std::thread([this, tty] {
-    auto period = tty ? std::chrono::milliseconds(250) : std::chrono::milliseconds(5000);
+  ticker_ = std::thread([this] {
+    auto period = tick_period(LiveLines::get().tty());
     std::unique_lock lock(mu_);
-    while (!cv_.wait_for(lock, period, [this] { return stopping_; })) tick(tty);
+    while (!cv_.wait_for(lock, period, [this] { return stopping_; })) tick();
   });
 }
 
-void Progress::tick(bool tty) {
-  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  uint64_t done = std::min(progress_done(), total_);
-  double rate = s > 0 ? done / s : 0;
-  char eta[32] = "";
-  if (rate > 0 && done < total_) std::snprintf(eta, sizeof eta, "  ETA %.0f s", (total_ - done) / rate);
-  std::fprintf(stderr, "%sslimage: %s%-8s %s / %s  %s/s%s%s", tty ? "\r\033[K" : "", prefix_.c_str(),
-               stage_.c_str(), human_bytes(done).c_str(), human_bytes(total_).c_str(),
-               human_bytes(static_cast<uint64_t>(rate)).c_str(), eta, tty ? "" : "\n");
+void Progress::tick() {
+  auto reading = meter_->sample(counter_.done, counter_.skipped, seconds_now());
+  if (!reading) return;  // nothing moved: nothing redrawn
+  char stage[16];
+  std::snprintf(stage, sizeof stage, "%-8s", stage_.c_str());
+  LiveLines::get().set(this, "slimage: " + prefix_ + stage + " " + progress_text(*reading));
 }
 
 void Progress::stop_ticker() {
@@ -50,7 +121,7 @@ void Progress::stop_ticker() {
   }
   cv_.notify_all();
   ticker_.join();
-  if (::isatty(2)) std::fprintf(stderr, "\r\033[K");
+  LiveLines::get().remove(this);
 }
 
 // A stage that ran beside the current one (verify beside the write) ends
@@ -58,15 +129,15 @@ void Progress::stop_ticker() {
 void Progress::stage_end(const std::string& stage, double seconds, const std::string& detail) {
   if (stage == stage_) stop_ticker();
   if (quiet_) return;
-  std::lock_guard lock(mu_);  // not in the middle of the ticker's line
-  std::fprintf(stderr, "%sslimage: %s%-8s %7.2f s%s%s\n", ::isatty(2) ? "\r\033[K" : "",
-               prefix_.c_str(), stage.c_str(), seconds, detail.empty() ? "" : "  ", detail.c_str());
+  char line[64];
+  std::snprintf(line, sizeof line, "%-8s %7.2f s", stage.c_str(), seconds);
+  print_stderr("slimage: " + prefix_ + line + (detail.empty() ? "" : "  ") + detail + "\n");
 }
 
 void Progress::missing(const std::vector<Missing>& missing) {
-  for (auto& m : missing)
-    std::fprintf(stderr, "slimage: missing after slimming: %s needs %s\n", m.from.c_str(),
-                 m.needed.c_str());
+  std::string text;
+  for (auto& m : missing) text += "slimage: missing after slimming: " + m.from + " needs " + m.needed + "\n";
+  print_stderr(text);
 }
 
 void Progress::diagnostics(const std::vector<Diagnostic>& items) { print_diagnostics(items, false); }
@@ -95,21 +166,21 @@ int print_refusal(const Refusal& r, bool quiet) {
   const SmokeResult& t = r.test;
   switch (r.kind) {
     case Refusal::Kind::TestFailsOnOriginal:
-      std::fprintf(stderr, "--- original image: %s (exit %d) ---\n%s", joined(t.argv).c_str(),
-                   t.before_status, clip_output(t.before_output).c_str());
-      std::fprintf(stderr, "slimage: error: --test fails on the original image (exit %d), so it cannot "
-                           "guard the slimmed one; nothing written\n", t.before_status);
+      print_stderr("--- original image: " + joined(t.argv) + " (exit " + std::to_string(t.before_status) +
+                   ") ---\n" + clip_output(t.before_output) +
+                   "slimage: error: --test fails on the original image (exit " +
+                   std::to_string(t.before_status) + "), so it cannot guard the slimmed one; nothing written\n");
       return kExitError;
     case Refusal::Kind::TestFailsOnSlimmed:
-      std::fprintf(stderr, "--- slimmed image: %s (exit %d) ---\n%s", joined(t.argv).c_str(),
-                   t.after_status, clip_output(t.after_output).c_str());
-      std::fprintf(stderr, "slimage: error: --test passes on the original and fails on the "
-                           "slimmed image; nothing written\n");
+      print_stderr("--- slimmed image: " + joined(t.argv) + " (exit " + std::to_string(t.after_status) +
+                   ") ---\n" + clip_output(t.after_output) +
+                   "slimage: error: --test passes on the original and fails on the slimmed image; "
+                   "nothing written\n");
       return kExitSmokeFailed;
     case Refusal::Kind::Missing:
       print_diagnostics(r.diagnostics, false);
-      std::fprintf(stderr, "slimage: error: the slimmed image would not load (%zu missing); "
-                           "nothing written (use --force to write anyway)\n", r.missing.size());
+      print_stderr("slimage: error: the slimmed image would not load (" + std::to_string(r.missing.size()) +
+                   " missing); nothing written (use --force to write anyway)\n");
       return kExitVerifyFailed;
     case Refusal::Kind::GateFailed: {
       // The gate's lines are the run's output: stdout, as `check` prints them.
@@ -128,18 +199,42 @@ int print_refusal(const Refusal& r, bool quiet) {
   return kExitError;
 }
 
+std::string refusal_cause(const Refusal& r) {
+  switch (r.kind) {
+    case Refusal::Kind::TestFailsOnOriginal:
+      return "--test fails on the original image (exit " + std::to_string(r.test.before_status) + ")";
+    case Refusal::Kind::TestFailsOnSlimmed:
+      return "--test fails on the slimmed image (exit " + std::to_string(r.test.after_status) +
+             "), passes on the original";
+    case Refusal::Kind::Missing:
+      if (r.missing.empty()) break;
+      return std::to_string(r.missing.size()) + " libraries would be missing: /" + r.missing[0].from +
+             " needs " + r.missing[0].needed + (r.missing.size() > 1 ? ", …" : "");
+  }
+  return "nothing written";
+}
+
+std::string shorten_line(std::string text, size_t max) {
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  if (text.size() <= max) return text;
+  size_t cut = max - 3;  // room for "…" (3 bytes)
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) cut--;
+  return text.substr(0, cut) + "…";
+}
+
 void print_diagnostics(const std::vector<Diagnostic>& items, bool quiet) {
   size_t shown = 0;
+  std::string text;
   for (auto& item : items) {
     if (quiet && item.level == Diagnostic::Level::Warning) continue;
     if (++shown > 50) {
-      std::fprintf(stderr, "slimage: … %zu more diagnostics (see --report)\n", items.size() - 50);
+      text += "slimage: … " + std::to_string(items.size() - 50) + " more diagnostics (see --report)\n";
       break;
     }
-    std::fprintf(stderr, "slimage: %s: %s\n",
-                 item.level == Diagnostic::Level::Error ? "error" : "warning",
-                 item.to_string().c_str());
+    text += std::string("slimage: ") + (item.level == Diagnostic::Level::Error ? "error" : "warning") +
+            ": " + item.to_string() + "\n";
   }
+  if (!text.empty()) print_stderr(text);
 }
 
 }  // namespace slimage

@@ -53,7 +53,7 @@ struct Parsed {
 }
 
 std::vector<std::string> all_fields() {
-  std::vector<std::string> f = {"extends", "description", "strip", "dlopen", "dlopen+",
+  std::vector<std::string> f = {"extends", "description", "name", "extends_chain", "strip", "dlopen", "dlopen+",
                                 "runtime_compilers", "runtime_compilers+", "cuda_ptx"};
   for (auto& k : kStringLists) f.push_back(k), f.push_back(k + "+");
   for (auto& k : kBools) f.push_back(k);
@@ -129,8 +129,8 @@ Parsed parse_and_check(const ProfileSource& src) {
     if (key == "extends") {
       if (v.is_string()) continue;
       check_string_list(src, p, v, ptr, key);
-    } else if (key == "description") {
-      if (!v.is_string()) fail_at(src, p, ptr, "field 'description': expected a string");
+    } else if (key == "description" || key == "name") {
+      if (!v.is_string()) fail_at(src, p, ptr, "field '" + key + "': expected a string");
     } else if (key == "strip") {
       if (!v.is_string() || (v != "none" && v != "debug" && v != "unneeded"))
         fail_at(src, p, ptr, "field 'strip': expected \"none\", \"debug\" or \"unneeded\"");
@@ -152,7 +152,9 @@ Parsed parse_and_check(const ProfileSource& src) {
 // appends (for dlopen, a family with the same name replaces the parent's).
 void apply_fields(json& base, const json& delta) {
   for (auto& [key, v] : delta.items()) {  // sorted: "keep" before "keep+"
-    if (key == "extends") continue;
+    // name and extends_chain (written by `profiles show`) only say where a
+    // resolved profile came from: the profile read is named by its file.
+    if (key == "extends" || key == "name" || key == "extends_chain") continue;
     if (key.size() < 2 || key.back() != '+') {
       base[key] = v;
       continue;

@@ -96,11 +96,12 @@ class TarDataWriter : public Writer {
   explicit TarDataWriter(TarWriter& tar) : tar_(tar) {}
   void write(const void* data, size_t n) override {
     tar_.write_data(data, n);
-    progress_add(n);
+    counter_.done.fetch_add(n, std::memory_order_relaxed);
   }
 
  private:
   TarWriter& tar_;
+  ByteCounter& counter_ = current_progress();  // the run's, whichever thread writes
 };
 
 // A deduplicated file (plan/dedupe_pass.cpp): a hardlink to its copy, or a
@@ -237,6 +238,16 @@ class ScratchCharged : public Writer {
   Writer& out_;
   const std::string& path_;
 };
+// The plan's kept bytes of these items, as the write stage's total counts
+// them: skipped on the progress line (util/progress.h) when they need not be
+// written (a layer reused, or taken from the cache).
+uint64_t planned_bytes(const Plan& plan, const std::vector<Item>& items) {
+  uint64_t bytes = 0;
+  for (auto& item : items)
+    if (const Action* a = item.node ? plan.find(item.path) : nullptr; a && a->fate != Fate::Drop)
+      bytes += a->bytes_after;
+  return bytes;
+}
 
 // `linked`: content already in a reused lower layer, by hardlink group; a
 // member here becomes a hardlink to it, as runtimes resolve link targets in
@@ -254,6 +265,7 @@ LayerOutput write_layer(const MergedFs& fs, const Plan& plan, std::vector<Item> 
       scratch_charge(staged, static_cast<uint64_t>(hit->descriptor.size));
       hit->fingerprint = key;
       hit->from_cache = true;
+      progress_skip(planned_bytes(plan, items));
       return *hit;
     }
   }
@@ -413,6 +425,7 @@ std::vector<LayerOutput> write_layers(const MergedFs& fs, const Plan& plan,
   for (size_t i = 0; i < layers.size(); i++) {
     const SpilledLayer& layer = *layers[i];
     if (layer_reusable(layer, plan, options)) {
+      progress_skip(planned_bytes(plan, own[i]));
       LayerOutput out;
       out.reused = true;
       out.source_index = i;

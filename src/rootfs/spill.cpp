@@ -72,18 +72,20 @@ uint64_t max_layer_bytes(const SpillLimits& limits) {
   return std::min<uint64_t>(limits.max_layer_bytes, v);
 }
 
-// Counts compressed bytes for the progress line.
+// Counts compressed bytes for the progress line, into the counter of the
+// run that opened it (whichever thread reads).
 class ProgressReader : public Reader {
  public:
   explicit ProgressReader(std::unique_ptr<Reader> in) : in_(std::move(in)) {}
   size_t read(void* buf, size_t n) override {
     size_t k = in_->read(buf, n);
-    progress_add(k);
+    counter_.done.fetch_add(k, std::memory_order_relaxed);
     return k;
   }
 
  private:
   std::unique_ptr<Reader> in_;
+  ByteCounter& counter_ = current_progress();
 };
 
 // Writes the decoded tar to the scratch file. Ranges declared cold (the

@@ -1,6 +1,8 @@
 // parallel_for (see include/slimage/util/thread_pool.h).
 #include "slimage/util/thread_pool.h"
 
+#include "slimage/util/progress.h"
+
 #include <atomic>
 #include <exception>
 #include <mutex>
@@ -25,7 +27,10 @@ void parallel_for(size_t n, unsigned jobs, const std::function<void(size_t)>& fn
   std::atomic<bool> stop{false};
   std::exception_ptr first;
   std::mutex mu;
+  // The workers count progress into the caller's counter (util/progress.h).
+  ByteCounter* progress = &current_progress();
   auto work = [&] {
+    ProgressScope scope(progress);
     for (;;) {
       size_t i = next++;
       if (i >= n || stop) return;

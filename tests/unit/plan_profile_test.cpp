@@ -155,3 +155,22 @@ TEST_CASE("plan: profile extends cycle and unknown parents are errors") {
   e = error_of([] { load_profile("/nonexistent/profile.json"); });
   CHECK(e.find("no such built-in profile or file") != std::string::npos);
 }
+
+TEST_CASE("plan: profiles show output read back is the same profile, for every built-in") {
+  std::vector<std::string> names = {"none"};
+  for (auto& [name, description] : builtin_profiles()) names.push_back(name);
+  for (auto& name : names) {
+    CAPTURE(name);
+    nlohmann::json shown = profile_to_json(load_profile(name));
+    nlohmann::json again = profile_to_json(parse_profile_text(shown.dump(2), "saved.json"));
+    CHECK(again["name"] == "saved.json");  // named by its file, not by what show wrote
+    shown.erase("name"), shown.erase("extends_chain");
+    again.erase("name"), again.erase("extends_chain");
+    CHECK(again == shown);
+  }
+}
+
+TEST_CASE("plan: profile name and extends_chain must be a string and a list") {
+  CHECK(error_of([] { parse_profile_text("{\"name\": 3}", "p.json"); }) ==
+        "profile p.json:1:2: field 'name': expected a string");
+}

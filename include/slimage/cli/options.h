@@ -53,6 +53,7 @@ struct Command {
   std::string other;       // diff's B
   std::string path;        // why PATH
   std::string profile_to_show;  // profiles show NAME
+  bool slim_diff = false;  // slim --diff: print (and report) DST's diff against SRC
   BatchOptions batch;
 };
 
