@@ -32,8 +32,8 @@ run_checks() {  # run_checks ROOT OUTFILE
     [[ -x "$root/usr/bin/python3" ]] || die "$root: no usr/bin/python3"
     cp -- "$repo/fixtures/torch/checks.py" "$tmp/checks.py"
     chroot_prepare "$root"
-    env -i PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 HOME=/root \
-        chroot "$root" /usr/bin/python3 - <"$tmp/checks.py" >"$2" 2>"$2.err" || true
+    chroot "$root" /usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 HOME=/root \
+        PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 - <"$tmp/checks.py" >"$2" 2>"$2.err" || true
     chroot_release
     [[ -s "$2" ]] || { cat "$2.err" >&2; die "$root: checks.py printed nothing"; }
 }
