@@ -2,7 +2,8 @@
 # bench.sh — slimage against the pipeline a user would script today, and the codec limit.
 #
 # usage: scripts/bench.sh [--small] [--repeat N] [--out DIR] [IMAGE_DIR]
-#   IMAGE_DIR: an OCI layout (ref "sample"); default: build/reuse the sample image
+#   IMAGE_DIR: an OCI layout (its first ref: "sample", or "torch" from make-torch-image.sh);
+#              default: build/reuse the sample image. Checks free space first (~7x the input).
 #   --repeat N: run each slimage and floor row N times and report the median run
 #               with the spread (wall times vary by 10-20% between runs on a VM; default 3)
 #   SLIMAGE=path/to/slimage (default build/slimage); missing -> its rows are skipped
@@ -57,8 +58,18 @@ if [[ -z "$image" ]]; then
     "$here/make-sample-image.sh" "${flags[@]}" "$image" >&2
 fi
 ref=$(jq -r '.manifests[0].annotations["org.opencontainers.image.ref.name"] // "sample"' "$image/index.json")
+if [[ "$image" != "$cache/sample-$variant-$kind" ]]; then
+    variant=$(basename "$image") kind=$ref  # another image (e.g. the torch one): name rows after it
+fi
 out="${out:-$cache/bench-$variant-$kind}"
 rm -rf -- "$out"; mkdir -p "$out"
+# Free space first: the peer unpacks the whole image (about 2.5x its compressed bytes) and
+# repacks it, slimage writes three outputs, the floor an uncompressed output tar. Estimate
+# 7x the compressed input, refuse at once with the numbers rather than fail an hour in.
+in_bytes=$(oci_sizes "$image" "$ref" | jq .compressed_bytes)
+need=$((in_bytes * 7)) avail=$(df --output=avail -B1 "$out" | tail -1)
+((avail >= need)) || die "$out: needs about $(human "$need") free (7x the $(human "$in_bytes") compressed input), has $(human "$avail")"
+log "$image:$ref: $(human "$in_bytes") compressed; $(human "$avail") free for about $(human "$need") of outputs and scratch"
 trap 'rm -rf -- "$out/work"' EXIT
 mkdir "$out/work"
 
