@@ -63,6 +63,37 @@ _scratch_cleanup() {
     return $rc
 }
 
+# start_fixture_server SCRIPT ARGS...: runs a fixture server (python3 SCRIPT ARGS...
+# PORT_FILE) in the background, logging to $SCRATCH/server.log, waits for its port
+# and stops it when the test exits (keeping the test's status). Sets $SERVER_PORT.
+start_fixture_server() {
+    python3 "$@" "$SCRATCH/port" 2>"$SCRATCH/server.log" &
+    SERVER=$!
+    trap '_stop_fixture_server' EXIT
+    for _ in $(seq 1 100); do [[ -s "$SCRATCH/port" ]] && break; sleep 0.1; done
+    [[ -s "$SCRATCH/port" ]] || fail "fixture server $1 did not start: $(cat "$SCRATCH/server.log")"
+    SERVER_PORT=$(cat "$SCRATCH/port")
+}
+_stop_fixture_server() {
+    local rc=$?
+    set +e  # the cleanup must run to the end, and keep the test's status
+    kill "$SERVER" 2>/dev/null
+    wait "$SERVER" 2>/dev/null
+    (exit $rc)
+    _scratch_cleanup
+}
+
+# make_dpkg_root DIR: a tiny Debian root: os-release, one dpkg package (keepme,
+# one file) and a /junk/file no package owns.
+make_dpkg_root() {
+    mkdir -p "$1/etc" "$1/var/lib/dpkg/info" "$1/usr/share/keepme" "$1/junk"
+    printf 'ID=debian\nVERSION_ID="12"\n' >"$1/etc/os-release"
+    printf 'Package: keepme\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.0-1\n\n' >"$1/var/lib/dpkg/status"
+    echo /usr/share/keepme/data >"$1/var/lib/dpkg/info/keepme.list"
+    echo kept >"$1/usr/share/keepme/data"
+    echo junk >"$1/junk/file"
+}
+
 # slim ARGS... : runs $SLIMAGE, keeping stderr in $SCRATCH/stderr and the exit code in $RC
 slim() {
     set +e

@@ -17,22 +17,9 @@ echo "hello" >"$SCRATCH/l1/etc/motd"
 printf '[{"path": "etc/issue", "data": "bearer\\n"}]' >"$SCRATCH/l2.json"
 make_layout_from_dirs "$SCRATCH/layout" img "$SCRATCH/l1" "$SCRATCH/l2.json"
 
-python3 "$REPO_ROOT/fixtures/registry/fake_token_registry.py" "$SCRATCH/layout" 'tok user:s3cr:et' \
-    "$SCRATCH/port" 2>"$SCRATCH/server.log" &
-SERVER=$!
-stop_server() {
-    local rc=$?
-    set +e  # the cleanup must run to the end, and keep the test's status
-    kill "$SERVER" 2>/dev/null
-    wait "$SERVER" 2>/dev/null
-    (exit $rc)
-    _scratch_cleanup
-}
-trap stop_server EXIT
-for _ in $(seq 1 100); do [[ -s "$SCRATCH/port" ]] && break; sleep 0.1; done
-[[ -s "$SCRATCH/port" ]] || fail "fake registry did not start: $(cat "$SCRATCH/server.log")"
+start_fixture_server "$REPO_ROOT/fixtures/registry/fake_token_registry.py" "$SCRATCH/layout" 'tok user:s3cr:et'
 
-SLIMAGE_TEST_BEARER_REGISTRY=127.0.0.1:$(cat "$SCRATCH/port") SLIMAGE_TEST_BEARER_CREDS='tok user:s3cr:et' \
+SLIMAGE_TEST_BEARER_REGISTRY=127.0.0.1:$SERVER_PORT SLIMAGE_TEST_BEARER_CREDS='tok user:s3cr:et' \
     "$UNIT" --test-case='*Bearer*' --no-intro=true >"$SCRATCH/unit.out" 2>&1 ||
     fail "$(cat "$SCRATCH/unit.out")"
 grep -q '"GET /token?service=fake&scope=repository%3Aapp%3Apull' "$SCRATCH/server.log" ||

@@ -15,29 +15,12 @@ need_slimage; need jq python3 curl skopeo
 scratch
 
 root="$SCRATCH/root"
-mkdir -p "$root/etc" "$root/var/lib/dpkg/info" "$root/usr/share/keepme" "$root/junk"
-printf 'ID=debian\nVERSION_ID="12"\n' >"$root/etc/os-release"
-printf 'Package: keepme\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.0-1\n\n' >"$root/var/lib/dpkg/status"
-echo /usr/share/keepme/data >"$root/var/lib/dpkg/info/keepme.list"
-echo kept >"$root/usr/share/keepme/data"
-echo junk >"$root/junk/file"
+make_dpkg_root "$root"
 make_layout_from_dirs "$SCRATCH/in" img "$root"
 drop=(--profile none --drop '/junk/**' --force)
 
-python3 "$REPO_ROOT/fixtures/registry/fake_referrers_registry.py" "$SCRATCH/port" 2>"$SCRATCH/server.log" &
-SERVER=$!
-stop_server() {
-    local rc=$?
-    set +e  # the cleanup must run to the end, and keep the test's status
-    kill "$SERVER" 2>/dev/null
-    wait "$SERVER" 2>/dev/null
-    (exit $rc)
-    _scratch_cleanup
-}
-trap stop_server EXIT
-for _ in $(seq 1 100); do [[ -s "$SCRATCH/port" ]] && break; sleep 0.1; done
-[[ -s "$SCRATCH/port" ]] || fail "fake registry did not start: $(cat "$SCRATCH/server.log")"
-REG=127.0.0.1:$(cat "$SCRATCH/port")
+start_fixture_server "$REPO_ROOT/fixtures/registry/fake_referrers_registry.py"
+REG=127.0.0.1:$SERVER_PORT
 index='application/vnd.oci.image.index.v1+json'
 manifest='application/vnd.oci.image.manifest.v1+json'
 

@@ -18,12 +18,7 @@ need_slimage; need_root; need jq python3 tar skopeo umoci
 scratch
 
 root="$SCRATCH/root"
-mkdir -p "$root/etc" "$root/var/lib/dpkg/info" "$root/usr/share/keepme" "$root/junk"
-printf 'ID=debian\nVERSION_ID="12"\n' >"$root/etc/os-release"
-printf 'Package: keepme\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.0-1\n\n' >"$root/var/lib/dpkg/status"
-echo /usr/share/keepme/data >"$root/var/lib/dpkg/info/keepme.list"
-echo kept >"$root/usr/share/keepme/data"
-echo junk >"$root/junk/file"
+make_dpkg_root "$root"
 make_layout_from_dirs "$SCRATCH/in" img "$root"
 drop=(--profile none --drop '/junk/**' --force)
 empty=sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a
