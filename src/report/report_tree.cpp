@@ -68,6 +68,21 @@ nlohmann::json node_json(const std::string& path, const std::map<std::string, Fa
   return {{"path", path}, {"bytes", sum(f)}, {"bytes_after", after}, {"fates", fates}, {"children", kids}};
 }
 
+// The tree stops at this depth: a deeper directory's bytes count in its
+// ancestor at this depth. No real image comes near it; a hostile one (a chain
+// of 1,000 nested directories) would otherwise make the report's JSON nest
+// 1,000 deep and its indentation alone gigabytes.
+constexpr size_t kMaxTreeDepth = 64;
+
+// The directory `path` is counted in: its parent, cut to kMaxTreeDepth components.
+std::string tree_dir(const std::string& path) {
+  std::string d = dirname_of(path);
+  size_t slashes = 0;
+  for (size_t i = 0; i < d.size(); ++i)
+    if (d[i] == '/' && ++slashes == kMaxTreeDepth) return d.substr(0, i);
+  return d;
+}
+
 }  // namespace
 
 nlohmann::json report_tree_json(const Plan& plan, double min_share) {
@@ -77,10 +92,15 @@ nlohmann::json report_tree_json(const Plan& plan, double min_share) {
     if (path.empty() || a.type == FileType::Directory) continue;
     Fates f;
     add_fates(plan, path, a, f);
-    for (std::string d = dirname_of(path);; d = dirname_of(d)) {
-      for (auto& [k, v] : f) dirs[d][k] += v;
-      if (d.empty()) break;
-    }
+    for (auto& [k, v] : f) dirs[tree_dir(path)][k] += v;
+  }
+  // Each directory adds its totals to its parent, children first: a parent
+  // sorts before everything beneath it, so in reverse order every directory is
+  // complete when reached (a parent inserted here sorts earlier: reached later).
+  for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
+    if (it->first.empty()) continue;
+    Fates& parent = dirs[dirname_of(it->first)];
+    for (auto& [k, v] : it->second) parent[k] += v;
   }
   // A directory's bytes are at most its parent's: every kept one's parent is kept.
   const double floor = min_share * static_cast<double>(sum(dirs[""]));

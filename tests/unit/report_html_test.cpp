@@ -178,3 +178,23 @@ TEST_CASE("report: HTML sums GPU code by architecture over libraries") {
   r.erase("gpu_code");
   CHECK(render_html_report(r).find("GPU code") == std::string::npos);  // none: no section
 }
+
+TEST_CASE("report: the tree of a chain of 1,000 nested directories stops 64 deep, its bytes in the last one") {
+  Plan plan;
+  std::string dir = "d";
+  for (int i = 1; i < 1000; ++i) dir += "/d";
+  add(plan, dir + "/f", Fate::Keep, ReasonKind::Needed, 1000, 1000);
+  add(plan, "top", Fate::Keep, ReasonKind::Needed, 1000, 1000);
+  nlohmann::json tree = report_tree_json(plan);
+  CHECK(tree["bytes"] == 2000);
+  size_t depth = 0;
+  const nlohmann::json* node = &tree;
+  while (!(*node)["children"].empty()) {
+    node = &(*node)["children"][0];
+    ++depth;
+  }
+  CHECK(depth == 64);
+  CHECK((*node)["path"].get<std::string>().size() == 64 * 2 - 1);  // d/d/…/d, 64 components
+  CHECK((*node)["bytes"] == 1000);
+  CHECK((*node)["fates"]["kept"] == 1000);
+}

@@ -33,7 +33,8 @@ std::vector<TreemapRect> squarify(const std::vector<double>& values, TreemapRect
 // `min_share` of the image's bytes, nested, each {path, bytes, bytes_after,
 // fates, children}. `fates` splits `bytes` by what became of them: "kept",
 // "stripped", "deduped", "gpu-pruned" (zeros left in kept libraries),
-// "package-db", "removed:<reason>"; kept + gpu-pruned = bytes_after.
+// "package-db", "removed:<reason>"; kept + gpu-pruned = bytes_after. It stops
+// 64 directories deep (what lies deeper counts in its ancestor there).
 nlohmann::json report_tree_json(const Plan& plan, double min_share = 0.001);
 
 // The report's "largest_kept": the `count` largest kept files (by bytes
