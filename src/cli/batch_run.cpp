@@ -225,7 +225,7 @@ int run_batch(const Command& cmd) {
           {"cache_stores", cache ? cache->stores() : 0},
           {"seconds", seconds}}},
         {"images", images}};
-    write_file_atomic(b.report, report.dump(2) + "\n");
+    write_file_atomic(b.report, json_text(report) + "\n");
   }
   return ok == results.size() ? kExitOk : kExitError;
 }

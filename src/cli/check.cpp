@@ -7,6 +7,7 @@
 
 #include "gate_output.h"
 #include "session.h"
+#include "slimage/report/report.h"
 
 namespace slimage {
 
@@ -55,7 +56,7 @@ int run_check(const Command& cmd) {
     print_diagnostics(loaded->diagnostics.items(), false);
     gates.push_back(std::move(gate));
   }
-  if (cmd.common.json) std::printf("%s\n", (all.size() == 1 ? all[0] : all).dump(2).c_str());
+  if (cmd.common.json) std::printf("%s\n", json_text(all.size() == 1 ? all[0] : all).c_str());
   else std::fputs(gate_verdict_text(gates).c_str(), stdout);
   for (auto& g : gates)
     if (!g.result.passed()) return kExitGateFailed;

@@ -137,7 +137,7 @@ int run_inspect(const Command& cmd) {
       print_inspect(j), std::fputs(gpu_inventory_text(j["gpu_code"]).c_str(), stdout);
     print_diagnostics(loaded->diagnostics.items(), true);
   }
-  if (cmd.common.json) std::printf("%s\n", (all.size() == 1 ? all[0] : all).dump(2).c_str());
+  if (cmd.common.json) std::printf("%s\n", json_text(all.size() == 1 ? all[0] : all).c_str());
   return kExitOk;
 }
 
@@ -191,7 +191,7 @@ int run_plan(const Command& cmd) {
     }
     print_diagnostics(loaded->diagnostics.items(), false);  // -q silences progress only
   }
-  if (cmd.common.json) std::printf("%s\n", (all.size() == 1 ? all[0] : all).dump(2).c_str());
+  if (cmd.common.json) std::printf("%s\n", json_text(all.size() == 1 ? all[0] : all).c_str());
   return refused ? kExitVerifyFailed : kExitOk;
 }
 
@@ -220,7 +220,7 @@ int run_why(const Command& cmd) {
     }
     print_diagnostics(loaded->diagnostics.items(), false);
   }
-  if (cmd.common.json) std::printf("%s\n", (all.size() == 1 ? all[0] : all).dump(2).c_str());
+  if (cmd.common.json) std::printf("%s\n", json_text(all.size() == 1 ? all[0] : all).c_str());
   return kExitOk;
 }
 
@@ -250,13 +250,13 @@ int run_verify(const Command& cmd) {
     }
     print_diagnostics(loaded->diagnostics.items(), true);
   }
-  if (cmd.common.json) std::printf("%s\n", (all.size() == 1 ? all[0] : all).dump(2).c_str());
+  if (cmd.common.json) std::printf("%s\n", json_text(all.size() == 1 ? all[0] : all).c_str());
   return missing ? kExitVerifyFailed : kExitOk;
 }
 
 int run_profiles(const Command& cmd) {
   if (!cmd.profile_to_show.empty()) {
-    std::printf("%s\n", profile_to_json(load_profile(cmd.profile_to_show)).dump(2).c_str());
+    std::printf("%s\n", json_text(profile_to_json(load_profile(cmd.profile_to_show))).c_str());
     return kExitOk;
   }
   nlohmann::json all = nlohmann::json::array();
@@ -266,7 +266,7 @@ int run_profiles(const Command& cmd) {
     else
       std::printf("%-14s %s\n", name.c_str(), description.c_str());
   }
-  if (cmd.common.json) std::printf("%s\n", all.dump(2).c_str());
+  if (cmd.common.json) std::printf("%s\n", json_text(all).c_str());
   return kExitOk;
 }
 

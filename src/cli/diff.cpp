@@ -7,6 +7,7 @@
 
 #include "session.h"
 #include "slimage/report/diff.h"
+#include "slimage/report/report.h"
 
 namespace slimage {
 
@@ -91,7 +92,7 @@ int run_diff(const Command& cmd) {
     if (cmd.common.json) all.push_back(d.json);
     else std::fputs(d.text.c_str(), stdout);
   }
-  if (cmd.common.json) std::printf("%s\n", (all.size() == 1 ? all[0] : all).dump(2).c_str());
+  if (cmd.common.json) std::printf("%s\n", json_text(all.size() == 1 ? all[0] : all).c_str());
   return kExitOk;
 }
 

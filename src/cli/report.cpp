@@ -71,7 +71,7 @@ int run_report(const Command& cmd) {
       }
     }
     if (!html.empty()) write_file_atomic(cmd.slim.html, html);
-    if (cmd.common.json) std::printf("%s\n", report.dump(2).c_str());
+    if (cmd.common.json) std::printf("%s\n", json_text(report).c_str());
     else std::fputs(text.c_str(), stdout);
     return 0;
   });

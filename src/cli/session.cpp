@@ -162,6 +162,14 @@ static std::string joined(const std::vector<std::string>& argv) {
   return out;
 }
 
+// The gate rules that failed, over every platform checked.
+static size_t failed_rules(const std::vector<GateReport>& gates) {
+  size_t failed = 0;
+  for (auto& g : gates)
+    for (auto& v : g.result.verdicts) failed += v.status == GateVerdict::Status::Fail;
+  return failed;
+}
+
 int print_refusal(const Refusal& r, bool quiet) {
   const SmokeResult& t = r.test;
   switch (r.kind) {
@@ -184,11 +192,8 @@ int print_refusal(const Refusal& r, bool quiet) {
       return kExitVerifyFailed;
     case Refusal::Kind::GateFailed: {
       // The gate's lines are the run's output: stdout, as `check` prints them.
-      size_t failed = 0;
-      for (auto& g : r.gates) {
-        std::fputs(gate_report_text(g, "output").c_str(), stdout);
-        for (auto& v : g.result.verdicts) failed += v.status == GateVerdict::Status::Fail;
-      }
+      const size_t failed = failed_rules(r.gates);
+      for (auto& g : r.gates) std::fputs(gate_report_text(g, "output").c_str(), stdout);
       std::fputs(gate_verdict_text(r.gates).c_str(), stdout);
       std::fflush(stdout);
       std::fprintf(stderr, "slimage: error: the slimmed image fails the gate (%zu rules); nothing written\n",
@@ -210,6 +215,9 @@ std::string refusal_cause(const Refusal& r) {
       if (r.missing.empty()) break;
       return std::to_string(r.missing.size()) + " libraries would be missing: /" + r.missing[0].from +
              " needs " + r.missing[0].needed + (r.missing.size() > 1 ? ", …" : "");
+    case Refusal::Kind::GateFailed: {
+      return "fails the gate (" + std::to_string(failed_rules(r.gates)) + " rules)";
+    }
   }
   return "nothing written";
 }

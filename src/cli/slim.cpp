@@ -7,6 +7,7 @@
 #include "gate_output.h"
 #include "session.h"
 #include "slimage/report/html.h"
+#include "slimage/report/report.h"
 #include "slimage/report/sbom.h"
 #include "slimage/util/file.h"
 
@@ -65,8 +66,8 @@ int run_slim(const Command& cmd) {
     result.report["gate"] = gates.size() == 1 ? gates[0] : gates;
   }
   for (auto& d : diffs) std::fprintf(table_to, "\n%s", d.text.c_str());
-  if (report_to_stdout) std::fputs((result.report.dump(2) + "\n").c_str(), stdout);
-  else if (!cmd.slim.report.empty()) write_file_atomic(cmd.slim.report, result.report.dump(2) + "\n");
+  if (report_to_stdout) std::fputs((json_text(result.report) + "\n").c_str(), stdout);
+  else if (!cmd.slim.report.empty()) write_file_atomic(cmd.slim.report, json_text(result.report) + "\n");
   if (!cmd.slim.html.empty()) write_file_atomic(cmd.slim.html, render_html_report(result.report));
   // --sbom: after the commit, like --report (the format was checked at the door).
   if (!cmd.slim.sbom.empty()) {

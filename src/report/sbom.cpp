@@ -7,6 +7,7 @@
 // properties (name slimage:removed or slimage:changed, value PATH).
 // Deterministic: the time comes from SOURCE_DATE_EPOCH or the image, the
 // SPDX namespace and CycloneDX serial number from the root digest.
+#include "slimage/report/report.h"
 #include "slimage/report/sbom.h"
 
 #include <cctype>
@@ -270,7 +271,7 @@ nlohmann::json cyclonedx_json(const SbomDocument& d) {
 
 std::string render_sbom(const SbomDocument& document, SbomFormat format) {
   nlohmann::json j = format == SbomFormat::Spdx ? spdx_json(document) : cyclonedx_json(document);
-  return j.dump(2) + "\n";
+  return json_text(j) + "\n";
 }
 
 }  // namespace slimage

@@ -88,4 +88,8 @@ std::string summary_text(const Summary& s) {
   return out.str();
 }
 
+std::string json_text(const nlohmann::json& j) {
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 }  // namespace slimage

@@ -64,6 +64,11 @@ std::string package_db_text(const Plan& plan);
 // destination, timings…) merged in last.
 nlohmann::json report_json(const Summary& summary, const Plan& plan, const nlohmann::json& extra);
 
+// JSON text as slimage prints and writes it (reports, --json, SBOMs): two-space
+// indent. Tar paths may hold any bytes; a byte that is not UTF-8 comes out as
+// U+FFFD rather than failing the run after the image was written.
+std::string json_text(const nlohmann::json& j);
+
 // The table `slimage slim` prints at the end.
 std::string summary_text(const Summary& summary);
 
