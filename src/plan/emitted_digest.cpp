@@ -13,6 +13,7 @@ namespace slimage::plan_detail {
 
 void write_emitted(const FsView& fs, const Node& node, Fate fate, StripMode mode,
                    const GpuLibrary* gpu, Writer& out) {
+  if (fate != Fate::Strip && !gpu) return write_content(fs, node, out);  // byte for byte
   auto bytes = fs.content(node);
   std::optional<StripResult> stripped;
   if (fate == Fate::Strip) {

@@ -331,7 +331,7 @@ LayerOutput write_layer(const MergedFs& fs, const Plan& plan, std::vector<Item> 
     } else if (stripped) {
       write_stripped(bytes, *stripped, data);
     } else if (!bytes.empty()) {
-      data.write(bytes.data(), bytes.size());
+      write_content(fs, n, data);  // in steps: a multi-GB library never resident whole
     }
     fs.release(n);
     // Pages the kernel mapped around our reads (neighbours we skip) would

@@ -1,10 +1,13 @@
 // Path normalization and symlink resolution inside a root
 // (see include/slimage/rootfs/fs_view.h). Resolution is the chroot's: an
 // absolute link target restarts at the root and '..' never leaves it.
-#include <atomic>
 #include "slimage/rootfs/fs_view.h"
 
+#include <algorithm>
+#include <atomic>
 #include <deque>
+
+#include "slimage/util/io.h"
 
 namespace slimage {
 
@@ -127,6 +130,16 @@ std::vector<std::string> FsView::symlink_chain(std::string_view path) const {
   std::vector<std::string> chain;
   walk(*this, path, true, nullptr, &chain);
   return chain;
+}
+
+void write_content(const FsView& fs, const Node& node, Writer& out, uint64_t step) {
+  auto bytes = fs.content(node);
+  for (uint64_t done = 0; done < bytes.size(); done += step) {
+    uint64_t n = std::min<uint64_t>(step, bytes.size() - done);
+    out.write(bytes.data() + done, n);
+    fs.release_range(node, done, n);
+  }
+  fs.release(node);
 }
 
 }  // namespace slimage

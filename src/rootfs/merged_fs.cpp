@@ -393,9 +393,19 @@ void MergedFs::release(const Node& node) const {
     if (pending >= kBulk && pending - bytes.size() < kBulk) trim();
     return;
   }
-  // The mapping is private and read-only: dropping its pages (even ones a
-  // neighbour's bytes share) loses nothing; a later read refaults them from
-  // the page cache.
+  drop_pages(bytes);
+}
+
+void MergedFs::release_range(const Node& node, uint64_t offset, uint64_t length) const {
+  auto bytes = content(node);
+  if (offset >= bytes.size()) return;
+  drop_pages(bytes.subspan(offset, std::min<uint64_t>(length, bytes.size() - offset)));
+}
+
+// The mapping is private and read-only: dropping its pages (even ones a
+// neighbour's bytes share) loses nothing; a later read refaults them from
+// the page cache.
+void MergedFs::drop_pages(std::span<const uint8_t> bytes) {
   const uintptr_t page = page_size();
   uintptr_t begin = reinterpret_cast<uintptr_t>(bytes.data()) & ~(page - 1);
   uintptr_t end = (reinterpret_cast<uintptr_t>(bytes.data()) + bytes.size() + page - 1) & ~(page - 1);

@@ -28,6 +28,9 @@ class FilteredFs : public FsView {
   }
   std::span<const uint8_t> content(const Node& node) const override { return base_.content(node); }
   void release(const Node& node) const override { base_.release(node); }
+  void release_range(const Node& node, uint64_t offset, uint64_t length) const override {
+    base_.release_range(node, offset, length);
+  }
   void trim() const override { base_.trim(); }
   uint64_t content_id() const override { return base_.content_id(); }
 

@@ -41,6 +41,8 @@ struct Node {
   bool is_file() const { return type == FileType::Regular || type == FileType::Hardlink; }
 };
 
+class Writer;
+
 class FsView {
  public:
   virtual ~FsView() = default;
@@ -57,6 +59,9 @@ class FsView {
   // drop the pages from this process (they stay in the page cache), so
   // resident memory does not grow with the image.
   virtual void release(const Node& node) const {}
+  // The same for `length` bytes from `offset` of its content only: a big
+  // file read front to back need not sit whole in resident memory.
+  virtual void release_range(const Node& node, uint64_t offset, uint64_t length) const {}
   // The same for every node at once (pages the kernel mapped around reads).
   virtual void trim() const {}
   // Views showing the same bytes at the same node share this id (a
@@ -87,5 +92,10 @@ std::string normalize_path(std::string_view path);
 std::string join_path(std::string_view dir, std::string_view rel);
 std::string dirname_of(std::string_view normalized);   // "usr/lib/x.so" -> "usr/lib", "x" -> ""
 std::string basename_of(std::string_view normalized);  // "usr/lib/x.so" -> "x.so"
+
+// Writes `node`'s whole content to `out` in `step`s (64 MiB), releasing each step's
+// pages once written (FsView::release_range), then the node (FsView::release):
+// a multi-GB library passes through in bounded resident memory.
+void write_content(const FsView& fs, const Node& node, Writer& out, uint64_t step = 64 << 20);
 
 }  // namespace slimage

@@ -78,6 +78,7 @@ class MergedFs : public FsView {
   void for_each(const std::function<void(const Node&)>& fn) const override;
   std::span<const uint8_t> content(const Node& node) const override;
   void release(const Node& node) const override;
+  void release_range(const Node& node, uint64_t offset, uint64_t length) const override;
   void trim() const override;
 
   // Frees the scratch blocks of content nobody will read again: the files
@@ -117,6 +118,7 @@ class MergedFs : public FsView {
   // Bytes of small files released since the last trim: they are dropped in
   // bulk (one madvise per 64 MiB, not one per file).
   mutable std::atomic<uint64_t> released_small_{0};
+  static void drop_pages(std::span<const uint8_t> bytes);
 };
 
 }  // namespace slimage
