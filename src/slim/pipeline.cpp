@@ -10,6 +10,13 @@
 
 namespace slimage {
 
+// A run that wrote nothing: only its refusal.
+static SlimResult refused(std::optional<Refusal> refusal) {
+  SlimResult out;
+  out.refusal = std::move(refusal);
+  return out;
+}
+
 SlimResult slim(const SlimOptions& o, const SlimContext& context, SlimEvents& events) {
   Stages stages(events);
   // open: the source's root manifest or index, the selected platforms'
@@ -34,19 +41,19 @@ SlimResult slim(const SlimOptions& o, const SlimContext& context, SlimEvents& ev
     // test: --test CMD in a chroot of the original and of the slimmed root;
     // then verify's verdict (a failing test is reported first).
     if (o.test) {
-      if (auto refusal = test_image(*loaded, *planned, o, stages)) return {std::move(refusal)};
-      if (auto refusal = verify.verdict(stages, o.force)) return {std::move(refusal)};
+      if (auto refusal = test_image(*loaded, *planned, o, stages)) return refused(std::move(refusal));
+      if (auto refusal = verify.verdict(stages, o.force)) return refused(std::move(refusal));
       verify.discard_dropped_beside();
     }
     // write: untouched layers reused byte for byte, the others rewritten
     // into a staging dir with digests and diff_ids computed on the fly.
     Written written = write_image(*loaded, *planned, o, context, io, stages);
     if (!o.test)
-      if (auto refusal = verify.verdict(stages, o.force)) return {std::move(refusal)};
+      if (auto refusal = verify.verdict(stages, o.force)) return refused(std::move(refusal));
     // check: --check's rules (dive's and slimage's) on the image as it
     // would be written; a failing gate leaves the destination untouched.
     if (o.gate.check)
-      if (auto refusal = check_gate(*loaded, *planned, written, o, stages, result)) return {std::move(refusal)};
+      if (auto refusal = check_gate(*loaded, *planned, written, o, stages, result)) return refused(std::move(refusal));
     // publish: layer blobs (reused ones copied from the source), config and
     // manifest into the sink; nothing is visible before commit.
     Published published = publish_image(image, written, io, stages);
