@@ -129,7 +129,7 @@ void parse_yaml_config(GateRules& rules, const std::string& text, const std::str
       std::string near = closest_word(key, {"rules"});
       fail(where + ": " + key + ": unknown key" + (near.empty() ? " (expected rules)" : "; did you mean rules?"));
     }
-    const YAML::Node& value = it->second;
+    const YAML::Node value = it->second;  // a handle: it->second is a temporary proxy
     if (value.IsNull()) continue;
     if (!value.IsMap()) fail(where + ": rules: expected a mapping");
     for (auto r = value.begin(); r != value.end(); ++r) {
