@@ -37,8 +37,14 @@ void Stages::end(const std::string& detail) {
 void Stages::record(const std::string& stage, double seconds, const std::string& detail) {
   timings_[stage] = timings_.value(stage, 0.0) + seconds;
   const uint64_t hwm = vm_hwm_bytes();
-  peak_rss_[stage] = std::max(peak_rss_.value(stage, uint64_t{0}), hwm);
-  if (hwm > peak_rss_bytes_) peak_rss_bytes_ = hwm, peak_rss_stage_ = stage;
+  // The kernel's RSS counters are per-CPU and approximate until pages are
+  // unmapped, so VmHWM can creep up by a few pages after the stage that made
+  // the peak: a stage is named only for raising it by more than 1 MiB.
+  constexpr uint64_t kSlack = 1 << 20;
+  if (peak_rss_stage_.empty() || hwm > peak_rss_bytes_ + kSlack) peak_rss_stage_ = stage;
+  peak_rss_bytes_ = std::max(peak_rss_bytes_, hwm);
+  // The peak so far, never less than an earlier stage's (approximate reads wobble).
+  peak_rss_[stage] = std::max(peak_rss_.value(stage, uint64_t{0}), peak_rss_bytes_);
   events_.stage_end(stage, seconds, detail);
 }
 
