@@ -59,22 +59,18 @@ std::string summary_text(const Summary& s) {
   if (s.before.layers || s.after.layers)
     row("layers", std::to_string(s.before.layers), std::to_string(s.after.layers));
   out << "  saved by reason:\n";
+  // "    tests              1 file        2.0 KB": one line per reason.
+  auto reason = [&](const std::string& what, uint64_t files, uint64_t bytes) {
+    snprintf(line, sizeof line, "    %-18s %8llu %-5s %12s\n", what.c_str(), static_cast<unsigned long long>(files),
+             files == 1 ? "file" : "files", human_bytes(bytes).c_str());
+    out << line;
+  };
   for (auto& [kind, r] : s.removed_by_reason) {
     if (r.first == 0 && r.second == 0) continue;  // e.g. only empty directories
-    snprintf(line, sizeof line, "    %-18s %8llu files %12s\n", kind.c_str(),
-             static_cast<unsigned long long>(r.first), human_bytes(r.second).c_str());
-    out << line;
+    reason(kind, r.first, r.second);
   }
-  if (s.stripped_files) {
-    snprintf(line, sizeof line, "    %-18s %8llu files %12s\n", "stripped",
-             static_cast<unsigned long long>(s.stripped_files), human_bytes(s.strip_saved_bytes).c_str());
-    out << line;
-  }
-  if (s.deduped_files) {
-    snprintf(line, sizeof line, "    %-18s %8llu files %12s\n", "dedupe",
-             static_cast<unsigned long long>(s.deduped_files), human_bytes(s.dedupe_saved_bytes).c_str());
-    out << line;
-  }
+  if (s.stripped_files) reason("stripped", s.stripped_files, s.strip_saved_bytes);
+  if (s.deduped_files) reason("dedupe", s.deduped_files, s.dedupe_saved_bytes);
   uint64_t saved = s.before.bytes - std::min(s.before.bytes, s.after.bytes);
   double pct = s.before.bytes ? 100.0 * saved / s.before.bytes : 0;
   snprintf(line, sizeof line, "  saved %s (%.1f%%)\n", human_bytes(saved).c_str(), pct);
