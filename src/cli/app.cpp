@@ -246,6 +246,12 @@ int run_cli(int argc, char** argv) {
   batch->add_flag("--force", cmd.slim.force, "write even if the slimmed closure has missing libraries");
   batch->add_flag("--remove-signatures", cmd.slim.remove_signatures,
                   "slim signed or attested inputs: their signatures and attestations are not carried over");
+  batch->add_option("--html", cmd.batch.html_dir,
+                    "write each image's report as one self-contained HTML page into DIR (named as --sbom's)");
+  batch->add_flag("--check", cmd.slim.gate.check,
+                  "the CI gate (as `check`) on each output before it is written: a failing image is "
+                  "'gate-failed', nothing of it written");
+  gate_flags.add(batch, cmd.slim.gate);
 
   auto* inspect = app.add_subcommand("inspect", "layers, sizes, wasted bytes, largest directories");
   inspect->add_option("SRC", cmd.source)->required();

@@ -97,21 +97,30 @@ std::vector<BatchJob> select_shard(const std::vector<BatchJob>& jobs, Shard shar
   return out;
 }
 
-std::string batch_sbom_file(const std::string& dir, const std::string& destination, bool cyclonedx) {
+std::string batch_output_file(const std::string& dir, const std::string& destination, std::string_view suffix) {
   std::string name = destination;
   for (char& c : name)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) c = '_';
-  return dir + "/" + name + (cyclonedx ? ".cdx.json" : ".spdx.json");
+  return dir + "/" + name + std::string(suffix);
+}
+
+void check_batch_output_files(const std::string& dir, const std::vector<BatchJob>& jobs, std::string_view suffix,
+                              std::string_view flag) {
+  std::map<std::string, std::string> by_file;
+  for (auto& job : jobs) {
+    std::string file = batch_output_file(dir, job.destination, suffix);
+    auto [it, added] = by_file.emplace(file, job.destination);
+    if (!added && it->second != job.destination)
+      fail(std::string(flag) + " " + dir + ": " + it->second + " and " + job.destination + " would both write " + file);
+  }
+}
+
+std::string batch_sbom_file(const std::string& dir, const std::string& destination, bool cyclonedx) {
+  return batch_output_file(dir, destination, cyclonedx ? ".cdx.json" : ".spdx.json");
 }
 
 void check_batch_sbom_files(const std::string& dir, const std::vector<BatchJob>& jobs, bool cyclonedx) {
-  std::map<std::string, std::string> by_file;
-  for (auto& job : jobs) {
-    std::string file = batch_sbom_file(dir, job.destination, cyclonedx);
-    auto [it, added] = by_file.emplace(file, job.destination);
-    if (!added && it->second != job.destination)
-      fail("--sbom " + dir + ": " + it->second + " and " + job.destination + " would both write " + file);
-  }
+  check_batch_output_files(dir, jobs, cyclonedx ? ".cdx.json" : ".spdx.json", "--sbom");
 }
 
 std::vector<BatchJob> jobs_for_tags(const std::string& from, const std::string& to,

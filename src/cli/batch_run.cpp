@@ -11,10 +11,12 @@
 #include <mutex>
 #include <thread>
 
+#include "gate_output.h"
 #include "slimage/cli/batch.h"
 #include "session.h"
 #include "slimage/registry/signatures.h"
 #include "slimage/registry/tags.h"
+#include "slimage/report/html.h"
 #include "slimage/report/report.h"
 #include "slimage/report/sbom.h"
 #include "slimage/rewrite/layer_cache.h"
@@ -29,7 +31,7 @@ namespace {
 struct JobResult {
   BatchJob job;
   size_t index = 0;  // position in the whole list, from 0, as --shard I/N counts (I = index mod N)
-  std::string status = "failed";  // ok | failed | verify-failed | test-failed
+  std::string status = "failed";  // ok | failed | verify-failed | test-failed | gate-failed
   std::string error;
   double seconds = 0;
   uint64_t bytes_before = 0, bytes_after = 0;  // compressed layers, every platform
@@ -37,6 +39,7 @@ struct JobResult {
   std::atomic<uint64_t> decoded{0}, decode_shared{0};
   nlohmann::json report;
   std::string sbom;  // the file written (batch --sbom DIR)
+  std::string html;  // the file written (batch --html DIR)
 };
 
 std::vector<BatchJob> load_jobs(const BatchOptions& b, const TransportOptions& transport) {
@@ -97,14 +100,31 @@ void run_job(JobResult& r, const Command& cmd, const CommonOptions& common, Spil
   try {
     SlimResult result = slim(options, context, progress);
     r.report = result.report;
+    // --check: the gate's numbers in the image's report, passed or failed (a failed
+    // gate's lines are not printed: parallel images would interleave them; the row
+    // and --report say it).
+    const bool gate_failed = result.refusal && result.refusal->kind == Refusal::Kind::GateFailed;
+    const auto& checked = gate_failed ? result.refusal->gates : result.gates;
+    if (!checked.empty()) {
+      nlohmann::json gates = nlohmann::json::array();
+      for (auto& g : checked) gates.push_back(gate_report_json(g, r.job.destination));
+      r.report["gate"] = gates.size() == 1 ? gates[0] : gates;
+    }
     if (!result.refusal && !options.sbom.empty()) {
       write_file_atomic(options.sbom, render_sbom(result.sbom, cyclonedx ? SbomFormat::CycloneDx : SbomFormat::Spdx));
       r.sbom = options.sbom;
     }
-    int exit_code = result.refusal ? print_refusal(*result.refusal, common.quiet) : kExitOk;
+    if (!result.refusal && !cmd.batch.html_dir.empty()) {
+      r.html = batch_output_file(cmd.batch.html_dir, r.job.destination, ".html");
+      write_file_atomic(r.html, render_html_report(r.report));
+    }
+    int exit_code = gate_failed     ? kExitGateFailed
+                    : result.refusal ? print_refusal(*result.refusal, common.quiet)
+                                     : kExitOk;
     r.status = exit_code == kExitOk               ? "ok"
                : exit_code == kExitVerifyFailed ? "verify-failed"
                : exit_code == kExitSmokeFailed  ? "test-failed"
+               : exit_code == kExitGateFailed   ? "gate-failed"
                                                 : "failed";
     if (result.refusal) r.error = refusal_cause(*result.refusal);
     take_counts(r);
@@ -132,6 +152,7 @@ nlohmann::json result_json(const JobResult& r) {
                       {"report", r.report.is_null() ? nlohmann::json::object() : r.report}};
   if (r.job.line) j["line"] = r.job.line;
   if (!r.sbom.empty()) j["sbom"] = r.sbom;
+  if (!r.html.empty()) j["html"] = r.html;
   if (!r.error.empty()) j["error"] = r.error;
   return j;
 }
@@ -163,6 +184,7 @@ int run_batch(const Command& cmd) {
   std::vector<BatchJob> all = load_jobs(b, cmd.common.transport);
   std::vector<BatchJob> jobs = select_shard(all, shard);
   if (!b.sbom_dir.empty()) check_batch_sbom_files(b.sbom_dir, jobs, cmd.slim.sbom_format == "cyclonedx");
+  if (!b.html_dir.empty()) check_batch_output_files(b.html_dir, jobs, ".html", "--html");
   std::unique_ptr<DiskLayerCache> cache;
   if (!b.no_cache) cache = std::make_unique<DiskLayerCache>(b.cache_dir.empty() ? DiskLayerCache::default_dir() : b.cache_dir);
 

@@ -196,8 +196,8 @@ int print_refusal(const Refusal& r, bool quiet) {
       for (auto& g : r.gates) std::fputs(gate_report_text(g, "output").c_str(), stdout);
       std::fputs(gate_verdict_text(r.gates).c_str(), stdout);
       std::fflush(stdout);
-      std::fprintf(stderr, "slimage: error: the slimmed image fails the gate (%zu rules); nothing written\n",
-                   failed);
+      std::fprintf(stderr, "slimage: error: the slimmed image fails the gate (%zu %s); nothing written\n",
+                   failed, failed == 1 ? "rule" : "rules");
       return kExitGateFailed;
     }
   }
@@ -216,7 +216,8 @@ std::string refusal_cause(const Refusal& r) {
       return std::to_string(r.missing.size()) + " libraries would be missing: /" + r.missing[0].from +
              " needs " + r.missing[0].needed + (r.missing.size() > 1 ? ", …" : "");
     case Refusal::Kind::GateFailed: {
-      return "fails the gate (" + std::to_string(failed_rules(r.gates)) + " rules)";
+      const size_t failed = failed_rules(r.gates);
+      return "fails the gate (" + std::to_string(failed) + (failed == 1 ? " rule)" : " rules)");
     }
   }
   return "nothing written";

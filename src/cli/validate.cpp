@@ -162,6 +162,7 @@ void validate_command(const Command& cmd) {
       throw UsageError("LIST " + cmd.batch.list + ": no such file");
     check_output_file("--report", cmd.batch.report);
     if (!cmd.batch.sbom_dir.empty()) check_writable_dir("--sbom " + cmd.batch.sbom_dir, cmd.batch.sbom_dir);
+    if (!cmd.batch.html_dir.empty()) check_writable_dir("--html " + cmd.batch.html_dir, cmd.batch.html_dir);
     if (cmd.batch.sbom_dir.empty() && !cmd.slim.sbom_format.empty())
       throw UsageError("--sbom-format " + cmd.slim.sbom_format + ": needs --sbom DIR");
     if (cmd.batch.sbom_dir.empty() && cmd.slim.sbom_attach) throw UsageError("--sbom-attach: needs --sbom DIR");

@@ -111,7 +111,7 @@ slim slim "$IN" "$(in_layout out-keep)" --profile none --check --highest-wasted-
 [[ ! -e "$SCRATCH/keep-report.json" ]] || fail "failing slim --check wrote its --report"
 grep -qxF 'FAIL highestWastedBytes: 1300000 bytes (1.2 MiB) > 1MB (1000000 bytes)' "$SCRATCH/out" ||
     fail "slim --check FAIL line: $(cat "$SCRATCH/out")"
-grep -qF 'fails the gate (1 rules); nothing written' "$SCRATCH/stderr" || fail "no refusal line: $(cat "$SCRATCH/stderr")"
+grep -qF 'fails the gate (1 rule); nothing written' "$SCRATCH/stderr" || fail "no refusal line: $(cat "$SCRATCH/stderr")"
 ls "$SCRATCH" | grep -q '^out-keep' && fail "staging left beside the destination: $(ls "$SCRATCH")"
 # Squashed, nothing is hidden any more: the same gate passes on the output.
 slim slim "$IN" "$(in_layout out-squash)" --profile none --layers squash --check --highest-wasted-bytes 1MB \

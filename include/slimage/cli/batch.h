@@ -32,10 +32,13 @@ std::vector<BatchJob> select_shard(const std::vector<BatchJob>& jobs, Shard shar
 // --from docker://HOST/REPO --to docker://HOST/REPO2 --all-tags: tag T becomes
 // HOST/REPO:T -> HOST/REPO2:T. Both must be docker:// repositories without a
 // tag or digest. Throws Error on anything else.
-// `batch --sbom DIR`: the file an image's SBOM goes to, DIR/NAME.spdx.json
-// or .cdx.json, NAME the destination with every character outside
-// [A-Za-z0-9._-] made '_' ("oci:/out/a:1" -> "oci__out_a_1"). Throws if two
-// jobs would write the same file.
+// `batch --sbom DIR`, `--html DIR`: the file an image's output goes to,
+// DIR/NAME + suffix (".spdx.json", ".cdx.json", ".html"), NAME the destination
+// with every character outside [A-Za-z0-9._-] made '_' ("oci:/out/a:1" ->
+// "oci__out_a_1"). The check throws if two jobs would write the same file.
+std::string batch_output_file(const std::string& dir, const std::string& destination, std::string_view suffix);
+void check_batch_output_files(const std::string& dir, const std::vector<BatchJob>& jobs, std::string_view suffix,
+                              std::string_view flag);
 std::string batch_sbom_file(const std::string& dir, const std::string& destination, bool cyclonedx);
 void check_batch_sbom_files(const std::string& dir, const std::vector<BatchJob>& jobs, bool cyclonedx);
 

@@ -43,6 +43,7 @@ struct BatchOptions {
   std::string cache_dir;        // "" = DiskLayerCache::default_dir()
   bool no_cache = false;
   std::string sbom_dir;         // --sbom DIR: one SBOM per image, named by batch_sbom_file
+  std::string html_dir;         // --html DIR: one HTML report per image, named by batch_output_file
 };
 
 struct Command {
