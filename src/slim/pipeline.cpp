@@ -68,9 +68,11 @@ SlimResult slim(const SlimOptions& o, const SlimContext& context, SlimEvents& ev
   // into place.
   RootManifest root = make_root(io.source_root, rewritten);
   if (!o.sbom.empty()) finish_sbom(result, root.digest);
-  if (o.sbom_attach) attach_sbom(o, result.sbom, rewritten, io, stages);
+  nlohmann::json referrers;
+  if (o.sbom_attach) referrers = attach_sbom(o, result.sbom, rewritten, io, stages);
   result.root_digest = commit_root(io, root, stages);
   finish_report(result, stages);
+  if (!referrers.is_null()) result.report["sbom_referrers"] = std::move(referrers);
   return result;
 }
 

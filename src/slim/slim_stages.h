@@ -116,8 +116,11 @@ void sbom_image(const LoadedImage& loaded, const Planned& planned, const Publish
 void finish_sbom(SlimResult& result, const std::string& root_digest);
 // attach (stages_sbom.cpp): --sbom-attach puts each image's SBOM into the
 // sink as an OCI 1.1 referrer of its new manifest, published at commit.
-void attach_sbom(const SlimOptions& o, const SbomDocument& sbom,
-                 const std::vector<std::pair<ImageManifest, Descriptor>>& images, Endpoints& io, Stages& stages);
+// Returns what the report lists as "sbom_referrers": per image the referrer
+// manifest's digest, its subject's and the SBOM blob's.
+nlohmann::json attach_sbom(const SlimOptions& o, const SbomDocument& sbom,
+                           const std::vector<std::pair<ImageManifest, Descriptor>>& images, Endpoints& io,
+                           Stages& stages);
 
 // commit (stages_write.cpp): returns the root's digest.
 std::string commit_root(Endpoints& io, const RootManifest& root, Stages& stages);

@@ -65,14 +65,16 @@ void finish_sbom(SlimResult& result, const std::string& root_digest) {
   result.sbom.tool_version = SLIMAGE_VERSION;
 }
 
-void attach_sbom(const SlimOptions& o, const SbomDocument& sbom,
-                 const std::vector<std::pair<ImageManifest, Descriptor>>& images, Endpoints& io, Stages& stages) {
+nlohmann::json attach_sbom(const SlimOptions& o, const SbomDocument& sbom,
+                           const std::vector<std::pair<ImageManifest, Descriptor>>& images, Endpoints& io,
+                           Stages& stages) {
   stages.begin("attach");
   SbomFormat format = sbom_format_of(o.sbom_format, o.sbom);
   std::string type = sbom_media_type(format);
   ReferrerSink& referrers = referrer_sink(*io.sink);
   io.sink->put_blob_bytes(empty_json_descriptor(), kEmptyJsonBlob);
   std::string detail;
+  nlohmann::json listed = nlohmann::json::array();
   for (size_t i = 0; i < images.size() && i < sbom.images.size(); ++i) {
     const Descriptor& subject = images[i].second;
     SbomDocument one = sbom;
@@ -86,10 +88,16 @@ void attach_sbom(const SlimOptions& o, const SbomDocument& sbom,
     io.sink->put_blob_bytes(blob, bytes);
     Referrer referrer = make_referrer(type, blob, subject, {{"org.opencontainers.image.created", sbom.created}});
     referrers.put_referrer(referrer.descriptor, referrer.bytes, subject.digest);
+    listed.push_back({{"digest", referrer.descriptor.digest},
+                      {"artifact_type", type},
+                      {"subject", subject.digest},
+                      {"sbom_digest", blob.digest},
+                      {"sbom_bytes", blob.size}});
     detail += (detail.empty() ? "" : ", ") + short_digest(referrer.descriptor.digest) + " -> " +
               short_digest(subject.digest);
   }
   stages.end("SBOM referrer " + detail);
+  return listed;
 }
 
 }  // namespace slimage

@@ -51,9 +51,17 @@ check_referrer() {
 slim slim "$(in_layout in)" "$(in_layout plain)" "${drop[@]}" --sbom "$SCRATCH/plain.spdx.json" >/dev/null
 [[ $RC == 0 ]] || fail "slim --sbom exited $RC: $(tail -5 "$SCRATCH/stderr")"
 jq -e '.manifests | length == 1' "$SCRATCH/plain/index.json" >/dev/null || fail "--sbom alone attached something"
-slim slim "$(in_layout in)" "$(in_layout out)" "${drop[@]}" --sbom "$SCRATCH/out.spdx.json" --sbom-attach >/dev/null
+slim slim "$(in_layout in)" "$(in_layout out)" "${drop[@]}" --sbom "$SCRATCH/out.spdx.json" --sbom-attach \
+    --report "$SCRATCH/out.report.json" >/dev/null
 [[ $RC == 0 ]] || fail "slim --sbom-attach exited $RC: $(tail -5 "$SCRATCH/stderr")"
 image=$(top_digest "$SCRATCH/out")
+# The report names the referrer, its subject and the SBOM blob exactly as written.
+ref_entry=$(jq -c '[.manifests[] | select(.artifactType == "application/spdx+json")][0]' "$SCRATCH/out/index.json")
+want=$(jq -cn --argjson e "$ref_entry" --arg s "$image" --arg b "sha256:$(sha256sum "$SCRATCH/out.spdx.json" | cut -d' ' -f1)" \
+    --argjson n "$(stat -c %s "$SCRATCH/out.spdx.json")" \
+    '[{artifact_type: "application/spdx+json", digest: $e.digest, sbom_bytes: $n, sbom_digest: $b, subject: $s}]')
+[[ $(jq -c '.sbom_referrers' "$SCRATCH/out.report.json") == "$want" ]] ||
+    fail "report's sbom_referrers: $(jq -c .sbom_referrers "$SCRATCH/out.report.json"), want $want"
 [[ $image == "$(top_digest "$SCRATCH/plain")" ]] || fail "--sbom-attach changed the image's manifest"
 jq -e '.manifests[0].annotations["org.opencontainers.image.ref.name"] == "img"' "$SCRATCH/out/index.json" >/dev/null ||
     fail "the image is no longer first and tagged in index.json"
