@@ -48,8 +48,10 @@ void gpu_prune_pass(PlanBuilder& b, Plan& plan) {
     todo.push_back(i);
   }
   std::vector<std::shared_ptr<GpuLibrary>> found(todo.size());
+  ByteGate resident(kResidentContentCap);
   parallel_for(todo.size(), b.options.jobs ? b.options.jobs : kIoBoundJobs, [&](size_t k) {
     const Node& n = *b.nodes[todo[k]];
+    ByteGate::Hold hold(resident, n.size);
     auto bytes = b.fs.content(n);
     std::string error;
     auto info = parse_elf(bytes, &error);

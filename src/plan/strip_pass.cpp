@@ -60,18 +60,21 @@ void strip_and_account_pass(PlanBuilder& b, StripMode mode) {
     std::optional<StripResult> result;
   };
   std::vector<Decision> decisions(list.size());
+  ByteGate resident(kResidentContentCap);
   parallel_for(list.size(), b.options.jobs, [&](size_t k) {
     size_t rep = list[k]->representative;
     const Node& n = *b.nodes[rep];
     if (mode == StripMode::None || !b.elf[rep] || b.dropped(n.path) || never_strip(n.path)) return;
+    ByteGate::Hold hold(resident, n.size);
     auto bytes = b.fs.content(n);
     std::string error;
     auto info = parse_elf(bytes, &error);
     if (!info) {
+      b.fs.release(n);
       b.diagnostics.warn(n.path, "not stripped: " + error);
       return;
     }
-    if (info->type != 2 && info->type != 3) return;  // ET_EXEC, ET_DYN only
+    if (info->type != 2 && info->type != 3) return b.fs.release(n);  // ET_EXEC, ET_DYN only
     std::string why;
     decisions[k].result = plan_strip(bytes, *info, mode, &why);
     b.fs.release(n);

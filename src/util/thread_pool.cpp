@@ -11,6 +11,27 @@
 
 namespace slimage {
 
+ByteGate::Hold::Hold(ByteGate& gate, uint64_t n) : gate_(gate), n_(n) {
+  std::unique_lock lock(gate_.mutex_);
+  gate_.freed_.wait(lock, [&] { return gate_.holders_ == 0 || gate_.held_ + n_ <= gate_.cap_; });
+  gate_.held_ += n_;
+  gate_.holders_++;
+}
+
+ByteGate::Hold::~Hold() {
+  {
+    std::lock_guard lock(gate_.mutex_);
+    gate_.held_ -= n_;
+    gate_.holders_--;
+  }
+  gate_.freed_.notify_all();
+}
+
+uint64_t ByteGate::held() const {
+  std::lock_guard lock(mutex_);
+  return held_;
+}
+
 unsigned default_jobs() {
   unsigned n = std::thread::hardware_concurrency();
   return n == 0 ? 1 : n;
