@@ -46,6 +46,19 @@ std::string normalize_path(std::string_view path) {
   return s;
 }
 
+bool is_normalized(std::string_view path) {
+  if (path.empty()) return true;
+  size_t i = 0;
+  while (true) {
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    std::string_view part = path.substr(i, j - i);
+    if (part.empty() || part == "." || part == "..") return false;
+    if (j == path.size()) return true;
+    i = j + 1;
+  }
+}
+
 std::string join_path(std::string_view dir, std::string_view rel) {
   if (!rel.empty() && rel[0] == '/') return normalize_path(rel);
   std::string s(dir);
