@@ -539,3 +539,11 @@ TEST_CASE("rootfs: a chain 10,000 components deep: lookup, list_dir, for_each or
   CHECK(fs->symlink_chain(chain[kDepth - 1] + "/up") ==
         std::vector<std::string>{chain[kDepth - 1] + "/up"});
 }
+
+TEST_CASE("rootfs: is_normalized agrees with normalize_path") {
+  for (std::string_view p : {"", "a", "a/b", "usr/lib/x.so", ".a", "a/..b", "a/b.", "...", "/", "/a", "a/",
+                             "a//b", ".", "./a", "a/.", "..", "a/../b", "a/b/.."}) {
+    CAPTURE(p);
+    CHECK(is_normalized(p) == (normalize_path(p) == p));
+  }
+}
