@@ -34,6 +34,12 @@ std::pair<size_t, size_t> PlanBuilder::subtree(const std::string& dir) const {
 
 namespace {
 
+// "usr/lib/x.so" -> "usr/lib", as a view into `path`.
+std::string_view parent_view(const std::string& path) {
+  size_t slash = path.rfind('/');
+  return std::string_view(path).substr(0, slash == std::string::npos ? 0 : slash);
+}
+
 bool any_match(const std::vector<std::string>& globs, const std::string& path) {
   for (auto& g : globs)
     if (glob_match(g, path)) return true;
@@ -218,12 +224,13 @@ bool dangling_and_empty_round(PlanBuilder& b) {
     a.reason = "its target " + culprit + " is dropped (" + b.action(culprit).reason + ")";
     changed = true;
   }
-  std::map<std::string, std::pair<size_t, size_t>> children;  // dir -> (entries, dropped)
+  // dir -> (entries, dropped); keys view the nodes' own paths (no copies).
+  std::map<std::string_view, std::pair<size_t, size_t>> children;
   for (auto it = b.nodes.rbegin(); it != b.nodes.rend(); ++it) {
     const Node& n = **it;
     Action& a = b.action(n.path);
     if (n.type == FileType::Directory && a.fate != Fate::Drop && !n.path.empty()) {
-      auto c = children.find(n.path);
+      auto c = children.find(std::string_view(n.path));
       if (c != children.end() && c->second.first == c->second.second &&
           a.kind != ReasonKind::KeepGlob && a.kind != ReasonKind::Needed && !b.keep_empty.count(n.path)) {
         a.fate = Fate::Drop;
@@ -233,7 +240,7 @@ bool dangling_and_empty_round(PlanBuilder& b) {
       }
     }
     if (n.path.empty()) continue;
-    auto& c = children[dirname_of(n.path)];
+    auto& c = children[parent_view(n.path)];
     ++c.first;
     if (a.fate == Fate::Drop) ++c.second;
   }
@@ -243,17 +250,19 @@ bool dangling_and_empty_round(PlanBuilder& b) {
 // A dropped directory holding something kept stays (keep globs and needed
 // files inside dropped trees).
 void keep_parents_pass(PlanBuilder& b) {
-  std::map<std::string, std::string> holds;  // dir -> an entry kept below it
+  // dir -> an entry kept below it; both view the nodes' own paths: a copy per
+  // directory of a deep path would cost depth times its length.
+  std::map<std::string_view, std::string_view> holds;
   for (auto it = b.nodes.rbegin(); it != b.nodes.rend(); ++it) {
     const Node& n = **it;
     Action& a = b.action(n.path);
-    auto h = holds.find(n.path);
+    auto h = holds.find(std::string_view(n.path));
     if (a.fate == Fate::Drop && h != holds.end()) {
       a = Action{n.path, n.type, Fate::Keep, ReasonKind::Kept,
-                 "holds kept " + h->second + "; overrides " + reason_kind_name(a.kind)};
+                 "holds kept " + std::string(h->second) + "; overrides " + reason_kind_name(a.kind)};
     }
     if (a.fate != Fate::Drop && !n.path.empty())
-      holds.emplace(dirname_of(n.path), h != holds.end() ? h->second : n.path);
+      holds.emplace(parent_view(n.path), h != holds.end() ? h->second : std::string_view(n.path));
   }
 }
 
@@ -266,8 +275,11 @@ Plan build_plan(const FsView& fs, const ImageRuntime& runtime, const PlanOptions
   if (options.strip) plan.profile.strip = *options.strip;
   PlanBuilder b{fs, options, plan.profile, diagnostics, {}, plan.actions, {}, {}, {}, {}, {}};
   fs.for_each([&](const Node& n) { b.nodes.push_back(&n); });
-  std::sort(b.nodes.begin(), b.nodes.end(),
-            [](const Node* x, const Node* y) { return x->path < y->path; });
+  // for_each already yields path order: checking it costs one comparison per
+  // node, sorting n·log n of them (each as long as the shared prefix).
+  auto by_path = [](const Node* x, const Node* y) { return x->path < y->path; };
+  if (!std::is_sorted(b.nodes.begin(), b.nodes.end(), by_path))
+    std::sort(b.nodes.begin(), b.nodes.end(), by_path);
   for (const Node* n : b.nodes)
     plan.actions.emplace(n->path,
                          Action{n->path, n->type, Fate::Keep, ReasonKind::Kept, "no rule drops it"});
@@ -305,12 +317,14 @@ Plan build_plan(const FsView& fs, const ImageRuntime& runtime, const PlanOptions
 
 const std::string* Plan::replacement(const std::string& path) const {
   if (replaced.empty()) return nullptr;
-  auto it = replaced.find(normalize_path(path));
+  auto it = is_normalized(path) ? replaced.find(path) : replaced.find(normalize_path(path));
   return it == replaced.end() ? nullptr : &it->second;
 }
 
+// Called per node (the slimmed view hides by it): a node's path is already
+// normalized, so it is looked up as is, without a copy.
 const Action* Plan::find(const std::string& path) const {
-  auto it = actions.find(normalize_path(path));
+  auto it = is_normalized(path) ? actions.find(path) : actions.find(normalize_path(path));
   return it == actions.end() ? nullptr : &it->second;
 }
 

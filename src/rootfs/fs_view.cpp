@@ -46,6 +46,21 @@ std::string normalize_path(std::string_view path) {
   return s;
 }
 
+// One pass over the bytes, no call per component: it runs on every node's
+// path, and "d/d/d/…" has a component every two bytes.
+bool is_normalized(std::string_view path) {
+  if (path.empty()) return true;
+  size_t start = 0;  // where the current component begins
+  for (size_t i = 0; i <= path.size(); i++) {
+    if (i < path.size() && path[i] != '/') continue;
+    size_t length = i - start;
+    if (length == 0) return false;  // leading, trailing or doubled '/'
+    if (path[start] == '.' && (length == 1 || (length == 2 && path[start + 1] == '.'))) return false;
+    start = i + 1;
+  }
+  return true;
+}
+
 std::string join_path(std::string_view dir, std::string_view rel) {
   if (!rel.empty() && rel[0] == '/') return normalize_path(rel);
   std::string s(dir);

@@ -59,14 +59,14 @@ MergedFs::MergedFs(std::vector<std::unique_ptr<SpilledLayer>> layers, Diagnostic
   root.type = FileType::Directory;
   root.mode = 0755;
   root.entry_offset = UINT64_MAX;
-  nodes_.emplace("", root);
+  insert_node(std::move(root));
   for (uint32_t i = 0; i < layers_.size(); i++) apply_layer(i, diagnostics);
   index_children();
 }
 
 void MergedFs::remove_subtree(const std::string& path, bool keep_self) {
   if (path.empty()) {
-    auto root = nodes_.extract("");
+    auto root = nodes_.extract(std::string_view());
     nodes_.clear();
     nodes_.insert(std::move(root));
     return;
@@ -74,7 +74,13 @@ void MergedFs::remove_subtree(const std::string& path, bool keep_self) {
   auto first = nodes_.lower_bound(path + "/");
   auto last = nodes_.lower_bound(path + "0");  // '0' sorts right after '/'
   nodes_.erase(first, last);
-  if (!keep_self) nodes_.erase(path);
+  if (!keep_self) nodes_.erase(std::string_view(path));
+}
+
+Node* MergedFs::insert_node(Node&& node) {
+  auto owned = std::make_unique<Node>(std::move(node));
+  std::string_view key = owned->path;  // views the node's own bytes, which never move
+  return nodes_.emplace(key, std::move(owned)).first->second.get();
 }
 
 // Every later stage walks each path of the tree (globs, lookups, parents), so
@@ -91,11 +97,11 @@ Node* MergedFs::ensure_dir(const std::string& path, uint32_t layer) {
   size_t end = path.size();
   Node* parent = nullptr;
   while (true) {
-    std::string prefix = path.substr(0, end);
+    std::string_view prefix = std::string_view(path).substr(0, end);
     auto it = nodes_.find(prefix);
     if (it != nodes_.end()) {
-      if (it->second.type != FileType::Directory) return nullptr;
-      parent = &it->second;
+      if (it->second->type != FileType::Directory) return nullptr;
+      parent = it->second.get();
       break;
     }
     if (prefix.empty()) return nullptr;
@@ -111,9 +117,8 @@ Node* MergedFs::ensure_dir(const std::string& path, uint32_t layer) {
     dir.mode = 0755;
     dir.layer = layer;
     dir.entry_offset = UINT64_MAX;
-    std::string key = dir.path;
-    count_path(key);
-    parent = &nodes_.emplace(std::move(key), std::move(dir)).first->second;
+    count_path(dir.path);
+    parent = insert_node(std::move(dir));
     end = next;
   }
   return parent;
@@ -127,7 +132,7 @@ std::string MergedFs::resolve_parent(const std::string& dir, const std::string& 
   // A node keyed by the path itself is a real directory: nodes are keyed by
   // real paths, and a directory replaced by a link or file loses its subtree.
   // One lookup, not one per component (nested directories stay n·log n).
-  if (auto it = nodes_.find(dir); it != nodes_.end() && it->second.type == FileType::Directory)
+  if (auto it = nodes_.find(dir); it != nodes_.end() && it->second->type == FileType::Directory)
     return dir;
   std::string real;
   const Node* n = resolve(dir, true, &real);
@@ -175,13 +180,13 @@ void MergedFs::apply_whiteout(uint32_t index, LayerEntry& e, const std::string& 
     if (dir.empty() && it != nodes_.end() && it->first.empty()) ++it;
     auto last = dir.empty() ? nodes_.end() : nodes_.lower_bound(dir + "0");
     while (it != last) {
-      const Node& n = it->second;
+      const Node& n = *it->second;
       bool under_removed = !removed.empty() && it->first.size() > removed.size() &&
                            it->first.compare(0, removed.size(), removed) == 0 &&
                            it->first[removed.size()] == '/';
       if (under_removed && is_upper(n))
-        fail(where + ": opaque marker removes " + removed + " with " + it->first +
-             " of its own layer beneath it: containerd deletes both, umoci keeps " + it->first +
+        fail(where + ": opaque marker removes " + removed + " with " + n.path +
+             " of its own layer beneath it: containerd deletes both, umoci keeps " + n.path +
              "; refused (see docs/layer-semantics.md)");
       if (under_removed) {
         it = nodes_.erase(it);
@@ -192,7 +197,7 @@ void MergedFs::apply_whiteout(uint32_t index, LayerEntry& e, const std::string& 
         continue;
       }
       if (is_upper(n))
-        fail(where + ": opaque marker comes after " + it->first +
+        fail(where + ": opaque marker comes after " + n.path +
              ", a directory its own layer created implicitly: containerd deletes it, umoci "
              "keeps it; refused (see docs/layer-semantics.md)");
       removed = it->first;
@@ -209,16 +214,15 @@ void MergedFs::apply_whiteout(uint32_t index, LayerEntry& e, const std::string& 
   e.kind = LayerEntry::Kind::Whiteout;
   e.path = dir.empty() ? name : dir + "/" + name;
   // containerd: os.RemoveAll(path), whatever layer wrote it.
-  auto refuse_if_upper = [&](const std::string& path, const Node& n) {
+  auto refuse_if_upper = [&](const Node& n) {
     if (is_upper(n))
-      fail(where + ": whiteout of " + e.path + " comes after " + path +
+      fail(where + ": whiteout of " + e.path + " comes after " + n.path +
            " of its own layer: containerd deletes it, umoci keeps it; refused (see "
            "docs/layer-semantics.md)");
   };
-  if (auto self = nodes_.find(e.path); self != nodes_.end()) refuse_if_upper(self->first, self->second);
+  if (auto self = nodes_.find(std::string_view(e.path)); self != nodes_.end()) refuse_if_upper(*self->second);
   auto last = nodes_.lower_bound(e.path + "0");  // '0' sorts right after '/'
-  for (auto it = nodes_.lower_bound(e.path + "/"); it != last; ++it)
-    refuse_if_upper(it->first, it->second);
+  for (auto it = nodes_.lower_bound(e.path + "/"); it != last; ++it) refuse_if_upper(*it->second);
   remove_subtree(e.path, false);
 }
 
@@ -280,7 +284,7 @@ void MergedFs::apply_layer(uint32_t index, Diagnostics& d) {
       continue;
     }
     if (p.empty()) {  // "./": the root's own metadata
-      Node& root = nodes_.at("");
+      Node& root = *nodes_.at(std::string_view());
       if (e.tar.type == TarType::Directory) {
         root.mode = e.tar.mode, root.uid = e.tar.uid, root.gid = e.tar.gid;
         root.mtime = e.tar.mtime;
@@ -290,7 +294,7 @@ void MergedFs::apply_layer(uint32_t index, Diagnostics& d) {
     }
     std::string raw_parent = dirname_of(p);
     if (!have_parent || raw_parent != last_parent_raw ||
-        nodes_.find(last_parent_real) == nodes_.end()) {
+        nodes_.find(std::string_view(last_parent_real)) == nodes_.end()) {
       have_parent = true;
       last_parent_raw = raw_parent;
       last_parent_real = resolve_parent(raw_parent, where, d, &last_parent_ok);
@@ -328,19 +332,18 @@ void MergedFs::apply_layer(uint32_t index, Diagnostics& d) {
       e.kind = LayerEntry::Kind::Skipped;
       continue;
     }
-    auto it = nodes_.find(path);
+    auto it = nodes_.find(std::string_view(path));
     if (it != nodes_.end()) {
-      bool was_dir = it->second.type == FileType::Directory;
-      if (was_dir && node.type == FileType::Directory) {
-        it->second = std::move(node);
-        continue;
-      }
-      if (was_dir) remove_subtree(path, true);
-      it->second = std::move(node);
+      // A directory replaced by another keeps its subtree; by anything else, not.
+      bool was_dir = it->second->type == FileType::Directory;
+      if (was_dir && node.type != FileType::Directory) remove_subtree(path, true);
+      // The new node in place of the old one: its key must view its own path.
+      nodes_.erase(std::string_view(path));
+      insert_node(std::move(node));
       continue;
     }
     count_path(path);
-    nodes_.emplace(path, std::move(node));
+    insert_node(std::move(node));
   }
   for (auto& [where, dir] : unmade_parents) {
     const Node* n = lookup(dir);
@@ -351,19 +354,19 @@ void MergedFs::apply_layer(uint32_t index, Diagnostics& d) {
   }
 }
 
+// Keys view the children's own paths (their dirname part): no path is copied.
 void MergedFs::index_children() {
   children_.clear();
   for (auto& [path, node] : nodes_) {
     if (path.empty()) continue;
-    node.path = path;
-    children_[dirname_of(path)].push_back(&node);
+    size_t slash = path.rfind('/');
+    children_[path.substr(0, slash == std::string_view::npos ? 0 : slash)].push_back(node.get());
   }
-  nodes_.at("").path = "";
 }
 
 const Node* MergedFs::lookup(std::string_view path) const {
   auto it = nodes_.find(path);
-  return it == nodes_.end() ? nullptr : &it->second;
+  return it == nodes_.end() ? nullptr : it->second.get();
 }
 
 std::vector<const Node*> MergedFs::list_dir(std::string_view dir) const {
@@ -372,7 +375,7 @@ std::vector<const Node*> MergedFs::list_dir(std::string_view dir) const {
 }
 
 void MergedFs::for_each(const std::function<void(const Node&)>& fn) const {
-  for (auto& [path, node] : nodes_) fn(node);
+  for (auto& [path, node] : nodes_) fn(*node);
 }
 
 std::span<const uint8_t> MergedFs::content(const Node& node) const {
@@ -429,7 +432,8 @@ uint64_t MergedFs::discard(const std::function<bool(const Node&)>& dead) const {
   const uint64_t kPage = page_size();  // holes are punched in whole pages
   constexpr uint64_t kMin = 64 << 10, kStep = 32 << 20;
   std::vector<std::vector<Range>> gone(layers_.size()), live(layers_.size());
-  for (auto& [path, n] : nodes_) {
+  for (auto& [path, node] : nodes_) {
+    const Node& n = *node;
     if (!n.is_file() || n.size == 0 || n.data_layer >= layers_.size()) continue;
     Range r{n.data_offset, n.data_offset + n.size};
     if (!dead(n)) {

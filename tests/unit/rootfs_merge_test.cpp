@@ -2,6 +2,7 @@
 // resolved inside the root, hostile paths — over layers built in memory.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <set>
@@ -461,4 +462,88 @@ TEST_CASE("rootfs: write_content passes a big file through in steps, releasing e
   fs->release_range(*n, 1 << 20, 1 << 20);
   fs->release_range(*n, 5 << 20, 1);  // past the end: nothing
   CHECK(f.text(*fs, "usr/lib/libbig.so") == big);
+}
+
+TEST_CASE("rootfs: a chain 10,000 components deep: lookup, list_dir, for_each order and resolve") {
+  // The tree holds each path once (its node's); this checks that every view
+  // of it still answers as the path-keyed tree did: exact nodes, children in
+  // path order, for_each in byte order of the whole path ("d-x" sorts between
+  // "d" and "d/…"), symlinks followed through the deep chain.
+  constexpr size_t kDepth = 10000;
+  ::setenv("SLIMAGE_MAX_PATH_DEPTH", "20000", 1);
+  ::setenv("SLIMAGE_MAX_PATH_BYTES", "400000000", 1);
+  reset_budgets_for_test();
+  std::vector<std::string> chain{""};  // chain[k]: k components "d/d/…/d"
+  for (size_t k = 1; k < kDepth; k++) chain.push_back(chain.back() + (k == 1 ? "d" : "/d"));
+  const std::string file = chain[kDepth - 1] + "/f";
+  const std::string side = chain[4999] + "/d-x";  // a sibling of chain[5000]
+  Fixture f;
+  auto fs = f.merge({{{file, TarType::Regular, "x"},
+                      {"d-x", TarType::Regular, "top"},
+                      {side, TarType::Regular, "side"},
+                      {"l", TarType::Symlink, "/d/d/d"},
+                      {chain[kDepth - 1] + "/back", TarType::Symlink, "/" + side},
+                      {chain[kDepth - 1] + "/up", TarType::Symlink, "../../d/f"}}});
+  ::unsetenv("SLIMAGE_MAX_PATH_DEPTH");
+  ::unsetenv("SLIMAGE_MAX_PATH_BYTES");
+  reset_budgets_for_test();
+  CHECK(f.diagnostics.items().empty());
+
+  // Views, not copies: the chain's paths alone are 100 MB.
+  const std::string back = chain[kDepth - 1] + "/back", up = chain[kDepth - 1] + "/up";
+  std::vector<std::string_view> expected(chain.begin(), chain.end());
+  for (std::string_view p : {std::string_view(file), std::string_view("d-x"), std::string_view(side),
+                             std::string_view("l"), std::string_view(back), std::string_view(up)})
+    expected.push_back(p);
+  std::sort(expected.begin(), expected.end());
+  std::vector<std::string_view> order;
+  fs->for_each([&](const Node& n) { order.push_back(n.path); });
+  CHECK(order.size() == kDepth + 6);
+  CHECK(order == expected);
+  CHECK(order[1] == "d");
+  CHECK(order[2] == "d-x");
+
+  size_t bad_lookups = 0, bad_lists = 0;
+  for (size_t k = 0; k < kDepth; k++) {
+    const Node* n = fs->lookup(chain[k]);
+    if (!n || n->path != chain[k] || n->type != FileType::Directory) bad_lookups++;
+    std::vector<std::string> names;
+    for (const Node* c : fs->list_dir(chain[k])) names.push_back(c->path);
+    std::vector<std::string> want;
+    if (k == 0) want = {"d", "d-x", "l"};
+    else if (k == 4999) want = {chain[5000], side};
+    else if (k == kDepth - 1) want = {chain[k] + "/back", file, chain[k] + "/up"};
+    else want = {chain[k + 1]};
+    if (names != want) bad_lists++;
+  }
+  CHECK(bad_lookups == 0);
+  CHECK(bad_lists == 0);
+  CHECK(fs->lookup(chain[kDepth - 1] + "/d") == nullptr);
+  CHECK(fs->list_dir(file).empty());
+  CHECK(f.text(*fs, file) == "x");
+  CHECK(f.text(*fs, side) == "side");
+
+  // Through "l" (-> /d/d/d) down to the file: 4 components fewer than the real path.
+  std::string via_link = "l/" + file.substr(chain[3].size() + 1);
+  std::string real;
+  CHECK(fs->resolve(via_link, true, &real) == fs->lookup(file));
+  CHECK(real == file);
+  CHECK(fs->symlink_chain(via_link) == std::vector<std::string>{"l"});
+  // An absolute target 5,000 components deep, and a relative one climbing two levels.
+  CHECK(fs->resolve(chain[kDepth - 1] + "/back", true, &real) == fs->lookup(side));
+  CHECK(real == side);
+  CHECK(fs->resolve(chain[kDepth - 1] + "/back", false, &real) ==
+        fs->lookup(chain[kDepth - 1] + "/back"));
+  CHECK(fs->resolve(chain[kDepth - 1] + "/up", true, &real) == nullptr);  // d/f is not there
+  CHECK(real == chain[kDepth - 2] + "/f");
+  CHECK(fs->symlink_chain(chain[kDepth - 1] + "/up") ==
+        std::vector<std::string>{chain[kDepth - 1] + "/up"});
+}
+
+TEST_CASE("rootfs: is_normalized agrees with normalize_path") {
+  for (std::string_view p : {"", "a", "a/b", "usr/lib/x.so", ".a", "a/..b", "a/b.", "...", "/", "/a", "a/",
+                             "a//b", ".", "./a", "a/.", "..", "a/../b", "a/b/.."}) {
+    CAPTURE(p);
+    CHECK(is_normalized(p) == (normalize_path(p) == p));
+  }
 }

@@ -87,6 +87,9 @@ class FsView {
 // Normalizes a path lexically: strips leading '/', collapses '//' and '.',
 // applies '..' (clamped at the root).
 std::string normalize_path(std::string_view path);
+// True if normalize_path(path) == path (no allocation): "" and "a/b" are,
+// "/a", "a/", "a//b", "./a" and "a/../b" are not.
+bool is_normalized(std::string_view path);
 // Joins a directory and a relative path, then normalizes. An absolute `rel`
 // replaces `dir`.
 std::string join_path(std::string_view dir, std::string_view rel);

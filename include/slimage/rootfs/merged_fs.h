@@ -22,6 +22,8 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "slimage/image/image.h"
@@ -106,13 +108,20 @@ class MergedFs : public FsView {
   std::string resolve_parent(const std::string& raw, const std::string& where, Diagnostics& d,
                              bool* ok);
   Node* ensure_dir(const std::string& path, uint32_t layer);
+  // Adds `node` (absent from the tree) under its own path.
+  Node* insert_node(Node&& node);
   // Adds a new node's path to path_bytes_, within SLIMAGE_MAX_PATH_BYTES.
   void count_path(const std::string& path);
   void index_children();
 
   std::vector<std::unique_ptr<SpilledLayer>> layers_;
-  std::map<std::string, Node, std::less<>> nodes_;
-  std::map<std::string, std::vector<const Node*>, std::less<>> children_;
+  // Every path is held once, by its node: the keys view each node's own
+  // `path` (a node lives on the heap, so the view stays put), and a
+  // directory's entry in children_ views the dirname part of its children's
+  // paths. Copies here would cost the tree's path bytes again per copy, and a
+  // single deep path's parents already repeat it depth times.
+  std::map<std::string_view, std::unique_ptr<Node>, std::less<>> nodes_;
+  std::unordered_map<std::string_view, std::vector<const Node*>> children_;
   uint32_t current_layer_ = 0;
   uint64_t path_bytes_ = 0;  // of every node created, implicit parents included
   // Bytes of small files released since the last trim: they are dropped in
