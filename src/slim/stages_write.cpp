@@ -60,6 +60,7 @@ Written write_image(const LoadedImage& loaded, const Planned& planned, const Sli
   loaded.fs->trim();
   uint64_t to_write = 0;
   for (auto& [path, a] : planned.plan.actions) to_write += a.fate == Fate::Drop ? 0 : a.bytes_after;
+  refill_for_write(loaded, planned, context, io, stages);  // its own stage, before the write
   stages.begin("write", to_write);
   Written w;
   w.provenance = describe_slim(loaded.image, io.source_ref, planned.plan, o);
@@ -70,7 +71,6 @@ Written write_image(const LoadedImage& loaded, const Planned& planned, const Sli
   bool oci_layout = to == Transport::Oci || to == Transport::OciArchive;
   w.options.docker_media_types =
       !oci_layout && use_docker_media_types(loaded.image, w.options.encoder.compression);
-  refill_for_write(loaded, planned, context, io, stages);
   w.staging = std::make_unique<TempDir>(scratch_parent(), "slimage-out-");
   w.layers = write_layers(*loaded.fs, planned.plan, w.options, w.staging->path());
   return w;

@@ -47,6 +47,11 @@ grep -q "refill.*6.0 MiB of kept content re-decoded" "$SCRATCH/low.err" ||
 pn=$(field normal .scratch.peak_bytes) pl=$(field low .scratch.peak_bytes)
 ((pl < pn)) || fail "low-disk scratch peak $pl is not below the normal run's $pn"
 only_names_in "$SLIMAGE_TMPDIR"
+# plan --json says the same before any slim: 18 MiB left out, the kept 6 MiB refilled.
+"$SLIMAGE" plan "$SRC" --profile none --drop '/data/dropped.bin' --json -q >"$SCRATCH/plan.json" 2>"$SCRATCH/stderr" ||
+    fail "plan failed: $(cat "$SCRATCH/stderr")"
+[[ $(jq -c '.scratch.low_disk | [.unspilled_bytes, .refill_bytes]' "$SCRATCH/plan.json") == "[18874368,6291456]" ]] ||
+    fail "plan --json low-disk estimate: $(jq -c .scratch "$SCRATCH/plan.json")"
 pass "synthetic: same manifest $n (--jobs default and 1); scratch peak normal $pn, low-disk $pl"
 
 # 2. Automatic: a scratch disk smaller than the layers (25 MiB compressed) switches to
