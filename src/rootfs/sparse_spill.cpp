@@ -213,15 +213,18 @@ ScratchMode choose_scratch_mode(const ImageManifest& image, std::optional<uint64
 }
 
 uint64_t refill_kept(Source& source, const MergedFs& fs, const std::function<bool(const Node&)>& kept,
-                     unsigned jobs) {
+                     unsigned jobs, const std::function<void(uint64_t bytes)>& before) {
   const auto& layers = fs.layers();
   std::vector<std::set<uint64_t>> wanted(layers.size());
+  uint64_t need = 0;
   fs.for_each([&](const Node& n) {
     if (!n.is_file() || n.size == 0 || n.data_layer >= layers.size()) return;
     const Hole* hole = hole_at(*layers[n.data_layer], n.data_offset);
-    if (hole && !hole->filled.load(std::memory_order_acquire) && kept(n))
-      wanted[n.data_layer].insert(n.data_offset);
+    if (hole && !hole->filled.load(std::memory_order_acquire) && kept(n) &&
+        wanted[n.data_layer].insert(n.data_offset).second)
+      need += hole->size;
   });
+  if (before) before(need);
   std::vector<size_t> todo;
   for (size_t i = 0; i < layers.size(); i++)
     if (!wanted[i].empty()) todo.push_back(i);

@@ -38,8 +38,12 @@ void refill_for_write(const LoadedImage& loaded, const Planned& planned, const S
   for (auto& l : loaded.fs->layers()) sparse = sparse || (l->holes && !l->holes->by_offset.empty());
   if (!sparse) return;
   stages.begin("refill");
+  // Refused at once, with the numbers, when the kept content clearly cannot fit.
+  auto room = [&](uint64_t need) {
+    require_free_space(loaded.scratch->path(), need, "scratch", "low-disk mode: the kept content to refill");
+  };
   uint64_t bytes = refill_kept(*io.source, *loaded.fs,
-                               [&](const Node& n) { return content_written(planned.plan, n); }, context.jobs);
+                               [&](const Node& n) { return content_written(planned.plan, n); }, context.jobs, room);
   stages.end(human_bytes(bytes) + " of kept content re-decoded into scratch");
 }
 

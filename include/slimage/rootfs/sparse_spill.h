@@ -74,10 +74,12 @@ ScratchMode choose_scratch_mode(const ImageManifest& image, std::optional<uint64
 
 // Pass 2: writes back into their holes the content of every node `kept`
 // accepts that was not spilled, re-decoding only the layers that hold some
-// (in parallel, `jobs`). Throws Error naming the layer if a re-decoded blob
-// differs (digest, diff_id or a file's sha256). Returns the bytes written.
+// (in parallel, `jobs`). `before` (if given) gets the bytes about to be
+// written first: it may refuse. Throws Error naming the layer if a
+// re-decoded blob differs (digest, diff_id or a file's sha256). Returns the
+// bytes written.
 uint64_t refill_kept(Source& source, const MergedFs& fs, const std::function<bool(const Node&)>& kept,
-                     unsigned jobs);
+                     unsigned jobs, const std::function<void(uint64_t bytes)>& before = {});
 
 // What low-disk mode would write to scratch for `fs` as decoded normally
 // (`plan --json`): the spilled tar bytes (all less the would-be holes), and
