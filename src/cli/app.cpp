@@ -102,6 +102,18 @@ std::string unexpected_option_message(const CLI::App& app) {
   return "";
 }
 
+// A CLI11 check from a parser that throws Error: its message is the usage error.
+std::function<std::string(const std::string&)> parses_with(std::function<void(const std::string&)> parse) {
+  return [parse](const std::string& v) -> std::string {
+    try {
+      parse(v);
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "";
+  };
+}
+
 void add_plan_settings(CLI::App* app, PlanSettings& p) {
   app->add_option("--profile,-p", p.profile, "built-in profile name, a profile file, or none")
       ->default_str("default");
@@ -113,14 +125,7 @@ void add_plan_settings(CLI::App* app, PlanSettings& p) {
   // Checked while parsing: a bad GPU is a usage error before anything is read.
   app->add_option("--cuda-arch", p.cuda_arch,
                    "keep only GPU code these GPUs run: sm_90, sm_80,sm_90, 9.0, 90, sm_90a, sm_100f")
-      ->check([](const std::string& v) -> std::string {
-        try {
-          parse_cuda_archs(v);
-        } catch (const Error& e) {
-          return e.what();
-        }
-        return "";
-      });
+      ->check(parses_with([](const std::string& v) { parse_cuda_archs(v); }));
   app->add_option("--cuda-ptx", p.cuda_ptx,
                   "with --cuda-arch: newest (default) | none | all PTX kept")
       ->check(CLI::IsMember({"newest", "none", "all"}));
@@ -201,6 +206,13 @@ int run_cli(int argc, char** argv) {
                  "after writing, print what changed from SRC to DST as `slimage diff SRC DST` does "
                  "(and put it in --report as \"diff\"); reads both images again");
   auto* slim_test = add_test_options(slim, cmd.slim);
+  // Checked while parsing: a bad size is a usage error before anything is read.
+  slim->add_option_function<std::string>(
+          "--scratch-budget", [&cmd](const std::string& v) { cmd.slim.scratch_budget = parse_gate_bytes(v); },
+          "low-disk mode: spill only what the analysis reads, refill kept content before the write "
+          "(SIZE as 20MB, 1.5GiB; 0 = as little as possible); automatic when scratch is short")
+      ->check(parses_with([](const std::string& v) { parse_gate_bytes(v); }))
+      ->excludes(slim_test);
   slim->add_flag("--force", cmd.slim.force, "write even if the slimmed closure has missing libraries");
   slim->add_flag("--remove-signatures", cmd.slim.remove_signatures,
                  "slim a signed or attested input: its signatures and attestations are not carried over");

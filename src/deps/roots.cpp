@@ -59,7 +59,7 @@ struct RootFinder {
   // A resolved command file: itself, and its "#!" interpreter chain.
   void script(const std::string& path, int depth) {
     const Node* n = fs.resolve(path);
-    if (!n || !n->is_file() || depth > 4) return;
+    if (!n || !n->is_file() || depth > 4 || fs.unspilled_digest(*n)) return;  // not "#!": low-disk mode spills those
     auto bytes = fs.content(*n);
     if (bytes.size() < 2 || bytes[0] != '#' || bytes[1] != '!') return;
     std::string_view text(reinterpret_cast<const char*>(bytes.data()), std::min<size_t>(bytes.size(), 512));
@@ -253,6 +253,7 @@ std::vector<Root> find_roots(const FsView& fs, const ImageRuntime& runtime,
     bool python = python_extension(node.path);
     if (!python && !(kept_elf && kept_elf(node))) return;
     if (excluded && excluded(node.path)) return;
+    if (fs.unspilled_digest(node)) return;  // not ELF: low-disk mode spills those
     bool elf = is_elf(fs.content(node));
     fs.release(node);
     if (!elf) return;

@@ -80,7 +80,7 @@ static void parse_into(const FsView& fs, Diagnostics& diagnostics, const std::st
                        ElfEntry& e) {
   e.parsed = true;
   const Node* node = fs.lookup(real);
-  if (!node || !node->is_file()) return;
+  if (!node || !node->is_file() || fs.unspilled_digest(*node)) return;  // not ELF: low-disk mode spills those
   auto bytes = fs.content(*node);
   if (!is_elf(bytes)) {
     fs.release(*node);

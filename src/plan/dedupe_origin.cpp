@@ -13,9 +13,18 @@
 
 #include "dedupe.h"
 #include "slimage/plan/glob.h"
+#include "slimage/util/hash.h"
 
 namespace slimage::plan_detail {
 namespace {
+
+// sha256 of a file's bytes; low-disk mode recorded it for content it did not spill.
+std::string content_digest(const FsView& fs, const Node& n) {
+  if (const std::string* digest = fs.unspilled_digest(n)) return *digest;
+  HashingWriter hash;
+  write_content(fs, n, hash);
+  return hash.digest();
+}
 
 bool has_wildcard(const std::string& s) { return s.find_first_of("*?[") != std::string::npos; }
 
@@ -106,6 +115,8 @@ bool DedupeContext::same_file(const std::string& raw_a, const std::string& raw_b
   if (a->size != c->size) return false;
   auto da = digest_of.find(real_a), dc = digest_of.find(real_b);
   if (da != digest_of.end() && dc != digest_of.end()) return da->second == dc->second;
+  const std::string *ha = b.fs.unspilled_digest(*a), *hc = b.fs.unspilled_digest(*c);
+  if (ha || hc) return content_digest(b.fs, *a) == content_digest(b.fs, *c);  // low-disk mode
   auto bytes_a = b.fs.content(*a), bytes_c = b.fs.content(*c);
   bool same = bytes_a.size() == bytes_c.size() &&
               (bytes_a.empty() || std::memcmp(bytes_a.data(), bytes_c.data(), bytes_a.size()) == 0);

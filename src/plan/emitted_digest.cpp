@@ -30,6 +30,8 @@ void write_emitted(const FsView& fs, const Node& node, Fate fate, StripMode mode
 }
 
 std::string emitted_digest(const FsView& fs, const Node& node, Fate fate, StripMode mode) {
+  // Low-disk mode hashed the bytes as it left them out (never an ELF file to strip).
+  if (const std::string* digest = fs.unspilled_digest(node); digest && fate != Fate::Strip) return *digest;
   HashingWriter hash;
   write_emitted(fs, node, fate, mode, nullptr, hash);
   return hash.digest();

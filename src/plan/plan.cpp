@@ -288,6 +288,7 @@ Plan build_plan(const FsView& fs, const ImageRuntime& runtime, const PlanOptions
   if (kinds) b.elf_kind.assign(b.nodes.size(), 0);
   parallel_for(b.nodes.size(), options.jobs ? options.jobs : kIoBoundJobs, [&](size_t i) {
     if (b.nodes[i]->type == FileType::Regular || b.nodes[i]->type == FileType::Hardlink) {
+      if (fs.unspilled_digest(*b.nodes[i])) return;  // low-disk mode spills every ELF file
       b.elf[i] = is_elf(fs.content(*b.nodes[i]));
       if (kinds && b.elf[i]) b.elf_kind[i] = plan_detail::elf_kind_of(fs.content(*b.nodes[i]));
       fs.release(*b.nodes[i]);

@@ -81,6 +81,7 @@ std::string summary_text(const Summary& s) {
              human_bytes(s.peak_rss_bytes).c_str(), s.peak_rss_stage.empty() ? "-" : s.peak_rss_stage.c_str());
     out << line;
   }
+  if (!s.scratch_mode.empty()) out << "  scratch: " << s.scratch_mode << "\n";
   return out.str();
 }
 

@@ -378,15 +378,33 @@ void MergedFs::for_each(const std::function<void(const Node&)>& fn) const {
   for (auto& [path, node] : nodes_) fn(*node);
 }
 
-std::span<const uint8_t> MergedFs::content(const Node& node) const {
+std::span<const uint8_t> MergedFs::mapped(const Node& node) const {
   if (!node.is_file() || node.data_layer >= layers_.size()) return {};
   auto bytes = layers_[node.data_layer]->map.bytes();
   if (node.data_offset > bytes.size() || node.size > bytes.size() - node.data_offset) return {};
   return bytes.subspan(node.data_offset, node.size);
 }
 
+// The safety net of low-disk mode: a hole reads as zeros, and zeros read as
+// "no ELF, no needed libraries" would drop what a program needs.
+std::span<const uint8_t> MergedFs::content(const Node& node) const {
+  if (unspilled_digest(node))
+    fail(layers_[node.data_layer]->where() + ": " + node.path +
+         ": internal error: content not spilled in low-disk mode");
+  return mapped(node);
+}
+
+const std::string* MergedFs::unspilled_digest(const Node& node) const {
+  if (!node.is_file() || node.data_layer >= layers_.size()) return nullptr;
+  const auto& holes = layers_[node.data_layer]->holes;
+  if (!holes) return nullptr;
+  auto it = holes->by_offset.find(node.data_offset);
+  if (it == holes->by_offset.end() || it->second.filled.load(std::memory_order_acquire)) return nullptr;
+  return &it->second.digest;
+}
+
 void MergedFs::release(const Node& node) const {
-  auto bytes = content(node);
+  auto bytes = mapped(node);
   if (bytes.empty()) return;
   // One madvise per small file (and its TLB shootdown across our threads)
   // cost more than the reads: small files are dropped in bulk.
@@ -400,7 +418,7 @@ void MergedFs::release(const Node& node) const {
 }
 
 void MergedFs::release_range(const Node& node, uint64_t offset, uint64_t length) const {
-  auto bytes = content(node);
+  auto bytes = mapped(node);
   if (offset >= bytes.size()) return;
   drop_pages(bytes.subspan(offset, std::min<uint64_t>(length, bytes.size() - offset)));
 }
@@ -435,6 +453,7 @@ uint64_t MergedFs::discard(const std::function<bool(const Node&)>& dead) const {
   for (auto& [path, node] : nodes_) {
     const Node& n = *node;
     if (!n.is_file() || n.size == 0 || n.data_layer >= layers_.size()) continue;
+    if (unspilled_digest(n)) continue;  // a hole already: nothing to free, nothing to keep
     Range r{n.data_offset, n.data_offset + n.size};
     if (!dead(n)) {
       live[n.data_layer].push_back({r.begin & ~(kPage - 1), (r.end + kPage - 1) & ~(kPage - 1)});

@@ -25,6 +25,7 @@
 #include "slimage/util/progress.h"
 #include "slimage/util/read_ahead.h"
 #include "slimage/util/scratch_meter.h"
+#include "sparse_filter.h"
 
 namespace slimage {
 
@@ -97,7 +98,7 @@ class ProgressReader : public Reader {
 // The writes themselves run on a thread of their own: a direct write waits
 // for the disk, and the tar parse and diff_id hash go on meanwhile (at most
 // kInFlight chunks queued). An error surfaces at the next write or finish().
-class ScratchWriter : public Writer {
+class ScratchWriter : public SkippingWriter {
  public:
   explicit ScratchWriter(const std::string& path) : path_(path) {
     fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -156,6 +157,9 @@ class ScratchWriter : public Writer {
       pos_ += k;
     }
   }
+
+  // Low-disk mode: n bytes left as a hole (the file is extended over it at finish).
+  void skip(uint64_t n) override { pos_ += n; }
 
   void finish() override {
     flush_cold();
@@ -327,13 +331,16 @@ std::unique_ptr<SpilledLayer> spill_layer(Source& source, const Descriptor& desc
         std::make_unique<ProgressReader>(source.open_blob(descriptor)),
         max_layer_bytes(limits)));
     ScratchWriter file(layer->tar_path);
-    HashingWriter hashed(&file);
+    SparseFilter sparse(file);  // low-disk mode: content nothing reads before the write stays a hole
+    HashingWriter hashed(limits.sparse ? static_cast<Writer*>(&sparse) : &file);
     TeeReader tee(*decoder, hashed);
     TarReader tar(tee);
     TarEntry entry;
     while (tar.next(entry)) {
       if (entry.type == TarType::Regular && entry.size >= limits.direct_min_bytes)
         file.cold(entry.data_offset, entry.data_offset + entry.size);
+      if (limits.sparse && entry.type == TarType::Regular && entry.size > kSparseKeepMax)
+        sparse.candidate(entry.path, entry.data_offset, entry.size);
       check_path_depth(entry.path);
       layer->entries.push_back({std::move(entry), {}, {}});
     }
@@ -345,6 +352,7 @@ std::unique_ptr<SpilledLayer> spill_layer(Source& source, const Descriptor& desc
     hashed.finish();
     layer->tar_size = hashed.bytes();
     layer->diff_id = hashed.digest();
+    if (limits.sparse) layer->holes = sparse.holes();
   } catch (const Error& e) {
     ::unlink(layer->tar_path.c_str());
     scratch_forget(layer->tar_path);

@@ -24,10 +24,15 @@ SlimResult slim(const SlimOptions& o, const SlimContext& context, SlimEvents& ev
   Endpoints io = open_endpoints(o, context, stages);
   SlimResult result;
   std::vector<std::pair<ImageManifest, Descriptor>> rewritten;
+  ScratchMode run_mode;
   for (const ImageManifest& image : io.images) {
+    // scratch mode: low-disk (content no analysis reads left unspilled) with
+    // --scratch-budget, or when scratch is short of a normal run's estimate.
+    ScratchMode mode = scratch_mode(image, o, context);
+    if (mode.low_disk) run_mode = mode;
     // decode + merge: each layer inflated in parallel into a scratch tar,
     // then merged (whiteouts, opaque dirs, hardlinks) into one view.
-    auto loaded = load_fs(*io.source, image, context.jobs, stages, context.spill);
+    auto loaded = load_fs(*io.source, image, context.jobs, stages, context.spill, &mode);
     // plan: roots, the closure as the image's own loader resolves it, and an
     // action with a reason for every file.
     auto planned = plan_image(*loaded, o.plan, stages);
@@ -61,6 +66,7 @@ SlimResult slim(const SlimOptions& o, const SlimContext& context, SlimEvents& ev
     report_image(*loaded, *planned, written, published, io, verify.result(), result, stages);
     // sbom: what the slimmed image holds, for --sbom (written by the CLI).
     if (!o.sbom.empty()) sbom_image(*loaded, *planned, published, io, result);
+    release_refilled(*loaded->fs);  // low-disk mode: the kept content refilled for the write
     rewritten.push_back({published.image, published.manifest});
   }
   // commit: the root manifest or index (which the SBOM names), with
@@ -71,7 +77,7 @@ SlimResult slim(const SlimOptions& o, const SlimContext& context, SlimEvents& ev
   nlohmann::json referrers;
   if (o.sbom_attach) referrers = attach_sbom(o, result.sbom, rewritten, io, stages);
   result.root_digest = commit_root(io, root, stages);
-  finish_report(result, stages);
+  finish_report(result, stages, run_mode);
   if (!referrers.is_null()) result.report["sbom_referrers"] = std::move(referrers);
   return result;
 }

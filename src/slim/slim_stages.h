@@ -107,7 +107,12 @@ Published publish_image(const ImageManifest& image, const Written& written, Endp
 void report_image(const LoadedImage& loaded, const Planned& planned, const Written& written,
                   const Published& published, const Endpoints& io, const VerifyResult& verified,
                   SlimResult& result, Stages& stages);
-void finish_report(SlimResult& result, const Stages& stages);
+void finish_report(SlimResult& result, const Stages& stages, const ScratchMode& mode);
+
+// The scratch mode of one image's run (rootfs/sparse_spill.h): --scratch-budget,
+// or automatic when the scratch filesystem is short; batch (shared decodes)
+// and --test (its original root needs every file) stay normal.
+ScratchMode scratch_mode(const ImageManifest& image, const SlimOptions& o, const SlimContext& context);
 
 // sbom (stages_sbom.cpp): the slimmed image's packages, removed and changed
 // files and os-release, added to result.sbom for the CLI's --sbom.

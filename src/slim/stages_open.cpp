@@ -46,7 +46,7 @@ Endpoints open_endpoints(const SlimOptions& o, const SlimContext& context, Stage
 }
 
 std::unique_ptr<LoadedImage> load_fs(Source& source, const ImageManifest& image, unsigned jobs,
-                                     Stages& stages, const SpillFunction& spill) {
+                                     Stages& stages, const SpillFunction& spill, const ScratchMode* mode) {
   auto loaded = std::make_unique<LoadedImage>();
   loaded->image = image;
   loaded->scratch = std::make_unique<TempDir>(scratch_parent(), "slimage-");
@@ -54,17 +54,22 @@ std::unique_ptr<LoadedImage> load_fs(Source& source, const ImageManifest& image,
   for (auto& d : image.layers) compressed += static_cast<uint64_t>(std::max<int64_t>(d.size, 0));
   // Decoded layers are rarely smaller than their compressed blobs: less free
   // space than that can only end in "No space left on device", so say so now.
-  require_free_space(scratch_parent(), compressed, "scratch",
-                     "the layers' compressed size; decoded they are larger");
+  if (mode) require_free_space(scratch_parent(), mode->need, "scratch", mode->need_why);
+  else require_free_space(scratch_parent(), compressed, "scratch",
+                          "the layers' compressed size; decoded they are larger");
   stages.begin("decode", compressed);
   std::vector<std::unique_ptr<SpilledLayer>> layers(image.layers.size());
-  uint64_t bytes = 0;
+  uint64_t bytes = 0, holes = 0;
+  SpillLimits limits;
+  limits.sparse = mode && mode->low_disk;
   parallel_for(layers.size(), jobs, [&](size_t i) {
     layers[i] = spill ? spill(source, image.layers[i], image.diff_ids[i], loaded->scratch->path(), i)
-                      : spill_layer(source, image.layers[i], image.diff_ids[i], loaded->scratch->path(), i);
+                      : spill_layer(source, image.layers[i], image.diff_ids[i], loaded->scratch->path(), i, limits);
   });
-  for (auto& l : layers) bytes += l->tar_size;
-  stages.end(std::to_string(layers.size()) + " layers, " + human_bytes(bytes) + " of tar");
+  for (auto& l : layers) bytes += l->tar_size, holes += l->holes ? l->holes->bytes : 0;
+  stages.end(std::to_string(layers.size()) + " layers, " + human_bytes(bytes) + " of tar" +
+             (limits.sparse ? "; low-disk mode (" + mode->reason + "): " + human_bytes(holes) + " not spilled"
+                            : std::string()));
   stages.begin("merge");
   loaded->fs = std::make_unique<MergedFs>(std::move(layers), loaded->diagnostics);
   stages.end();

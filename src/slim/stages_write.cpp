@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "slim_stages.h"
+#include "slimage/util/disk_space.h"
 #include "slimage/util/scratch_meter.h"
 #include "slimage/report/html.h"
 
@@ -29,13 +30,41 @@ void left_scratch(const std::string& path) {
   if (!std::filesystem::exists(path, ec)) scratch_forget(path);
 }
 
+// Low-disk mode's pass 2: the kept content that was not spilled, written
+// into its holes from the source's blobs (downloaded again for docker://).
+void refill_for_write(const LoadedImage& loaded, const Planned& planned, const SlimContext& context,
+                      const Endpoints& io, Stages& stages) {
+  bool sparse = false;
+  for (auto& l : loaded.fs->layers()) sparse = sparse || (l->holes && !l->holes->by_offset.empty());
+  if (!sparse) return;
+  stages.begin("refill");
+  // Refused at once, with the numbers, when the kept content clearly cannot fit.
+  auto room = [&](uint64_t need) {
+    require_free_space(loaded.scratch->path(), need, "scratch", "low-disk mode: the kept content to refill");
+  };
+  uint64_t bytes = refill_kept(*io.source, *loaded.fs,
+                               [&](const Node& n) { return content_written(planned.plan, n); }, context.jobs, room);
+  stages.end(human_bytes(bytes) + " of kept content re-decoded into scratch");
+}
+
 }  // namespace
+
+bool content_written(const Plan& plan, const Node& node) {
+  const Action* a = plan.find(node.path);
+  return !a || (a->fate != Fate::Drop && a->fate != Fate::Link);
+}
+
+ScratchMode scratch_mode(const ImageManifest& image, const SlimOptions& o, const SlimContext& context) {
+  if (context.spill || o.test) return choose_scratch_mode(image, std::nullopt, UINT64_MAX);  // normal
+  return choose_scratch_mode(image, o.scratch_budget, o.scratch_budget ? 0 : free_bytes(scratch_parent()));
+}
 
 Written write_image(const LoadedImage& loaded, const Planned& planned, const SlimOptions& o,
                     const SlimContext& context, const Endpoints& io, Stages& stages) {
   loaded.fs->trim();
   uint64_t to_write = 0;
   for (auto& [path, a] : planned.plan.actions) to_write += a.fate == Fate::Drop ? 0 : a.bytes_after;
+  refill_for_write(loaded, planned, context, io, stages);  // its own stage, before the write
   stages.begin("write", to_write);
   Written w;
   w.provenance = describe_slim(loaded.image, io.source_ref, planned.plan, o);
@@ -153,19 +182,21 @@ std::string commit_root(Endpoints& io, const RootManifest& root, Stages& stages)
 }
 
 // One image's report as is, several under "images"; then the stage times.
-void finish_report(SlimResult& result, const Stages& stages) {
+void finish_report(SlimResult& result, const Stages& stages, const ScratchMode& mode) {
   nlohmann::json reports = std::move(result.report);
   if (!reports.is_array()) reports = nlohmann::json::array();
   result.report = reports.size() == 1 ? reports[0] : nlohmann::json{{"images", reports}};
   result.report["timings"] = stages.timings();
   // Process-wide: a batch's images share one scratch dir and one process.
-  result.report["scratch"] = {{"peak_bytes", scratch_peak()}};
+  result.report["scratch"] = {{"peak_bytes", scratch_peak()}, {"mode", mode.name()}};
+  if (mode.low_disk) result.report["scratch"]["mode_reason"] = mode.reason;
   result.report["peak_rss"] = {{"bytes", stages.peak_rss_bytes()},
                                {"stage", stages.peak_rss_stage()},
                                {"by_stage", stages.peak_rss()},
                                {"note", "VmHWM at each stage's end: the peak so far, not the stage's own"}};
   for (Summary& s : result.summaries) {
     s.scratch_peak_bytes = scratch_peak();
+    s.scratch_mode = mode.low_disk ? "low-disk mode: " + mode.reason : "";
     s.peak_rss_bytes = stages.peak_rss_bytes();
     s.peak_rss_stage = stages.peak_rss_stage();
   }

@@ -42,7 +42,7 @@ VerifyResult verify_slimmed(const FsView& fs, const FsView& slimmed, const Image
 std::vector<Root> closure_roots(const FsView& fs, const ImageRuntime& runtime,
                                 Diagnostics& diagnostics) {
   auto is_elf_file = [&](const Node& n) {
-    if (n.type != FileType::Regular) return false;
+    if (n.type != FileType::Regular || fs.unspilled_digest(n)) return false;  // not ELF: low-disk mode spills those
     bool elf = is_elf(fs.content(n));
     fs.release(n);
     return elf;

@@ -97,16 +97,19 @@ slim slim "$(in_layout in)" "oci:$SCRATCH/dst/out:img" --scratch "$SCRATCH/no-su
 grep -qF -- "--scratch" "$SCRATCH/stderr" || fail "--scratch error does not name the flag: $(cat "$SCRATCH/stderr")"
 pass "--scratch DIR is where scratch goes; a missing DIR is a usage error"
 
-# 5. The layers' compressed size alone exceeds the scratch disk: refused before decoding.
+# 5. The layers' compressed size alone exceeds the scratch disk: the run switches to
+# low-disk mode (tests/e2e/low_disk.sh), which decodes without spilling the 8 MiB file, and
+# is refused before refilling it (kept), with the numbers.
 slim slim "$(in_layout in)" "oci:$SCRATCH/dst/out:img" --profile none --scratch "$SCRATCH/full-tmp"
 [[ $RC == 1 ]] || fail "short scratch exited $RC, want 1: $(cat "$SCRATCH/stderr")"
-grep -qE "scratch $SCRATCH/full-tmp: needs at least 8\.0 MiB \(the layers' compressed size; decoded they are larger\), the filesystem has [0-9.]+ [KM]iB free" "$SCRATCH/stderr" ||
+grep -q "low-disk mode (automatic: " "$SCRATCH/stderr" || fail "no switch to low-disk mode: $(cat "$SCRATCH/stderr")"
+grep -qE "scratch $SCRATCH/full-tmp/slimage-[^:]*: needs at least 8\.0 MiB \(low-disk mode: the kept content to refill\), the filesystem has [0-9.]+ [KM]iB free" "$SCRATCH/stderr" ||
     fail "no up-front refusal with the numbers: $(cat "$SCRATCH/stderr")"
 grep -q "decode" "$SCRATCH/stderr" && ! grep -q "No space left" "$SCRATCH/stderr" ||
     fail "refusal came from a full disk, not the check: $(cat "$SCRATCH/stderr")"
 only_names_in "$SCRATCH/full-tmp"
 only_names_in "$SCRATCH/dst"
-pass "a scratch disk smaller than the compressed layers: refused before decoding, with the numbers"
+pass "a scratch disk smaller than the compressed layers: low-disk mode, refused before the refill, with the numbers"
 
 # 6. The output estimate (8 MiB kept at the input's ratio, 1.0) is more than twice the 2 MiB
 # destination disk: refused after the plan, before the write stage, with the numbers; for

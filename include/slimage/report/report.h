@@ -36,6 +36,7 @@ struct Summary {
   // What the run cost (slim only; 0 / "" where unknown): scratch bytes at
   // their peak (util/scratch_meter.h), peak RSS and the stage that raised it.
   uint64_t scratch_peak_bytes = 0, peak_rss_bytes = 0;
+  std::string scratch_mode;  // "" (normal) or "low-disk mode: why"
   std::string peak_rss_stage;
 };
 

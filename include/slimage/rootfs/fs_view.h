@@ -55,6 +55,10 @@ class FsView {
   // Content of a Regular or Hardlink node; empty span for anything else.
   // Valid as long as the view lives. Pages are read lazily (mmap).
   virtual std::span<const uint8_t> content(const Node& node) const = 0;
+  // Low-disk mode (rootfs/sparse_spill.h): the sha256 digest ("sha256:…") of
+  // a file whose content was not spilled, so content() would throw; nullptr
+  // when content() can read it. Such a file is neither ELF nor a "#!" script.
+  virtual const std::string* unspilled_digest(const Node& node) const { return nullptr; }
   // Done with this node's content for now: lets a view backed by mappings
   // drop the pages from this process (they stay in the page cache), so
   // resident memory does not grow with the image.

@@ -29,6 +29,7 @@
 #include "slimage/image/image.h"
 #include "slimage/layer/tar.h"
 #include "slimage/rootfs/fs_view.h"
+#include "slimage/rootfs/sparse_spill.h"
 #include "slimage/util/error.h"
 #include "slimage/util/file.h"
 
@@ -52,6 +53,8 @@ struct SpilledLayer {
   // layer and GNU tar applies it to every later entry, so it is never reused
   // verbatim (the rewritten layer has none).
   bool pax_global_header = false;
+  // Low-disk mode: the files whose content is a hole in tar_path (null: none).
+  std::shared_ptr<SparseHoles> holes;
   std::string where() const;    // "layer sha256:ab12…"
 };
 
@@ -61,6 +64,8 @@ struct SpillLimits {
   // cache (O_DIRECT, where the scratch filesystem allows it): until the write
   // stage most such bytes are never read, and many are dropped.
   uint64_t direct_min_bytes = uint64_t(1) << 20;
+  // Low-disk mode (rootfs/sparse_spill.h): leave content no analysis reads as holes.
+  bool sparse = false;
 };
 
 // Decodes a layer blob into `dir`/layer-N.tar, checking its digest (by the
@@ -78,7 +83,9 @@ class MergedFs : public FsView {
   const Node* lookup(std::string_view path) const override;
   std::vector<const Node*> list_dir(std::string_view dir) const override;
   void for_each(const std::function<void(const Node&)>& fn) const override;
+  // Throws an internal Error for a node whose content low-disk mode did not spill.
   std::span<const uint8_t> content(const Node& node) const override;
+  const std::string* unspilled_digest(const Node& node) const override;
   void release(const Node& node) const override;
   void release_range(const Node& node, uint64_t offset, uint64_t length) const override;
   void trim() const override;
@@ -128,6 +135,7 @@ class MergedFs : public FsView {
   // bulk (one madvise per 64 MiB, not one per file).
   mutable std::atomic<uint64_t> released_small_{0};
   static void drop_pages(std::span<const uint8_t> bytes);
+  std::span<const uint8_t> mapped(const Node& node) const;  // content() without the hole check
 };
 
 }  // namespace slimage

@@ -1,6 +1,8 @@
 // What the pipeline is asked to do, as plain structs: the command line
 // fills them (src/cli/app.cpp), `slimage batch` copies them per image.
 #pragma once
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -41,6 +43,7 @@ struct SlimOptions {
   bool test = false;                  // --test given; with no CMD, runs Entrypoint + Cmd
   unsigned test_timeout = 300;        // --test-timeout S: then the test's process group is killed
   GateSettings gate;                  // --check: the output must pass it before anything is written
+  std::optional<uint64_t> scratch_budget;  // --scratch-budget SIZE: low-disk mode (rootfs/sparse_spill.h)
 };
 
 }  // namespace slimage

@@ -20,6 +20,7 @@
 #include "slimage/report/sbom.h"
 #include "slimage/rewrite/layer_writer.h"
 #include "slimage/rootfs/merged_fs.h"
+#include "slimage/rootfs/sparse_spill.h"
 #include "slimage/slim/options.h"
 #include "slimage/slim/smoke.h"
 #include "slimage/slim/stages.h"
@@ -85,8 +86,14 @@ struct LoadedImage {
 
 // decode + merge: every layer of `image` decoded (in parallel) into a
 // scratch dir, then merged.
+// Whether the layer writer reads `node`'s content (kept, not a dedupe link):
+// what low-disk mode refills.
+bool content_written(const Plan& plan, const Node& node);
+
+// `mode` (slim): low-disk mode's sparse spill, and the free space it requires.
 std::unique_ptr<LoadedImage> load_fs(Source& source, const ImageManifest& image, unsigned jobs,
-                                     Stages& stages, const SpillFunction& spill = {});
+                                     Stages& stages, const SpillFunction& spill = {},
+                                     const ScratchMode* mode = nullptr);
 
 // The plan for the settings ("none" plans nothing: every file kept as is).
 Plan make_plan(const FsView& fs, const ImageRuntime& runtime, const PlanSettings& settings,

@@ -1,0 +1,96 @@
+// Low-disk mode (`slim --scratch-budget SIZE`, or automatic when the scratch
+// filesystem is short): the content nothing before the write stage reads is
+// not spilled.
+// Pass 1 (spill_layer with SpillLimits::sparse): the decoder writes every tar
+// header and the content of the files the analysis reads (sparse_keeps_content:
+// small files, ELF and "#!" files by their first bytes, Python, etc/, package
+// databases) and leaves every other file's content as a hole in the scratch
+// tar (seeked over: no blocks), hashing it on the way (the sha256 dedupe
+// compares). MergedFs::content() of such a node throws an internal Error
+// ("not spilled in low-disk mode"): never zeros.
+// Pass 2 (refill_kept): before the write stage, the input layers holding
+// kept-but-unspilled content are decoded again (the same digest and diff_id
+// checks; a docker:// source downloads the blob again) and only those files'
+// bytes are written into their holes. Dropped content is never written.
+// After the write, release_refilled() punches those holes again.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "slimage/image/image.h"
+
+namespace slimage {
+
+class MergedFs;
+struct Node;
+
+// One file's content left out of the scratch tar.
+struct Hole {
+  std::string digest;  // "sha256:…" of its bytes, as HashingWriter gives it
+  uint64_t size = 0;
+  mutable std::atomic<bool> filled{false};  // written back by refill_kept
+};
+
+// A layer's holes by their content's offset in the decoded tar.
+struct SparseHoles {
+  std::map<uint64_t, Hole> by_offset;
+  uint64_t bytes = 0;  // their content, all together
+};
+
+// Files up to this size are always spilled (config, scripts, metadata).
+constexpr uint64_t kSparseKeepMax = 256 << 10;
+
+// Whether a regular file's content is spilled in low-disk mode, from its tar
+// path, size and first bytes (`head`: up to 4 of them): what some analysis
+// pass may read. Everything else is read only by the layer writer.
+bool sparse_keeps_content(std::string_view path, uint64_t size, std::string_view head);
+
+// How a slim run uses scratch: "normal", or "low-disk" and why.
+struct ScratchMode {
+  bool low_disk = false;
+  std::string reason;          // "--scratch-budget 0", "automatic: …"; "" for normal
+  uint64_t budget = 0;         // --scratch-budget's bytes (0: as little as possible)
+  uint64_t need = 0;           // the free scratch space required before decoding
+  std::string need_why;
+  std::string name() const { return low_disk ? "low-disk" : "normal"; }
+};
+
+// The estimate of a normal run's scratch (the layers' compressed size, which
+// decoded they exceed) and of a low-disk one (a tenth of it: tar headers and
+// the files the analysis reads; refilled kept content comes on top).
+uint64_t normal_scratch_estimate(const ImageManifest& image);
+uint64_t low_disk_scratch_estimate(const ImageManifest& image);
+
+// Picks the mode: low-disk when `budget` is given (--scratch-budget), or
+// when `free_bytes` is below the normal estimate. Throws nothing: the
+// caller's require_free_space refuses with mode.need when even that is short.
+ScratchMode choose_scratch_mode(const ImageManifest& image, std::optional<uint64_t> budget,
+                                uint64_t free_bytes);
+
+// Pass 2: writes back into their holes the content of every node `kept`
+// accepts that was not spilled, re-decoding only the layers that hold some
+// (in parallel, `jobs`). `before` (if given) gets the bytes about to be
+// written first: it may refuse. Throws Error naming the layer if a
+// re-decoded blob differs (digest, diff_id or a file's sha256). Returns the
+// bytes written.
+uint64_t refill_kept(Source& source, const MergedFs& fs, const std::function<bool(const Node&)>& kept,
+                     unsigned jobs, const std::function<void(uint64_t bytes)>& before = {});
+
+// What low-disk mode would write to scratch for `fs` as decoded normally
+// (`plan --json`): the spilled tar bytes (all less the would-be holes), and
+// the kept content among those holes that pass 2 writes back.
+struct LowDiskEstimate {
+  uint64_t spilled_bytes = 0, unspilled_bytes = 0, refill_bytes = 0;
+};
+LowDiskEstimate estimate_low_disk(const MergedFs& fs, const std::function<bool(const Node&)>& kept);
+
+// After the write: punches the refilled holes again (they read as
+// unspilled from now on). Returns the bytes freed.
+uint64_t release_refilled(const MergedFs& fs);
+
+}  // namespace slimage

@@ -1,0 +1,283 @@
+// Low-disk mode's two passes (include/slimage/rootfs/sparse_spill.h): the
+// spill policy (what content pass 1 writes), and the refill (pass 2).
+#include "slimage/rootfs/sparse_spill.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <set>
+#include <vector>
+
+#include "slimage/layer/compression.h"
+#include "slimage/layer/tar.h"
+#include "slimage/rootfs/merged_fs.h"
+#include "slimage/util/error.h"
+#include "slimage/util/scratch_meter.h"
+#include "slimage/util/strings.h"
+#include "slimage/util/thread_pool.h"
+#include "sparse_filter.h"
+
+namespace slimage {
+
+namespace {
+
+// Paths some pass reads whatever their size: configuration, Python (sources
+// and bytecode are scanned for imports), package databases, loader config.
+bool analysis_reads(std::string_view path) {
+  while (path.starts_with("./")) path.remove_prefix(2);
+  while (path.starts_with("/")) path.remove_prefix(1);
+  for (std::string_view dir : {"etc/", "var/lib/dpkg/", "var/lib/rpm/", "usr/lib/sysimage/", "lib/apk/db/",
+                               "var/lib/pacman/", "var/lib/apt/"})
+    if (path.starts_with(dir)) return true;
+  for (std::string_view ext : {".py", ".pyc", ".pth", ".pyi", ".cfg", ".ini", ".json", ".txt", ".conf",
+                               ".cnf", ".sh"})
+    if (path.ends_with(ext)) return true;
+  if (path.find(".dist-info/") != std::string_view::npos || path.find(".egg-info/") != std::string_view::npos)
+    return true;
+  return path.find("ld.so") != std::string_view::npos || path.ends_with("os-release");
+}
+
+// Hashes every byte read through it (the tar parser's skips included).
+class HashingReader : public Reader {
+ public:
+  explicit HashingReader(Reader& in) : in_(in) {}
+  size_t read(void* buf, size_t n) override {
+    size_t k = in_.read(buf, n);
+    hash_.write(buf, k);
+    return k;
+  }
+  std::string digest() { return hash_.digest(); }
+  uint64_t bytes() const { return hash_.bytes(); }
+
+ private:
+  Reader& in_;
+  HashingWriter hash_;
+};
+
+const Hole* hole_at(const SpilledLayer& layer, uint64_t offset) {
+  if (!layer.holes) return nullptr;
+  auto it = layer.holes->by_offset.find(offset);
+  return it == layer.holes->by_offset.end() ? nullptr : &it->second;
+}
+
+void pwrite_all(int fd, const std::string& path, const char* p, size_t n, uint64_t off) {
+  while (n > 0) {
+    ssize_t w = ::pwrite(fd, p, n, static_cast<off_t>(off));
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) fail(path + ": write: " + std::strerror(errno));
+    scratch_charge(path, static_cast<uint64_t>(w));
+    p += w;
+    n -= static_cast<size_t>(w);
+    off += static_cast<uint64_t>(w);
+  }
+}
+
+// Re-decodes one layer and writes the content at `offsets` into its holes.
+uint64_t refill_layer(Source& source, const SpilledLayer& layer, const std::set<uint64_t>& offsets) {
+  const std::string where = layer.where() + ": re-decoded for low-disk mode";
+  int fd = ::open(layer.tar_path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) fail(where + ": " + layer.tar_path + ": " + std::strerror(errno));
+  uint64_t written = 0;
+  try {
+    // The blob's digest is checked by the source as it streams; the decode
+    // limit is the size pass 1 measured.
+    auto decoder = open_decoder(source.open_blob(layer.descriptor), layer.tar_size);
+    HashingReader hashed(*decoder);
+    TarReader tar(hashed);
+    TarEntry entry;
+    std::vector<char> buf(1 << 20);
+    while (tar.next(entry)) {
+      if (entry.type != TarType::Regular || !offsets.count(entry.data_offset)) continue;
+      const Hole* hole = hole_at(layer, entry.data_offset);
+      HashingWriter check;
+      uint64_t at = entry.data_offset;
+      for (size_t k; (k = tar.read_data(buf.data(), buf.size())) > 0; at += k) {
+        check.write(buf.data(), k);
+        pwrite_all(fd, layer.tar_path, buf.data(), k, at);
+      }
+      written += at - entry.data_offset;
+      if (!hole || check.bytes() != hole->size || check.digest() != hole->digest)  // digest() once
+        fail(where + ": " + entry.path + ": content differs from the first decode");
+    }
+    char rest[65536];
+    while (hashed.read(rest, sizeof rest)) {
+    }
+    const std::string diff_id = hashed.digest();  // once: digest() finalizes
+    if (diff_id != layer.diff_id || hashed.bytes() != layer.tar_size)
+      fail(where + ": decodes to " + diff_id + " (" + std::to_string(hashed.bytes()) + " bytes), the first decode to " +
+           layer.diff_id + " (" + std::to_string(layer.tar_size) + " bytes)");
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+  if (::close(fd) != 0) fail(where + ": " + layer.tar_path + ": close: " + std::strerror(errno));
+  for (uint64_t offset : offsets) hole_at(layer, offset)->filled.store(true, std::memory_order_release);
+  return written;
+}
+
+}  // namespace
+
+bool sparse_keeps_content(std::string_view path, uint64_t size, std::string_view head) {
+  if (size <= kSparseKeepMax || analysis_reads(path)) return true;
+  if (head.size() >= 4 && head.substr(0, 4) == std::string_view("\x7f" "ELF", 4)) return true;
+  return head.size() >= 2 && head[0] == '#' && head[1] == '!';
+}
+
+void SparseFilter::candidate(std::string path, uint64_t begin, uint64_t size) {
+  if (size == 0 || begin < pos_) return;
+  path_ = std::move(path);
+  begin_ = begin;
+  end_ = begin + size;
+  head_.clear();
+  state_ = State::Probing;
+}
+
+void SparseFilter::decide() {
+  if (sparse_keeps_content(path_, end_ - begin_, head_)) {
+    state_ = State::Keep;
+    out_.write(head_.data(), head_.size());
+    return;
+  }
+  state_ = State::Hole;
+  hash_ = std::make_unique<HashingWriter>();
+  hash_->write(head_.data(), head_.size());
+  out_.skip(head_.size());
+}
+
+void SparseFilter::write(const void* data, size_t n) {
+  auto* p = static_cast<const char*>(data);
+  while (n > 0) {
+    if (state_ == State::None || pos_ < begin_) {
+      size_t k = state_ == State::None ? n : static_cast<size_t>(std::min<uint64_t>(n, begin_ - pos_));
+      out_.write(p, k);
+      p += k, n -= k, pos_ += k;
+      continue;
+    }
+    size_t k = static_cast<size_t>(std::min<uint64_t>(n, end_ - pos_));
+    if (state_ == State::Probing) {
+      k = std::min<size_t>(k, 4 - head_.size());
+      head_.append(p, k);
+    } else if (state_ == State::Keep) {
+      out_.write(p, k);
+    } else {
+      hash_->write(p, k);
+      out_.skip(k);
+    }
+    p += k, n -= k, pos_ += k;
+    // decide() writes or skips the head at its own place (the out's position is begin_).
+    if (state_ == State::Probing && (head_.size() == 4 || pos_ == end_)) decide();
+    if (state_ != State::Probing && pos_ == end_) close_entry();
+  }
+}
+
+void SparseFilter::close_entry() {
+  if (state_ == State::Hole) {
+    Hole& h = holes_->by_offset[begin_];
+    h.digest = hash_->digest();
+    h.size = end_ - begin_;
+    holes_->bytes += h.size;
+    hash_.reset();
+  }
+  state_ = State::None;
+}
+
+uint64_t normal_scratch_estimate(const ImageManifest& image) {
+  uint64_t compressed = 0;
+  for (auto& d : image.layers) compressed += static_cast<uint64_t>(std::max<int64_t>(d.size, 0));
+  return compressed;
+}
+
+uint64_t low_disk_scratch_estimate(const ImageManifest& image) { return normal_scratch_estimate(image) / 10; }
+
+ScratchMode choose_scratch_mode(const ImageManifest& image, std::optional<uint64_t> budget,
+                                uint64_t free_bytes) {
+  ScratchMode mode;
+  const uint64_t normal = normal_scratch_estimate(image), low = low_disk_scratch_estimate(image);
+  if (!budget && free_bytes >= normal) {
+    mode.need = normal;
+    mode.need_why = "the layers' compressed size; decoded they are larger";
+    return mode;
+  }
+  mode.low_disk = true;
+  mode.budget = budget.value_or(0);
+  mode.reason = budget ? "--scratch-budget " + std::to_string(*budget)
+                       : "automatic: " + human_bytes(free_bytes) + " free, a normal run needs " +
+                             human_bytes(normal);
+  mode.need = low;
+  mode.need_why = "low-disk mode: a tenth of the layers' compressed size for headers and the files the "
+                  "analysis reads";
+  return mode;
+}
+
+uint64_t refill_kept(Source& source, const MergedFs& fs, const std::function<bool(const Node&)>& kept,
+                     unsigned jobs, const std::function<void(uint64_t bytes)>& before) {
+  const auto& layers = fs.layers();
+  std::vector<std::set<uint64_t>> wanted(layers.size());
+  uint64_t need = 0;
+  fs.for_each([&](const Node& n) {
+    if (!n.is_file() || n.size == 0 || n.data_layer >= layers.size()) return;
+    const Hole* hole = hole_at(*layers[n.data_layer], n.data_offset);
+    if (hole && !hole->filled.load(std::memory_order_acquire) && kept(n) &&
+        wanted[n.data_layer].insert(n.data_offset).second)
+      need += hole->size;
+  });
+  if (before) before(need);
+  std::vector<size_t> todo;
+  for (size_t i = 0; i < layers.size(); i++)
+    if (!wanted[i].empty()) todo.push_back(i);
+  std::vector<uint64_t> written(todo.size());
+  parallel_for(todo.size(), jobs, [&](size_t k) {
+    written[k] = refill_layer(source, *layers[todo[k]], wanted[todo[k]]);
+  });
+  uint64_t total = 0;
+  for (uint64_t w : written) total += w;
+  return total;
+}
+
+LowDiskEstimate estimate_low_disk(const MergedFs& fs, const std::function<bool(const Node&)>& kept) {
+  LowDiskEstimate e;
+  const auto& layers = fs.layers();
+  std::vector<std::set<uint64_t>> holes(layers.size());
+  for (size_t i = 0; i < layers.size(); i++) {
+    const SpilledLayer& l = *layers[i];
+    e.spilled_bytes += l.tar_size;
+    auto bytes = l.map.bytes();
+    for (const LayerEntry& entry : l.entries) {
+      const TarEntry& t = entry.tar;
+      if (t.type != TarType::Regular || t.size <= kSparseKeepMax || t.data_offset + 4 > bytes.size()) continue;
+      std::string_view head(reinterpret_cast<const char*>(bytes.data()) + t.data_offset, 4);
+      if (sparse_keeps_content(t.path, t.size, head)) continue;
+      e.unspilled_bytes += t.size;
+      holes[i].insert(t.data_offset);
+    }
+    fs.trim();
+  }
+  e.spilled_bytes -= e.unspilled_bytes;
+  std::vector<std::set<uint64_t>> counted(layers.size());
+  fs.for_each([&](const Node& n) {
+    if (!n.is_file() || n.data_layer >= layers.size() || !holes[n.data_layer].count(n.data_offset)) return;
+    if (kept(n) && counted[n.data_layer].insert(n.data_offset).second) e.refill_bytes += n.size;
+  });
+  return e;
+}
+
+uint64_t release_refilled(const MergedFs& fs) {
+  const auto& layers = fs.layers();
+  auto refilled = [&](const Node& n) {
+    if (!n.is_file() || n.data_layer >= layers.size()) return false;
+    const Hole* hole = hole_at(*layers[n.data_layer], n.data_offset);
+    return hole && hole->filled.load(std::memory_order_acquire);
+  };
+  std::vector<const Hole*> holes;
+  fs.for_each([&](const Node& n) {
+    if (refilled(n)) holes.push_back(hole_at(*layers[n.data_layer], n.data_offset));
+  });
+  uint64_t freed = fs.discard(refilled);
+  for (const Hole* h : holes) h->filled.store(false, std::memory_order_release);
+  return freed;
+}
+
+}  // namespace slimage

@@ -1,0 +1,132 @@
+// Low-disk mode (rootfs/sparse_spill.h): which content pass 1 leaves as a
+// hole, the safety net that refuses to read one, and pass 2's refill.
+#include <doctest/doctest.h>
+
+#include <sys/stat.h>
+
+#include "slimage/layer/tar.h"
+#include "slimage/rootfs/merged_fs.h"
+#include "slimage/rootfs/sparse_spill.h"
+#include "slimage/util/file.h"
+#include "slimage/util/hash.h"
+#include "slimage/util/scratch_meter.h"
+
+#include "memory_source.h"
+
+using namespace slimage;
+using test::MemorySource;
+
+namespace {
+
+std::string make_tar(const std::vector<std::pair<std::string, std::string>>& files) {
+  StringWriter out;
+  TarWriter tar(out);
+  for (auto& [path, content] : files) {
+    TarEntry e;
+    e.path = path;
+    e.mode = 0644;
+    e.size = content.size();
+    tar.add(e);
+    if (!content.empty()) tar.write_data(content.data(), content.size());
+  }
+  tar.finish();
+  return out.str();
+}
+
+const std::string kBig(300 << 10, 'x');  // above kSparseKeepMax, no magic
+const std::string kElf = std::string("\x7f" "ELF", 4) + std::string(300 << 10, '\0');
+const std::string kScript = "#!/bin/sh\n" + std::string(300 << 10, '#');
+
+struct Sparse {
+  TempDir dir{scratch_parent(), "slimage-sparse-test-"};
+  MemorySource source;
+  Diagnostics diagnostics;
+  Descriptor descriptor;
+  std::unique_ptr<MergedFs> fs;
+  explicit Sparse(const std::vector<std::pair<std::string, std::string>>& files) {
+    std::string tar = make_tar(files);
+    descriptor = source.add(tar);
+    SpillLimits limits;
+    limits.sparse = true;
+    std::vector<std::unique_ptr<SpilledLayer>> layers;
+    layers.push_back(spill_layer(source, descriptor, sha256_digest(tar), dir.path(), 0, limits));
+    fs = std::make_unique<MergedFs>(std::move(layers), diagnostics);
+  }
+  const Node& node(const std::string& path) {
+    const Node* n = fs->lookup(path);
+    REQUIRE(n);
+    return *n;
+  }
+  std::string text(const std::string& path) {
+    auto b = fs->content(node(path));
+    return std::string(b.begin(), b.end());
+  }
+};
+
+}  // namespace
+
+TEST_CASE("sparse_keeps_content: small, ELF, #!, analysed paths are spilled; other big files are not") {
+  CHECK(sparse_keeps_content("usr/share/x.bin", kSparseKeepMax, "abcd"));
+  CHECK_FALSE(sparse_keeps_content("usr/share/x.bin", kSparseKeepMax + 1, "abcd"));
+  CHECK(sparse_keeps_content("usr/lib/libx.so", kSparseKeepMax + 1, std::string("\x7f" "ELF", 4)));
+  CHECK(sparse_keeps_content("usr/bin/tool", kSparseKeepMax + 1, "#!/b"));
+  CHECK(sparse_keeps_content("./usr/lib/python3/dist-packages/m.py", kSparseKeepMax + 1, "impo"));
+  CHECK(sparse_keeps_content("var/lib/dpkg/status", kSparseKeepMax + 1, "Pack"));
+  CHECK(sparse_keeps_content("etc/ld.so.cache", kSparseKeepMax + 1, "ld.s"));
+}
+
+TEST_CASE("low-disk spill: unspilled content is a hole, and content() refuses to read it") {
+  Sparse s({{"usr/share/data.bin", kBig}, {"usr/lib/libx.so", kElf}, {"usr/bin/run", kScript},
+            {"etc/small", "hello\n"}});
+  CHECK(s.text("usr/lib/libx.so") == kElf);
+  CHECK(s.text("usr/bin/run") == kScript);
+  CHECK(s.text("etc/small") == "hello\n");
+  const Node& big = s.node("usr/share/data.bin");
+  REQUIRE(s.fs->unspilled_digest(big));
+  CHECK(*s.fs->unspilled_digest(big) == sha256_digest(kBig));  // what dedupe compares
+  CHECK(s.fs->unspilled_digest(s.node("usr/lib/libx.so")) == nullptr);
+  CHECK(s.fs->layers()[0]->holes->bytes == kBig.size());
+  // The safety net: never zeros.
+  CHECK_THROWS_WITH_AS(s.fs->content(big),
+                       ("layer " + short_digest(s.descriptor.digest) +
+                        ": usr/share/data.bin: internal error: content not spilled in low-disk mode")
+                           .c_str(),
+                       Error);
+  // The hole holds no blocks: the file's allocation is below its size by about the hole.
+  struct stat st {};
+  REQUIRE(::stat(s.fs->layers()[0]->tar_path.c_str(), &st) == 0);
+  CHECK(uint64_t(st.st_blocks) * 512 + kBig.size() - 8192 <= uint64_t(st.st_size));
+}
+
+TEST_CASE("low-disk refill: kept holes get their bytes back, dropped ones stay holes") {
+  const std::string other(400 << 10, 'y');
+  Sparse s({{"keep/a.bin", kBig}, {"drop/b.bin", other}});
+  const Node& a = s.node("keep/a.bin");
+  const Node& b = s.node("drop/b.bin");
+  uint64_t written = refill_kept(s.source, *s.fs, [](const Node& n) { return n.path.starts_with("keep/"); }, 2);
+  CHECK(written == kBig.size());
+  CHECK(s.text("keep/a.bin") == kBig);
+  CHECK(s.fs->unspilled_digest(b));
+  CHECK_THROWS_AS(s.fs->content(b), Error);
+  // After the write: punched again, and refused again.
+  release_refilled(*s.fs);
+  CHECK(s.fs->unspilled_digest(a));
+  CHECK_THROWS_AS(s.fs->content(a), Error);
+}
+
+TEST_CASE("low-disk refill: a blob that decodes differently the second time is an error naming the layer") {
+  Sparse s({{"keep/a.bin", kBig}});
+  // The same digest, other bytes: the layer's recorded diff_id no longer matches.
+  const std::string diff_id = s.fs->layers()[0]->diff_id;
+  const_cast<SpilledLayer&>(*s.fs->layers()[0]).diff_id = sha256_digest("other");
+  std::string message;
+  try {
+    refill_kept(s.source, *s.fs, [](const Node&) { return true; }, 1);
+  } catch (const Error& e) {
+    message = e.what();
+  }
+  INFO(message);
+  CHECK(message.rfind("layer " + short_digest(s.descriptor.digest) + ": re-decoded for low-disk mode: decodes to " +
+                          diff_id + " (308736 bytes), the first decode to " + sha256_digest("other") + " (308736 bytes)",
+                      0) == 0);
+}
