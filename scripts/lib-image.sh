@@ -113,5 +113,14 @@ chroot_release() {
     CHROOT_MOUNTS=()
 }
 
+# save_tarball DIR FILE: numeric owners, xattrs, written beside FILE then renamed.
+save_tarball() {
+    tar --numeric-owner --xattrs --xattrs-include='*' -C "$1" -cf - . | zstd -q -T2 -3 -o "$2.tmp" -f
+    mv -f "$2.tmp" "$2"
+}
+load_tarball() {
+    zstd -dcq "$1" | tar --numeric-owner --xattrs --xattrs-include='*' -xpf - -C "$2"
+}
+
 # human BYTES -> "123.4 MiB"
 human() { numfmt --to=iec-i --suffix=B --format='%.1f' "$1"; }

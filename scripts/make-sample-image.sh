@@ -66,15 +66,6 @@ mirror=${SLIMAGE_MIRROR:-http://deb.debian.org/debian}
 
 # -- cached stages ----------------------------------------------------------
 
-# save_tarball DIR FILE: numeric owners, xattrs, written beside FILE then renamed.
-save_tarball() {
-    tar --numeric-owner --xattrs --xattrs-include='*' -C "$1" -cf - . | zstd -q -T2 -3 -o "$2.tmp" -f
-    mv -f "$2.tmp" "$2"
-}
-load_tarball() {
-    zstd -dcq "$1" | tar --numeric-owner --xattrs --xattrs-include='*' -xpf - -C "$2"
-}
-
 base_tar="$cache/debootstrap-bookworm-minbase-$arch.tar.zst"
 if [[ ! -f "$base_tar" ]]; then
     log "debootstrap bookworm minbase (cached afterwards in $base_tar)"

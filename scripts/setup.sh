@@ -16,6 +16,7 @@ packages=(
   libyaml-cpp-dev  # check --ci-config: dive's .dive-ci is YAML
   chromium  # tests/e2e/html_report.sh: renders the HTML report, reads its numbers back, screenshots it
   python3-pip  # tests/e2e/pip_check.sh: pip, copied into the slimmed sample's chroot
+  qemu-user-static gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-linux-gnueabihf libc6-dev-armhf-cross  # tests/e2e/foreign_arch.sh: arm64, armhf images run without binfmt
 )
 # npm fetches the CycloneDX schema (tests/e2e/sbom.sh). A nodejs from elsewhere
 # (NodeSource) ships its own npm and conflicts with Debian's: install Debian's

@@ -114,10 +114,10 @@ std::optional<LdCache> LdCache::parse(std::span<const uint8_t> bytes, std::strin
 }
 
 std::vector<const LdCacheEntry*> LdCache::lookup(std::string_view name, uint16_t machine,
-                                                 uint8_t elf_class) const {
+                                                 uint8_t elf_class, uint32_t e_flags) const {
   std::vector<const LdCacheEntry*> plain, hwcaps;
   for (auto& e : entries_) {
-    if (e.name != name || !ld_cache_flags_match(e.flags, machine, elf_class)) continue;
+    if (e.name != name || !ld_cache_flags_match(e.flags, machine, elf_class, e_flags)) continue;
     (e.hwcap == 0 ? plain : hwcaps).push_back(&e);
   }
   plain.insert(plain.end(), hwcaps.begin(), hwcaps.end());
@@ -125,7 +125,10 @@ std::vector<const LdCacheEntry*> LdCache::lookup(std::string_view name, uint16_t
 }
 
 // FLAG_* from dl-cache.h: low byte the type, next byte the ABI it requires.
-bool ld_cache_flags_match(int32_t flags, uint16_t machine, uint8_t elf_class) {
+// ARM (sysdeps/unix/sysv/linux/arm/dl-cache.h): a hard-float loader takes only
+// FLAG_ARM_LIBHF entries, a soft-float one FLAG_ARM_LIBSF or plain libc6 ones;
+// the requester's EF_ARM_ABI_FLOAT_HARD says which loader it runs under.
+bool ld_cache_flags_match(int32_t flags, uint16_t machine, uint8_t elf_class, uint32_t e_flags) {
   int type = flags & 0xff, required = flags & 0xff00;
   if (type != 0x03) return false;  // FLAG_ELF_LIBC6: every modern glibc object
   bool is64 = elf_class == 2;
@@ -134,7 +137,8 @@ bool ld_cache_flags_match(int32_t flags, uint16_t machine, uint8_t elf_class) {
     case 62: return required == (is64 ? 0x0300 : 0x0800);  // x86-64, x32
     case 3: return required == 0;                          // i386
     case 183: return required == 0x0a00;                   // AArch64
-    case 40: return required == 0x0900 || required == 0x0b00 || required == 0;  // ARM hf/sf
+    case 40:  // ARM
+      return (e_flags & 0x400) ? required == 0x0900 : (required == 0x0b00 || required == 0);
     case 21: return required == 0x0500;                    // PPC64
     case 20: return required == 0;                         // PPC
     case 22: return required == (is64 ? 0x0400 : 0);       // S390

@@ -125,7 +125,7 @@ std::vector<LibraryHit> LibraryLookup::matching(const std::string& glob) {
   for (size_t i = 0; i < n_library_path; ++i) scan_dir(dirs[i], "LD_LIBRARY_PATH");
   if (const LdCache* cache = m.ld_cache())
     for (auto& e : cache->entries())
-      if (e.hwcap == 0 && ld_cache_flags_match(e.flags, m.info().machine, m.info().elf_class) &&
+      if (e.hwcap == 0 && ld_cache_flags_match(e.flags, m.info().machine, m.info().elf_class, m.info().flags) &&
           deps::glob_match(glob, e.name))
         add(m.hit(e.path, e.name + " in " + deps::display(dirname_of(normalize_path(e.path))) +
                               " (ld.so.cache)"));
@@ -139,7 +139,7 @@ bool LibraryLookup::in_ld_cache(const std::string& prefix) {
   if (!cache) return false;
   for (auto& e : cache->entries())
     if (e.name.starts_with(prefix) && e.name.size() > prefix.size() &&
-        ld_cache_flags_match(e.flags, m.info().machine, m.info().elf_class))
+        ld_cache_flags_match(e.flags, m.info().machine, m.info().elf_class, m.info().flags))
       return true;
   return false;
 }

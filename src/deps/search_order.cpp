@@ -36,7 +36,8 @@ std::optional<Found> Search::from_cache(const std::string& name, const ElfInfo& 
   if (searched) *searched += searched->empty() ? "ld.so.cache" : ", ld.so.cache";
   std::optional<Found> hit;
   if (cache_) {
-    for (const LdCacheEntry* e : cache_->lookup(name, requester.machine, requester.elf_class)) {
+    for (const LdCacheEntry* e :
+         cache_->lookup(name, requester.machine, requester.elf_class, requester.flags)) {
       if (requester.nodeflib()) {
         bool system = false;
         for (auto& d : default_dirs(requester)) system = system || under_dir(e->path, d);

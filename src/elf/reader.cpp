@@ -39,6 +39,7 @@ class Parser {
     info_->osabi = p[7];
     info_->type = in_.u16(16);
     info_->machine = in_.u16(18);
+    info_->flags = in_.u32(info_->elf_class == 2 ? 48 : 36);
     return read_sections() && read_program_headers() && read_interp() && read_dynamic();
   }
   const std::string& error() const { return error_; }

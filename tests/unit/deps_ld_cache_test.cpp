@@ -112,3 +112,34 @@ TEST_CASE("deps: ldconfig-built cache is used, conf dirs missing from it warn" *
     CHECK(not_found == std::set<std::string>{"liblate.so.1"});
   }
 }
+
+// glibc's arm dl-cache.h: an armhf loader takes FLAG_ARM_LIBHF|FLAG_ELF_LIBC6 only, an
+// armel one FLAG_ARM_LIBSF|FLAG_ELF_LIBC6 or plain FLAG_ELF_LIBC6. An image with both
+// (multiarch armel + armhf) lists libfoo.so.1 twice; the other ABI's copy never loads.
+TEST_CASE("deps: ld.so.cache on ARM takes only the entries of the requester's float ABI") {
+  const uint32_t hard = 0x05000400, soft = 0x05000200;  // EABI5 + EF_ARM_ABI_FLOAT_*
+  CHECK(ld_cache_flags_match(0x0903, 40, 1, hard));
+  CHECK_FALSE(ld_cache_flags_match(0x0b03, 40, 1, hard));
+  CHECK_FALSE(ld_cache_flags_match(0x0003, 40, 1, hard));
+  CHECK(ld_cache_flags_match(0x0b03, 40, 1, soft));
+  CHECK(ld_cache_flags_match(0x0003, 40, 1, soft));
+  CHECK_FALSE(ld_cache_flags_match(0x0903, 40, 1, soft));
+  CHECK(ld_cache_flags_match(0x0a03, 183, 2, 0));  // AArch64: e_flags play no part
+  CHECK_FALSE(ld_cache_flags_match(0x0903, 183, 2, hard));
+}
+
+TEST_CASE("deps: the ELF reader keeps e_flags (armhf's EF_ARM_ABI_FLOAT_HARD)" *
+          doctest::skip(!have_tool("arm-linux-gnueabihf-gcc"))) {
+  Fixture f;
+  f.cc("libhf.so.1", "int hf(void) { return 1; }\n", "-shared -fPIC", "arm-linux-gnueabihf-gcc");
+  std::string bytes = read_file(f.at("libhf.so.1"));
+  auto info = parse_elf({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, nullptr);
+  REQUIRE(info);
+  CHECK(info->machine == 40);
+  CHECK(info->flags == 0x05000400);
+  f.cc("app64", "int main(void) { return 0; }\n", "");
+  bytes = read_file(f.at("app64"));
+  info = parse_elf({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, nullptr);
+  REQUIRE(info);
+  CHECK(info->flags == 0);  // x86-64 defines no e_flags
+}

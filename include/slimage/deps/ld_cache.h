@@ -29,10 +29,11 @@ class LdCache {
 
   const std::vector<LdCacheEntry>& entries() const { return entries_; }
   bool new_format() const { return new_format_; }
-  // Entries for `name` usable by an object of this class/machine, plain
-  // entries (hwcap 0) first, in cache order. machine 0 accepts any.
+  // Entries for `name` usable by an object of this class/machine (and, on ARM,
+  // float ABI from e_flags), plain entries (hwcap 0) first, in cache order.
+  // machine 0 accepts any.
   std::vector<const LdCacheEntry*> lookup(std::string_view name, uint16_t machine,
-                                          uint8_t elf_class) const;
+                                          uint8_t elf_class, uint32_t e_flags = 0) const;
 
  private:
   std::vector<LdCacheEntry> entries_;
@@ -41,7 +42,8 @@ class LdCache {
 
 // Whether cache flags fit an object of this machine/class (unknown machine:
 // any ELF libc6 entry fits).
-bool ld_cache_flags_match(int32_t flags, uint16_t machine, uint8_t elf_class);
+// e_flags is the requester's: on ARM its float ABI picks the entries the loader takes.
+bool ld_cache_flags_match(int32_t flags, uint16_t machine, uint8_t elf_class, uint32_t e_flags = 0);
 // "libc6,x86-64" as `ldconfig -p` prints the flags.
 std::string ld_cache_flags_name(int32_t flags);
 

@@ -28,6 +28,7 @@ struct ElfInfo {
   uint8_t osabi = 0;
   uint16_t type = 0;        // ET_REL 1, ET_EXEC 2, ET_DYN 3, ET_CORE 4
   uint16_t machine = 0;     // EM_*
+  uint32_t flags = 0;       // e_flags: on ARM, EF_ARM_ABI_FLOAT_HARD (0x400) marks armhf
   std::string interp;       // PT_INTERP, empty if none
   bool has_dynamic = false;
   std::vector<std::string> needed;  // DT_NEEDED in order
