@@ -318,7 +318,10 @@ std::unique_ptr<SpilledLayer> spill_layer(Source& source, const Descriptor& desc
                                           size_t index, const SpillLimits& limits) {
   auto layer = std::make_unique<SpilledLayer>();
   layer->descriptor = descriptor;
-  layer->tar_path = dir + "/layer-" + std::to_string(index) + ".tar";
+  (void)index;
+  // No name: a SIGKILL or crash mid-run leaves nothing in the scratch dir.
+  layer->file = std::make_shared<ScratchFile>(dir);
+  layer->tar_path = layer->file->path();
   std::string where = layer->where();
   try {
     // Three threads per layer: blob digest + inflate ahead, diff_id + tar
@@ -346,8 +349,7 @@ std::unique_ptr<SpilledLayer> spill_layer(Source& source, const Descriptor& desc
     layer->tar_size = hashed.bytes();
     layer->diff_id = hashed.digest();
   } catch (const Error& e) {
-    ::unlink(layer->tar_path.c_str());
-    scratch_forget(layer->tar_path);
+    layer->file.reset();  // frees the bytes and the meter's charge
     std::string msg = e.what();
     if (msg.rfind(where, 0) == 0 || msg.find("blob " + short_digest(descriptor.digest)) != std::string::npos)
       throw;

@@ -49,7 +49,6 @@ std::unique_ptr<LoadedImage> load_fs(Source& source, const ImageManifest& image,
                                      Stages& stages, const SpillFunction& spill) {
   auto loaded = std::make_unique<LoadedImage>();
   loaded->image = image;
-  loaded->scratch = std::make_unique<TempDir>(scratch_parent(), "slimage-");
   uint64_t compressed = 0;
   for (auto& d : image.layers) compressed += static_cast<uint64_t>(std::max<int64_t>(d.size, 0));
   // Decoded layers are rarely smaller than their compressed blobs: less free
@@ -60,8 +59,8 @@ std::unique_ptr<LoadedImage> load_fs(Source& source, const ImageManifest& image,
   std::vector<std::unique_ptr<SpilledLayer>> layers(image.layers.size());
   uint64_t bytes = 0;
   parallel_for(layers.size(), jobs, [&](size_t i) {
-    layers[i] = spill ? spill(source, image.layers[i], image.diff_ids[i], loaded->scratch->path(), i)
-                      : spill_layer(source, image.layers[i], image.diff_ids[i], loaded->scratch->path(), i);
+    layers[i] = spill ? spill(source, image.layers[i], image.diff_ids[i], scratch_parent(), i)
+                      : spill_layer(source, image.layers[i], image.diff_ids[i], scratch_parent(), i);
   });
   for (auto& l : layers) bytes += l->tar_size;
   stages.end(std::to_string(layers.size()) + " layers, " + human_bytes(bytes) + " of tar");

@@ -78,13 +78,12 @@ SlimResult slim(const SlimOptions& options, const SlimContext& context, SlimEven
 
 struct LoadedImage {
   ImageManifest image;
-  std::unique_ptr<TempDir> scratch;
-  std::unique_ptr<MergedFs> fs;
+  std::unique_ptr<MergedFs> fs;  // its layers' decoded tars: unnamed scratch files
   Diagnostics diagnostics;
 };
 
-// decode + merge: every layer of `image` decoded (in parallel) into a
-// scratch dir, then merged.
+// decode + merge: every layer of `image` decoded (in parallel) into an
+// unnamed scratch file under scratch_parent(), then merged.
 std::unique_ptr<LoadedImage> load_fs(Source& source, const ImageManifest& image, unsigned jobs,
                                      Stages& stages, const SpillFunction& spill = {});
 
