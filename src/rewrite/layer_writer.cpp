@@ -154,6 +154,12 @@ bool layer_reusable(const SpilledLayer& layer, const Plan& plan, const WriteOpti
     // is written again, normalized, never passed on.
     if (!e.tar.path.empty() && e.tar.path[0] == '/') return false;
     if (("/" + e.tar.path + "/").find("/../") != std::string::npos) return false;
+    // A hardlink target likewise ("../../etc/passwd", "/etc/passwd": clamped
+    // inside the root by the merge, as containerd and umoci do): written again
+    // with the in-root name it was read as.
+    if (e.tar.type == TarType::Hardlink &&
+        (e.tar.link_target.starts_with("/") || ("/" + e.tar.link_target + "/").find("/../") != std::string::npos))
+      return false;
     const std::string stored = normalize_path(e.tar.path);
     switch (e.kind) {
       case LayerEntry::Kind::Skipped: return false;
