@@ -197,8 +197,8 @@ int run_batch(const Command& cmd) {
                  jobs.size(), all.size(), shard.index, shard.count, parallel,
                  cache ? cache->dir().c_str() : "off");
 
-  TempDir scratch(scratch_parent(), "slimage-batch-");
-  SpillCache spills(scratch.path());
+  // Decoded layers are unnamed scratch files (ScratchFile): nothing to sweep.
+  SpillCache spills(scratch_parent());
   std::vector<std::unique_ptr<JobResult>> results;
   for (size_t k = 0; k < jobs.size(); k++) {
     results.push_back(std::make_unique<JobResult>());

@@ -12,6 +12,7 @@
 #include <tuple>
 
 #include "search.h"
+#include "slimage/util/budget.h"
 
 namespace slimage {
 
@@ -61,6 +62,8 @@ struct Walker {
 
   Walker(const FsView& f, const ResolveOptions& o, Diagnostics& d)
       : fs(f), options(o), diagnostics(d), search(f, o, d) {}
+
+  uint64_t steps = 0;  // objects popped, every process together (Budget::ClosureSteps)
 
   void edge(const std::string& from, const std::string& to, How how, std::string detail) {
     if (edge_keys.emplace(from, to, static_cast<int>(how)).second)
@@ -160,6 +163,10 @@ void Walker::run_process(ObjectPtr first) {
     ObjectPtr obj = queue.front();
     queue.pop_front();
     walked.insert(obj->real);
+    // Each root is its own process (its own search context), so a library
+    // reached from many roots is walked once per root: a chain of N libraries,
+    // each a root, walks N^2/2 objects. Bounded here, across every process.
+    check_budget(Budget::ClosureSteps, "image library closure (every ELF root's process)", ++steps);
     if (seen.insert(obj->real).second) fresh.push_back(obj);
     for (const std::string& name : obj->info->needed) {
       if (name.empty() || search.host_provided(name)) continue;

@@ -140,11 +140,14 @@ void BlobDir::put_file(const Descriptor& d, const std::string& file) {
   if (static_cast<int64_t>(st.st_size) != d.size)
     fail(what + ": " + file + " has " + std::to_string(st.st_size) + " bytes, descriptor says " +
          std::to_string(d.size));
-  if (::rename(file.c_str(), path(d.digest).c_str()) == 0) {
+  // An unnamed scratch file (ScratchFile, /proc/self/fd/N) is linked into
+  // place where link(2) allows it, else copied; a named one is moved.
+  const bool unnamed = file.starts_with("/proc/self/fd/");
+  if (unnamed ? link_scratch_file(file, path(d.digest)) : ::rename(file.c_str(), path(d.digest).c_str()) == 0) {
     blobs_.insert(d.digest);
     return;
   }
-  if (errno != EXDEV) fail(what + ": rename " + file + ": " + std::strerror(errno));
+  if (!unnamed && errno != EXDEV) fail(what + ": rename " + file + ": " + std::strerror(errno));
   FileReader in(file);
   put_stream(d, in);
 }

@@ -36,8 +36,8 @@ bool valid_key(const std::string& key) {
 void link_or_copy(const std::string& from, const std::string& to) {
   std::error_code ec;
   fs::remove(to, ec);
-  fs::create_hard_link(from, to, ec);
-  if (!ec) return;
+  if (link_scratch_file(from, to)) return;  // `from` may be an unnamed staged file
+
   fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
   if (ec) fail(from + ": cannot copy to " + to + ": " + ec.message());
 }
@@ -97,7 +97,7 @@ void DiskLayerCache::discard(const std::string& entry, const std::string& why) {
   warn_once("layer cache " + entry, why + "; removed, the layer is rewritten");
 }
 
-std::optional<LayerOutput> DiskLayerCache::find(const std::string& key, const std::string& staged_path) {
+std::optional<LayerOutput> DiskLayerCache::find(const std::string& key) {
   std::string entry = entry_dir(key);
   if (!is_directory(entry)) {
     misses_++;
@@ -130,8 +130,8 @@ std::optional<LayerOutput> DiskLayerCache::find(const std::string& key, const st
     discard(entry, e.what());
     return std::nullopt;
   }
-  link_or_copy(blob, staged_path);
-  out.staged_path = staged_path;
+  out.staged_file = std::make_shared<ScratchFile>(ScratchFile::adopt(blob));
+  out.staged_path = out.staged_file->path();
   hits_++;
   return out;
 }

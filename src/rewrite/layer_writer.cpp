@@ -154,6 +154,12 @@ bool layer_reusable(const SpilledLayer& layer, const Plan& plan, const WriteOpti
     // is written again, normalized, never passed on.
     if (!e.tar.path.empty() && e.tar.path[0] == '/') return false;
     if (("/" + e.tar.path + "/").find("/../") != std::string::npos) return false;
+    // A hardlink target likewise ("../../etc/passwd", "/etc/passwd": clamped
+    // inside the root by the merge, as containerd and umoci do): written again
+    // with the in-root name it was read as.
+    if (e.tar.type == TarType::Hardlink &&
+        (e.tar.link_target.starts_with("/") || ("/" + e.tar.link_target + "/").find("/../") != std::string::npos))
+      return false;
     const std::string stored = normalize_path(e.tar.path);
     switch (e.kind) {
       case LayerEntry::Kind::Skipped: return false;
@@ -253,7 +259,7 @@ uint64_t planned_bytes(const Plan& plan, const std::vector<Item>& items) {
 // member here becomes a hardlink to it, as runtimes resolve link targets in
 // the root being built.
 LayerOutput write_layer(const MergedFs& fs, const Plan& plan, std::vector<Item> items,
-                        const WriteOptions& o, const std::string& staged, GroupMap linked) {
+                        const WriteOptions& o, const std::string& staging_dir, GroupMap linked) {
   std::sort(items.begin(), items.end(),
             [](const Item& a, const Item& b) { return a.path < b.path; });
   std::string key;
@@ -261,14 +267,16 @@ LayerOutput write_layer(const MergedFs& fs, const Plan& plan, std::vector<Item> 
   if (o.cache) {
     key = fingerprint(fs, plan, items, o, linked);
     claim.emplace(*o.cache, key);
-    if (auto hit = o.cache->find(key, staged)) {
-      scratch_charge(staged, static_cast<uint64_t>(hit->descriptor.size));
+    if (auto hit = o.cache->find(key)) {
       hit->fingerprint = key;
       hit->from_cache = true;
       progress_skip(planned_bytes(plan, items));
       return *hit;
     }
   }
+  // No name: a SIGKILL or crash mid-write leaves nothing in the scratch dir.
+  auto staged_file = std::make_shared<ScratchFile>(staging_dir);
+  const std::string& staged = staged_file->path();
   FileWriter file(staged);
   ScratchCharged charged(file, staged);
   HashingWriter digest_hash(&charged);
@@ -347,7 +355,8 @@ LayerOutput write_layer(const MergedFs& fs, const Plan& plan, std::vector<Item> 
   out.descriptor.size = static_cast<int64_t>(digest_hash.bytes());
   out.diff_id = diff_hash.digest();
   out.uncompressed_size = diff_hash.bytes();
-  out.staged_path = staged;
+  out.staged_file = std::move(staged_file);
+  out.staged_path = out.staged_file->path();
   out.fingerprint = key;
   if (o.cache) o.cache->store(key, out);
   return out;
@@ -403,14 +412,13 @@ std::optional<int64_t> source_date_epoch_from_env() {
 std::vector<LayerOutput> write_layers(const MergedFs& fs, const Plan& plan,
                                       const WriteOptions& options, const std::string& staging_dir) {
   std::vector<LayerOutput> outputs;
-  auto staged_name = [&](size_t i) { return staging_dir + "/out-" + std::to_string(i) + ".blob"; };
   if (options.layers == LayerMode::Squash) {
     std::vector<Item> items;
     fs.for_each([&](const Node& n) {
       if (!n.path.empty() && fate_of(plan, n.path) != Fate::Drop) items.push_back({n.path, &n});
     });
     add_parents(fs, items, nullptr, 0);
-    outputs.push_back(write_layer(fs, plan, std::move(items), options, staged_name(0), {}));
+    outputs.push_back(write_layer(fs, plan, std::move(items), options, staging_dir, {}));
     return outputs;
   }
   const auto& layers = fs.layers();
@@ -467,7 +475,7 @@ std::vector<LayerOutput> write_layers(const MergedFs& fs, const Plan& plan,
       if (!added && item.path < it->second) it->second = item.path;
     }
     LayerOutput out =
-        write_layer(fs, plan, std::move(items), options, staged_name(i), reused_files);
+        write_layer(fs, plan, std::move(items), options, staging_dir, reused_files);
     reused_files.insert(carried.begin(), carried.end());
     out.source_index = i;
     outputs.push_back(std::move(out));

@@ -231,10 +231,12 @@ void MergedFs::apply_whiteout(uint32_t index, LayerEntry& e, const std::string& 
 // device or fifo is one more of those; a regular file shares its content.
 bool MergedFs::link_node(Node& node, const LayerEntry& e, const std::string& where,
                          Diagnostics& d) {
-  if (escapes_root(e.tar.link_target)) {
-    d.error(where, "hardlink target leaves the root; entry skipped");
-    return false;
-  }
+  // A target leaving the root ("../../etc/passwd", "/etc/passwd") is clamped
+  // inside it, as both runtimes do: containerd's hardlinkRootPath resolves the
+  // parent with fs.RootPath (".." at the root stays there), umoci's
+  // CleanPath + SecureJoinVFS the same; normalize_path clamps alike. Never a
+  // host file: the target is looked up in this tree only.
+  (void)d;
   std::string target_path;
   const Node* target = resolve(normalize_path(e.tar.link_target), false, &target_path);
   if (target && target->type == FileType::Hardlink) target = lookup(target->link_target);

@@ -322,7 +322,10 @@ std::unique_ptr<SpilledLayer> spill_layer(Source& source, const Descriptor& desc
                                           size_t index, const SpillLimits& limits) {
   auto layer = std::make_unique<SpilledLayer>();
   layer->descriptor = descriptor;
-  layer->tar_path = dir + "/layer-" + std::to_string(index) + ".tar";
+  (void)index;
+  // No name: a SIGKILL or crash mid-run leaves nothing in the scratch dir.
+  layer->file = std::make_shared<ScratchFile>(dir);
+  layer->tar_path = layer->file->path();
   std::string where = layer->where();
   try {
     // Three threads per layer: blob digest + inflate ahead, diff_id + tar
@@ -354,8 +357,7 @@ std::unique_ptr<SpilledLayer> spill_layer(Source& source, const Descriptor& desc
     layer->diff_id = hashed.digest();
     if (limits.sparse) layer->holes = sparse.holes();
   } catch (const Error& e) {
-    ::unlink(layer->tar_path.c_str());
-    scratch_forget(layer->tar_path);
+    layer->file.reset();  // frees the bytes and the meter's charge
     std::string msg = e.what();
     if (msg.rfind(where, 0) == 0 || msg.find("blob " + short_digest(descriptor.digest)) != std::string::npos)
       throw;

@@ -15,6 +15,7 @@ std::unique_ptr<SpilledLayer> SpillCache::copy_of(const SpilledLayer& layer,
   auto out = std::make_unique<SpilledLayer>();
   out->descriptor = descriptor;
   out->diff_id = layer.diff_id;
+  out->file = layer.file;  // the descriptor stays open while any job maps it
   out->tar_path = layer.tar_path;
   out->tar_size = layer.tar_size;
   out->entries = layer.entries;

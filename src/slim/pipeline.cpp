@@ -51,7 +51,7 @@ SlimResult slim(const SlimOptions& o, const SlimContext& context, SlimEvents& ev
       verify.discard_dropped_beside();
     }
     // write: untouched layers reused byte for byte, the others rewritten
-    // into a staging dir with digests and diff_ids computed on the fly.
+    // into unnamed scratch files with digests and diff_ids computed on the fly.
     Written written = write_image(*loaded, *planned, o, context, io, stages);
     if (!o.test)
       if (auto refusal = verify.verdict(stages, o.force)) return refused(std::move(refusal));

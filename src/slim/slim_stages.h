@@ -80,7 +80,6 @@ std::optional<Refusal> test_image(const LoadedImage& loaded, const Planned& plan
 // write (stages_write.cpp): begins the "write" stage, which publish ends.
 struct Written {
   Provenance provenance;  // the new manifest's annotations and history line
-  std::unique_ptr<TempDir> staging;
   WriteOptions options;
   std::vector<LayerOutput> layers;
 };

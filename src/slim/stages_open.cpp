@@ -49,7 +49,6 @@ std::unique_ptr<LoadedImage> load_fs(Source& source, const ImageManifest& image,
                                      Stages& stages, const SpillFunction& spill, const ScratchMode* mode) {
   auto loaded = std::make_unique<LoadedImage>();
   loaded->image = image;
-  loaded->scratch = std::make_unique<TempDir>(scratch_parent(), "slimage-");
   uint64_t compressed = 0;
   for (auto& d : image.layers) compressed += static_cast<uint64_t>(std::max<int64_t>(d.size, 0));
   // Decoded layers are rarely smaller than their compressed blobs: less free
@@ -63,8 +62,8 @@ std::unique_ptr<LoadedImage> load_fs(Source& source, const ImageManifest& image,
   SpillLimits limits;
   limits.sparse = mode && mode->low_disk;
   parallel_for(layers.size(), jobs, [&](size_t i) {
-    layers[i] = spill ? spill(source, image.layers[i], image.diff_ids[i], loaded->scratch->path(), i)
-                      : spill_layer(source, image.layers[i], image.diff_ids[i], loaded->scratch->path(), i, limits);
+    layers[i] = spill ? spill(source, image.layers[i], image.diff_ids[i], scratch_parent(), i)
+                      : spill_layer(source, image.layers[i], image.diff_ids[i], scratch_parent(), i, limits);
   });
   for (auto& l : layers) bytes += l->tar_size, holes += l->holes ? l->holes->bytes : 0;
   stages.end(std::to_string(layers.size()) + " layers, " + human_bytes(bytes) + " of tar" +

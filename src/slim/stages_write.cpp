@@ -1,5 +1,7 @@
-// The writing stages of the pipeline: write (layers into a staging dir),
+// The writing stages of the pipeline: write (layers into unnamed scratch files),
 // publish (blobs, config, manifest into the sink), report, commit.
+#include <sys/stat.h>
+
 #include <filesystem>
 
 #include "slim_stages.h"
@@ -24,10 +26,11 @@ WriteOptions write_options(const SlimOptions& o, const SlimContext& context, Str
   return w;
 }
 
-// A sink on the same filesystem takes a staged blob by rename: out of scratch.
+// A sink on the same filesystem links a staged blob into place: its bytes
+// are the destination's now, out of scratch.
 void left_scratch(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) scratch_forget(path);
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0 && st.st_nlink > 0) scratch_forget(path);
 }
 
 // Low-disk mode's pass 2: the kept content that was not spilled, written
@@ -40,7 +43,7 @@ void refill_for_write(const LoadedImage& loaded, const Planned& planned, const S
   stages.begin("refill");
   // Refused at once, with the numbers, when the kept content clearly cannot fit.
   auto room = [&](uint64_t need) {
-    require_free_space(loaded.scratch->path(), need, "scratch", "low-disk mode: the kept content to refill");
+    require_free_space(scratch_parent(), need, "scratch", "low-disk mode: the kept content to refill");
   };
   uint64_t bytes = refill_kept(*io.source, *loaded.fs,
                                [&](const Node& n) { return content_written(planned.plan, n); }, context.jobs, room);
@@ -75,8 +78,7 @@ Written write_image(const LoadedImage& loaded, const Planned& planned, const Sli
   bool oci_layout = to == Transport::Oci || to == Transport::OciArchive;
   w.options.docker_media_types =
       !oci_layout && use_docker_media_types(loaded.image, w.options.encoder.compression);
-  w.staging = std::make_unique<TempDir>(scratch_parent(), "slimage-out-");
-  w.layers = write_layers(*loaded.fs, planned.plan, w.options, w.staging->path());
+  w.layers = write_layers(*loaded.fs, planned.plan, w.options, scratch_parent());
   return w;
 }
 
@@ -96,11 +98,11 @@ Published publish_image(const ImageManifest& image, const Written& written, Endp
       std::string local = io.source->blob_path(image.layers[layers[i].source_index]);
       if (!local.empty()) {
         // Copy (never move) the source's own file: the input stays untouched.
-        std::string copy = written.staging->path() + "/reused-" + std::to_string(i);
-        std::filesystem::copy_file(local, copy);
-        scratch_charge(copy, std::filesystem::file_size(copy));
-        io.sink->put_blob_file(p.out.layers[i], copy);
-        left_scratch(copy);
+        ScratchFile copy(scratch_parent());
+        std::filesystem::copy_file(local, copy.path(), std::filesystem::copy_options::overwrite_existing);
+        scratch_charge(copy.path(), std::filesystem::file_size(copy.path()));
+        io.sink->put_blob_file(p.out.layers[i], copy.path());
+        left_scratch(copy.path());
       } else {
         auto in = io.source->open_blob(image.layers[layers[i].source_index]);
         io.sink->put_blob_stream(p.out.layers[i], *in);

@@ -13,7 +13,7 @@ namespace slimage {
 namespace {
 
 // Defaults: each at least 10x what the largest real sample needs (see README "Budgets").
-constexpr std::array<BudgetInfo, 9> kInfo{{
+constexpr std::array<BudgetInfo, 10> kInfo{{
     {"SLIMAGE_MAX_PATH_DEPTH", "path components", 1024},
     {"SLIMAGE_MAX_SEARCH_PATHS", "search-path entries", 1024},
     {"SLIMAGE_MAX_INCLUDES", "ld.so.conf includes", 1024},
@@ -23,6 +23,7 @@ constexpr std::array<BudgetInfo, 9> kInfo{{
     {"SLIMAGE_MAX_SEARCH_PROBES", "library search probes", 500000},
     {"SLIMAGE_MAX_SHELL_COMMANDS", "shell commands", 100000},
     {"SLIMAGE_MAX_PATH_BYTES", "bytes of paths in the merged tree", uint64_t{64} << 20},
+    {"SLIMAGE_MAX_CLOSURE_STEPS", "objects walked in one library closure", 200000},
 }};
 
 // 0: not read yet.

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -212,6 +213,55 @@ std::string TempDir::release() {
   std::lock_guard lock(g_temp_mu);
   registered().erase(path_);
   return std::exchange(path_, std::string());
+}
+
+void ScratchFile::set_fd(int fd) {
+  fd_ = fd;
+  path_ = "/proc/self/fd/" + std::to_string(fd);
+}
+
+ScratchFile::ScratchFile(const std::string& dir) {
+  raise_open_file_limit();
+  int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL)) {
+    // No O_TMPFILE on this filesystem: a name for as long as it takes to unlink it.
+    std::string pattern = dir + "/.slimage-scratch-XXXXXX";
+    fd = ::mkostemp(pattern.data(), O_CLOEXEC);
+    if (fd >= 0) ::unlink(pattern.c_str());
+  }
+  if (fd < 0) fail(dir + ": cannot create a scratch file: " + errno_text());
+  set_fd(fd);
+}
+
+ScratchFile ScratchFile::adopt(const std::string& existing) {
+  ScratchFile f;
+  int fd = ::open(existing.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail(existing + ": " + errno_text());
+  f.set_fd(fd);
+  return f;
+}
+
+ScratchFile::ScratchFile(ScratchFile&& o) noexcept
+    : fd_(std::exchange(o.fd_, -1)), path_(std::move(o.path_)) {}
+
+ScratchFile::~ScratchFile() {
+  if (fd_ < 0) return;
+  scratch_forget(path_);  // before the number can be reused
+  ::close(fd_);
+}
+
+bool link_scratch_file(const std::string& path, const std::string& to) {
+  return ::linkat(AT_FDCWD, path.c_str(), AT_FDCWD, to.c_str(), AT_SYMLINK_FOLLOW) == 0;
+}
+
+void raise_open_file_limit() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct rlimit rl;
+    if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max) return;
+    rl.rlim_cur = rl.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &rl);
+  });
 }
 
 void remove_tree(const std::string& path) {

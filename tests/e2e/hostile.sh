@@ -95,6 +95,11 @@ check_semantics() {
         while read -r p; do
             [[ -z $p ]] || ! [[ -e "$root/rootfs/$p" || -L "$root/rootfs/$p" ]] || bad "$name" "output holds $p"
         done < <(jq -r '.absent[]?' <<<"$case")
+        # content: {path: text} each file holds exactly, as umoci unpacked it.
+        while IFS=$'\t' read -r p b; do
+            [[ -z $p ]] || [[ "$(jq -r --arg p "$p" '.content[$p]' <<<"$case")" == "$(cat "$root/rootfs/$p" 2>/dev/null; echo)" ]] ||
+                bad "$name" "$p holds '$(head -c 60 "$root/rootfs/$p" 2>/dev/null)', want $b"
+        done < <(jq -r '.content // {} | to_entries[] | [.key, (.value | @json)] | @tsv' <<<"$case")
     fi
     rm -rf "${root:?}"
     p=$(jq -r '.absent_pax // ""' <<<"$case")
@@ -133,8 +138,9 @@ for name in $(jq -r '.hostile | keys[]' "$SCRATCH/cases/cases.json"); do
         bad "$name" "left scratch files: $(ls -A "$SLIMAGE_TMPDIR" | head -3 | tr '\n' ' ')"
         rm -rf "${SLIMAGE_TMPDIR:?}"/*
     fi
-    # One line per case for the summary: exit, seconds, peak RSS (KiB), the error line.
-    printf '%-40s exit %-3s %4s s %8s KiB  %s\n' "$name" "$rc" "$((SECONDS - start))" \
+    # One line per case for the summary: class, exit, seconds, peak RSS (KiB), the error line.
+    class=$(jq -r --arg n "$name" '.hostile[$n].class // "other"' "$SCRATCH/cases/cases.json")
+    printf '%-40s %-14s exit %-3s %4s s %8s KiB  %s\n' "$name" "$class" "$rc" "$((SECONDS - start))" \
         "$(tail -1 "$SCRATCH/rss" 2>/dev/null)" \
         "$(grep -m1 '^slimage: error: ' "$SCRATCH/out/$name.err" | cut -c1-160)" >>"$SCRATCH/results"
     [[ $rc == 124 ]] && { bad "$name" "timed out"; continue; }
@@ -219,5 +225,12 @@ done
 [[ -z "$(ls -A "$canary")" ]] || bad canary "not empty at the end"
 echo "hostile corpus, case by case:" >&2
 cat "$SCRATCH/results" >&2
+# Per class: cases, accepted (exit 0), refused (any other exit), the slowest and the
+# largest peak RSS (measured by the kernel: /usr/bin/time %M).
+awk '{ c = $2; n[c]++; if ($4 == 0) ok[c]++; else no[c]++
+       if ($5 > s[c]) s[c] = $5; if ($7 + 0 > r[c]) r[c] = $7 + 0 }
+     END { printf "%-14s %5s %8s %7s %5s %12s\n", "class", "cases", "accepted", "refused", "max s", "max RSS KiB"
+           for (c in n) printf "%-14s %5d %8d %7d %5d %12d\n", c, n[c], ok[c], no[c], s[c], r[c] }' \
+    "$SCRATCH/results" | { read -r head; echo "$head"; sort; } >&2
 (( failures == 0 )) || fail "$failures hostile case(s) mishandled (see above)"
 pass "$(jq '.hostile | length' "$SCRATCH/cases/cases.json") hostile layouts handled"

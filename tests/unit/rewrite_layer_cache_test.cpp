@@ -41,12 +41,12 @@ std::vector<std::string> names_in(const std::string& dir) {
 TEST_CASE("layer cache: store then find returns the same blob and descriptor") {
   TempDir tmp(scratch_parent(), "slimage-test-");
   DiskLayerCache cache(tmp.path() + "/cache");
-  CHECK_FALSE(cache.find(kKey, tmp.path() + "/miss.blob"));
+  CHECK_FALSE(cache.find(kKey));
   LayerOutput in = staged_layer(tmp.path(), "blob bytes");
   cache.store(kKey, in);
   CHECK(cache.stores() == 1);
   CHECK(names_in(cache.dir()) == std::vector<std::string>{kKey});  // no temp left behind
-  auto hit = cache.find(kKey, tmp.path() + "/hit.blob");
+  auto hit = cache.find(kKey);
   REQUIRE(hit);
   CHECK(hit->descriptor.digest == in.descriptor.digest);
   CHECK(hit->descriptor.size == in.descriptor.size);
@@ -54,11 +54,14 @@ TEST_CASE("layer cache: store then find returns the same blob and descriptor") {
   CHECK(hit->diff_id == in.diff_id);
   CHECK(hit->uncompressed_size == 4096);
   CHECK(hit->entries == 3);
-  CHECK(hit->staged_path == tmp.path() + "/hit.blob");
+  // Handed out as the cache's own file, opened read-only: a sink links it into
+  // place (or copies it), and the cache keeps its entry.
+  CHECK(hit->staged_path == "/proc/self/fd/" + std::to_string(hit->staged_file->fd()));
   CHECK(read_file(hit->staged_path) == "blob bytes");
-  // The staged copy may be consumed (moved into a sink); the cache keeps its own.
-  std::filesystem::remove(hit->staged_path);
-  CHECK(cache.find(kKey, tmp.path() + "/again.blob"));
+  REQUIRE(link_scratch_file(hit->staged_path, tmp.path() + "/in-sink.blob"));
+  CHECK(read_file(tmp.path() + "/in-sink.blob") == "blob bytes");
+  hit.reset();
+  CHECK(cache.find(kKey));
   CHECK(cache.hits() == 2);
 }
 
@@ -79,15 +82,15 @@ TEST_CASE("layer cache: an entry without meta.json (a crash mid-store) is not vi
   DiskLayerCache cache(tmp.path() + "/cache");
   std::filesystem::create_directories(cache.dir() + "/." + kKey.substr(0, 12) + ".tmp-abc");
   write_file_atomic(cache.dir() + "/." + kKey.substr(0, 12) + ".tmp-abc/blob", "partial");
-  CHECK_FALSE(cache.find(kKey, tmp.path() + "/x.blob"));
+  CHECK_FALSE(cache.find(kKey));
   // A half entry under the real name (not made by slimage) is a miss too, and repaired.
   std::filesystem::create_directories(cache.dir() + "/" + kKey);
   write_file_atomic(cache.dir() + "/" + kKey + "/blob", "partial");
-  CHECK_FALSE(cache.find(kKey, tmp.path() + "/x.blob"));
+  CHECK_FALSE(cache.find(kKey));
   CHECK_FALSE(path_exists(cache.dir() + "/" + kKey));
   CHECK(cache.corrupt() == 1);
   cache.store(kKey, staged_layer(tmp.path(), "whole"));
-  CHECK(cache.find(kKey, tmp.path() + "/y.blob"));
+  CHECK(cache.find(kKey));
 }
 
 TEST_CASE("layer cache: a damaged blob or meta.json is a miss and the entry is removed") {
@@ -113,7 +116,7 @@ TEST_CASE("layer cache: a damaged blob or meta.json is a miss and the entry is r
     cache.store(kKey, staged_layer(tmp.path(), "0123456789"));
     write_file_atomic(meta, R"({"version": 1, "digest": "sha256:00"})");
   }
-  CHECK_FALSE(cache.find(kKey, tmp.path() + "/out.blob"));
+  CHECK_FALSE(cache.find(kKey));
   CHECK_FALSE(path_exists(cache.dir() + "/" + kKey));
   CHECK(cache.corrupt() == 1);
   CHECK(cache.hits() == 0);
@@ -127,8 +130,8 @@ TEST_CASE("layer cache: a damaged blob or meta.json is a miss and the entry is r
 TEST_CASE("layer cache: keys that are not fingerprints are refused") {
   TempDir tmp(scratch_parent(), "slimage-test-");
   DiskLayerCache cache(tmp.path() + "/cache");
-  CHECK_THROWS_AS(cache.find("../escape", tmp.path() + "/x"), Error);
-  CHECK_THROWS_AS(cache.find(std::string(64, 'A'), tmp.path() + "/x"), Error);
+  CHECK_THROWS_AS(cache.find("../escape"), Error);
+  CHECK_THROWS_AS(cache.find(std::string(64, 'A')), Error);
 }
 
 TEST_CASE("layer cache: a claimed key makes a second writer wait for the first's entry") {
@@ -139,11 +142,11 @@ TEST_CASE("layer cache: a claimed key makes a second writer wait for the first's
   std::thread second;
   {
     LayerCache::Claim first(cache, kKey);
-    CHECK_FALSE(cache.find(kKey, tmp.path() + "/out-1"));
+    CHECK_FALSE(cache.find(kKey));
     second = std::thread([&] {
       LayerCache::Claim mine(cache, kKey);  // waits for `first`
       second_in = true;
-      second_found = cache.find(kKey, tmp.path() + "/out-2");
+      second_found = cache.find(kKey);
     });
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     CHECK_FALSE(second_in.load());  // still waiting while the first holds the key

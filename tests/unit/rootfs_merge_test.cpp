@@ -220,11 +220,17 @@ TEST_CASE("rootfs: a hardlink to nothing is refused (link(2) fails in containerd
         "this layer");
 }
 
-TEST_CASE("rootfs: a hardlink leaving the root is a diagnostic") {
+TEST_CASE("rootfs: a hardlink leaving the root is clamped inside it, as containerd and umoci do") {
   Fixture f;
-  auto fs = f.merge({{{"h", TarType::Hardlink, "../../etc/passwd"}}});
-  CHECK_FALSE(fs->lookup("h"));
-  CHECK(f.diagnostics.error_count() == 1);
+  auto fs = f.merge({{{"etc/passwd", TarType::Regular, "image"}},
+                     {{"h", TarType::Hardlink, "../../etc/passwd"}, {"a", TarType::Hardlink, "/etc/passwd"}}});
+  CHECK(f.text(*fs, "h") == "image");
+  CHECK(f.text(*fs, "a") == "image");
+  CHECK(f.diagnostics.error_count() == 0);
+  // Clamped to nothing: refused as any link to a missing file.
+  CHECK(f.merge_error({{{"h", TarType::Hardlink, "../../etc/passwd"}}}) ==
+        "h: hardlink to ../../etc/passwd, which does not exist: link(2) fails, so containerd "
+        "cannot apply this layer");
 }
 
 TEST_CASE("rootfs: absolute symlink parents resolve inside the root") {

@@ -2,9 +2,12 @@
 // back by hole, by file and by dir.
 #include <doctest/doctest.h>
 
+#include <filesystem>
+#include <set>
 #include <string>
 
 #include "slimage/util/file.h"
+#include "slimage/util/io.h"
 #include "slimage/util/scratch_meter.h"
 
 using namespace slimage;
@@ -42,4 +45,29 @@ TEST_CASE("util: removing a TempDir credits what was charged under it") {
     CHECK(scratch_in_use() == base + 4106);
   }
   CHECK(scratch_in_use() == base);
+}
+
+TEST_CASE("util: a scratch file has no name in its dir, reopens by path and frees its charge") {
+  TempDir dir(scratch_parent(), "slimage-test-");
+  uint64_t before = scratch_in_use();
+  std::string path;
+  {
+    ScratchFile file(dir.path());
+    path = file.path();
+    CHECK(path == "/proc/self/fd/" + std::to_string(file.fd()));
+    write_file_atomic(dir.path() + "/named", "x");  // the dir itself works
+    FileWriter w(path);  // a second descriptor, through the path
+    w.write("hello", 5);
+    w.finish();
+    scratch_charge(path, 5);
+    CHECK(read_file(path) == "hello");
+    std::set<std::string> names;
+    for (auto& e : std::filesystem::directory_iterator(dir.path())) names.insert(e.path().filename());
+    CHECK(names == std::set<std::string>{".slimage-lock", "named"});
+    // linkat gives it a name (a sink taking a staged blob) without a copy.
+    REQUIRE(link_scratch_file(path, dir.path() + "/linked"));
+    CHECK(read_file(dir.path() + "/linked") == "hello");
+    CHECK(scratch_in_use() == before + 5);
+  }
+  CHECK(scratch_in_use() == before);  // closed: forgotten
 }

@@ -28,7 +28,7 @@ class DiskLayerCache : public LayerCache {
   // $XDG_CACHE_HOME/slimage/layers, else $HOME/.cache/slimage/layers.
   static std::string default_dir();
 
-  std::optional<LayerOutput> find(const std::string& key, const std::string& staged_path) override;
+  std::optional<LayerOutput> find(const std::string& key) override;
   void store(const std::string& key, const LayerOutput& output) override;
 
   const std::string& dir() const { return dir_; }

@@ -35,9 +35,10 @@ struct LayerOutput;
 class LayerCache {
  public:
   virtual ~LayerCache() = default;
-  // A cached blob for `key`, copied or linked to `staged_path` (descriptor,
-  // diff_id, sizes filled); nullopt on a miss.
-  virtual std::optional<LayerOutput> find(const std::string& key, const std::string& staged_path) = 0;
+  // A cached blob for `key`, handed out as the staged file (the cache's own
+  // file, opened read-only: the sink links or copies it, never moves it;
+  // descriptor, diff_id, sizes filled); nullopt on a miss.
+  virtual std::optional<LayerOutput> find(const std::string& key) = 0;
   virtual void store(const std::string& key, const LayerOutput& output) = 0;
 
   // Held from find() to store(): a second writer of the same key in this
@@ -78,14 +79,15 @@ struct LayerOutput {
   size_t source_index = 0;     // which input layer it comes from (squash: 0)
   Descriptor descriptor;       // of the blob
   std::string diff_id;
-  std::string staged_path;     // the new blob in the staging dir ("" if reused)
+  std::shared_ptr<ScratchFile> staged_file;  // the new blob, unnamed (null if reused)
+  std::string staged_path;     // staged_file->path(), while it lives ("" if reused)
   uint64_t uncompressed_size = 0;
   uint64_t entries = 0;
   std::string fingerprint;     // the LayerCache key ("" if reused)
   bool from_cache = false;
 };
 
-// Writes new blobs under `staging_dir`. Reused layers are returned with the
+// Writes new blobs as unnamed scratch files in `staging_dir`. Reused layers are returned with the
 // source descriptor (the caller copies the blob).
 std::vector<LayerOutput> write_layers(const MergedFs& fs, const Plan& plan,
                                       const WriteOptions& options, const std::string& staging_dir);

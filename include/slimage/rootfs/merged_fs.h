@@ -45,7 +45,8 @@ struct LayerEntry {
 struct SpilledLayer {
   Descriptor descriptor;
   std::string diff_id;          // verified against the config
-  std::string tar_path;         // decoded tar in the scratch dir
+  std::shared_ptr<const ScratchFile> file;  // the decoded tar, unnamed (shared by batch jobs)
+  std::string tar_path;         // file->path(): reopens it while `file` lives
   uint64_t tar_size = 0;
   std::vector<LayerEntry> entries;
   MappedFile map;               // of tar_path, opened after decoding
@@ -68,7 +69,8 @@ struct SpillLimits {
   bool sparse = false;
 };
 
-// Decodes a layer blob into `dir`/layer-N.tar, checking its digest (by the
+// Decodes a layer blob into an unnamed scratch file in `dir` (ScratchFile;
+// `index` names nothing any more), checking its digest (by the
 // Source) and its diff_id, and records its entries. Throws Error naming the
 // layer on any failure.
 std::unique_ptr<SpilledLayer> spill_layer(Source& source, const Descriptor& descriptor,

@@ -79,18 +79,17 @@ SlimResult slim(const SlimOptions& options, const SlimContext& context, SlimEven
 
 struct LoadedImage {
   ImageManifest image;
-  std::unique_ptr<TempDir> scratch;
-  std::unique_ptr<MergedFs> fs;
+  std::unique_ptr<MergedFs> fs;  // its layers' decoded tars: unnamed scratch files
   Diagnostics diagnostics;
 };
 
-// decode + merge: every layer of `image` decoded (in parallel) into a
-// scratch dir, then merged.
 // Whether the layer writer reads `node`'s content (kept, not a dedupe link):
 // what low-disk mode refills.
 bool content_written(const Plan& plan, const Node& node);
 
-// `mode` (slim): low-disk mode's sparse spill, and the free space it requires.
+// decode + merge: every layer of `image` decoded (in parallel) into an
+// unnamed scratch file under scratch_parent(), then merged. `mode` (slim):
+// low-disk mode's sparse spill, and the free space it requires.
 std::unique_ptr<LoadedImage> load_fs(Source& source, const ImageManifest& image, unsigned jobs,
                                      Stages& stages, const SpillFunction& spill = {},
                                      const ScratchMode* mode = nullptr);

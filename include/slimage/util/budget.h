@@ -20,6 +20,7 @@ enum class Budget {
   SearchProbes,       // SLIMAGE_MAX_SEARCH_PROBES: (directory, library) probes in one image
   ShellCommands,      // SLIMAGE_MAX_SHELL_COMMANDS: simple commands in one `sh -c` script
   PathBytes,          // SLIMAGE_MAX_PATH_BYTES: bytes of every path the merged tree holds
+  ClosureSteps,       // SLIMAGE_MAX_CLOSURE_STEPS: objects walked, every root's process together
 };
 
 struct BudgetInfo {

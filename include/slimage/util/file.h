@@ -58,6 +58,41 @@ class TempDir {
   int lock_fd_ = -1;
 };
 
+// A scratch file with no name in `dir`: O_TMPFILE where the filesystem has it,
+// else created under a random name and unlinked at once. Nothing can leak: the
+// kernel frees it with the last descriptor, however the process ends (a crash,
+// SIGKILL). path() reopens it — "/proc/self/fd/N", valid in this process while
+// the ScratchFile lives — for mmap, a second descriptor or linkat(2) with
+// AT_SYMLINK_FOLLOW (link_scratch_file). Bytes charged to path() are credited
+// back when it closes. adopt() wraps an existing file read-only the same way (a
+// cached blob handed out as a staged one: it keeps its own name).
+class ScratchFile {
+ public:
+  explicit ScratchFile(const std::string& dir);
+  static ScratchFile adopt(const std::string& existing);
+  ~ScratchFile();
+  ScratchFile(ScratchFile&& o) noexcept;
+  ScratchFile& operator=(ScratchFile&&) = delete;
+  ScratchFile(const ScratchFile&) = delete;
+  ScratchFile& operator=(const ScratchFile&) = delete;
+  const std::string& path() const { return path_; }
+  int fd() const { return fd_; }
+
+ private:
+  ScratchFile() = default;
+  void set_fd(int fd);
+  int fd_ = -1;
+  std::string path_;
+};
+// Gives `path` the name `to` with a hard link: a ScratchFile's /proc/self/fd
+// path (linkat with AT_SYMLINK_FOLLOW) or a plain path. False (errno set) where
+// link(2) refuses (another filesystem, EEXIST…); the caller copies.
+bool link_scratch_file(const std::string& path, const std::string& to);
+// Descriptors: a ScratchFile holds one per layer, so a batch or an image with
+// thousands of layers needs more than the usual soft limit of 1,024. Raises
+// the soft RLIMIT_NOFILE to the hard one (once; best effort).
+void raise_open_file_limit();
+
 // Removes a tree without following symlinks; ignores a missing path.
 void remove_tree(const std::string& path);
 // Removes every live TempDir and write_file_atomic temp file; best effort
