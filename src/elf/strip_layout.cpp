@@ -117,7 +117,7 @@ bool StripPlanner::write_section_headers(StripResult* result) {
   const size_t n = sections_.size();
   const unsigned w = layout_.word();
   const bool big = in_.big_endian();
-  uint64_t table_offset;
+  uint64_t table_offset = 0;
   align_up(result->output_size, w, &table_offset);
   add_bytes(result, std::string(table_offset - result->output_size, '\0'));
 

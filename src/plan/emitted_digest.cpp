@@ -7,6 +7,7 @@
 #include "plan_internal.h"
 #include "slimage/elf/elf.h"
 #include "slimage/elf/fatbin_prune.h"
+#include "slimage/rootfs/releasing_writer.h"
 #include "slimage/util/hash.h"
 
 namespace slimage::plan_detail {
@@ -20,12 +21,13 @@ void write_emitted(const FsView& fs, const Node& node, Fate fate, StripMode mode
     std::string error, why;
     if (auto info = parse_elf(bytes, &error)) stripped = plan_strip(bytes, *info, mode, &why);
   }
+  ReleasingWriter bounded(fs, node, bytes, out);  // a 1 GB library is never resident whole
   if (gpu)
-    write_stripped_patched(bytes, stripped ? &*stripped : nullptr, gpu->prune.patches, out);
+    write_stripped_patched(bytes, stripped ? &*stripped : nullptr, gpu->prune.patches, bounded);
   else if (stripped)
-    write_stripped(bytes, *stripped, out);
+    write_stripped(bytes, *stripped, bounded);
   else if (!bytes.empty())
-    out.write(bytes.data(), bytes.size());
+    bounded.write(bytes.data(), bytes.size());
   fs.release(node);
 }
 

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "layer_meta.h"
+#include "slimage/rootfs/releasing_writer.h"
 #include "slimage/util/hash.h"
 #include "slimage/util/progress.h"
 #include "slimage/util/scratch_meter.h"
@@ -334,10 +335,12 @@ LayerOutput write_layer(const MergedFs& fs, const Plan& plan, std::vector<Item> 
     if (const GpuLibrary* gpu = plan.gpu_prune(n.path)) {
       // Pruned (and maybe stripped): the verifier re-reads what goes out.
       FatbinVerifier verify(data, bytes, gpu->scan, gpu->prune, plan.gpu, n.path);
-      write_stripped_patched(bytes, stripped ? &*stripped : nullptr, gpu->prune.patches, verify);
+      ReleasingWriter bounded(fs, n, bytes, verify);  // a 1 GB library is never resident whole
+      write_stripped_patched(bytes, stripped ? &*stripped : nullptr, gpu->prune.patches, bounded);
       verify.finish();
     } else if (stripped) {
-      write_stripped(bytes, *stripped, data);
+      ReleasingWriter bounded(fs, n, bytes, data);
+      write_stripped(bytes, *stripped, bounded);
     } else if (!bytes.empty()) {
       write_content(fs, n, data);  // in steps: a multi-GB library never resident whole
     }

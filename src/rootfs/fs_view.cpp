@@ -2,6 +2,7 @@
 // (see include/slimage/rootfs/fs_view.h). Resolution is the chroot's: an
 // absolute link target restarts at the root and '..' never leaves it.
 #include "slimage/rootfs/fs_view.h"
+#include "slimage/rootfs/releasing_writer.h"
 
 #include <algorithm>
 #include <atomic>
@@ -145,6 +146,27 @@ std::vector<std::string> FsView::symlink_chain(std::string_view path) const {
   std::vector<std::string> chain;
   walk(*this, path, true, nullptr, &chain);
   return chain;
+}
+
+ReleasingWriter::ReleasingWriter(const FsView& fs, const Node& node, std::span<const uint8_t> content,
+                                 Writer& out, uint64_t step)
+    : fs_(fs), node_(node), content_(content), out_(out), step_(step) {}
+
+void ReleasingWriter::write(const void* data, size_t n) {
+  auto* p = static_cast<const uint8_t*>(data);
+  const uint8_t* begin = content_.data();
+  const bool input = !content_.empty() && p >= begin && p < begin + content_.size();
+  for (size_t done = 0; done < n;) {
+    size_t k = static_cast<size_t>(std::min<uint64_t>(step_, n - done));
+    out_.write(p + done, k);
+    done += k;
+    if (!input) continue;
+    high_ = std::max<uint64_t>(high_, static_cast<uint64_t>(p + done - begin));
+    if (high_ - released_ >= step_) {
+      fs_.release_range(node_, released_, high_ - released_);
+      released_ = high_;
+    }
+  }
 }
 
 void write_content(const FsView& fs, const Node& node, Writer& out, uint64_t step) {

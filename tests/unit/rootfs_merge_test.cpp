@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "slimage/layer/compression.h"
+#include "slimage/rootfs/releasing_writer.h"
 #include "slimage/layer/tar.h"
 #include "slimage/rootfs/merged_fs.h"
 #include "slimage/util/file.h"
@@ -468,6 +469,26 @@ TEST_CASE("rootfs: write_content passes a big file through in steps, releasing e
   fs->release_range(*n, 1 << 20, 1 << 20);
   fs->release_range(*n, 5 << 20, 1);  // past the end: nothing
   CHECK(f.text(*fs, "usr/lib/libbig.so") == big);
+}
+
+TEST_CASE("rootfs: a rewrite's writer releases the content behind it in steps; literal bytes release nothing") {
+  Fixture f;
+  std::string big(10 * 1000 + 7, '\0');
+  uint32_t x = 777;
+  for (char& c : big) c = static_cast<char>((x = x * 1103515245 + 12345) >> 24);
+  auto fs = f.merge({{{"usr/lib/libgpu.so", TarType::Regular, big}}});
+  ReleaseRecorder view(*fs);
+  const Node* n = view.lookup("usr/lib/libgpu.so");
+  REQUIRE(n);
+  auto bytes = view.content(*n);
+  StringWriter out;
+  ReleasingWriter w(view, *n, bytes, out, 4000);
+  w.write(bytes.data(), 3000);              // high 3000: under one step
+  w.write("patch", 5);                      // not the input: nothing to release
+  w.write(bytes.data() + 5000, 5007);       // to the end, passed on in 4000-byte steps
+  w.write(bytes.data() + 100, 10);          // going back: read again, no release
+  CHECK(out.str() == big.substr(0, 3000) + "patch" + big.substr(5000) + big.substr(100, 10));
+  CHECK(view.calls == std::vector<std::string>{"range 0+9000"});
 }
 
 TEST_CASE("rootfs: a chain 10,000 components deep: lookup, list_dir, for_each order and resolve") {
