@@ -122,12 +122,40 @@ bool parse_fatbin_container(std::span<const uint8_t> bytes, uint64_t offset, uin
   return true;
 }
 
+namespace {
+
+// Calls `behind` for [from, at) whenever `at` is 64 MiB past `from`, and for
+// the rest at the end of the pass.
+class Behind {
+ public:
+  Behind(const ReadBehind& behind, uint64_t start) : behind_(behind), from_(start) {}
+  ~Behind() { flush(last_); }
+  void at(uint64_t offset) {
+    last_ = std::max(last_, offset);
+    if (behind_ && offset >= from_ + kStep) flush(offset);
+  }
+
+ private:
+  static constexpr uint64_t kStep = uint64_t(64) << 20;
+  void flush(uint64_t offset) {
+    if (!behind_ || offset <= from_) return;
+    behind_(from_, offset - from_);
+    from_ = offset;
+  }
+  const ReadBehind& behind_;
+  uint64_t from_, last_ = 0;
+};
+
+}  // namespace
+
 bool parse_fatbin_region(std::span<const uint8_t> bytes, uint64_t begin, uint64_t end, bool be,
                          const std::string& section, std::vector<FatbinContainer>& out,
-                         std::string* error) {
+                         std::string* error, const ReadBehind& behind) {
   end = std::min<uint64_t>(end, bytes.size());
   uint64_t at = begin;
+  Behind done(behind, begin);
   while (at < end) {
+    done.at(at);
     if (bytes[at] == 0) {  // padding after a (shrunk) container
       uint64_t word = 0;
       if (end - at >= 8 && (std::memcpy(&word, bytes.data() + at, 8), word == 0))
@@ -153,7 +181,8 @@ bool parse_fatbin_region(std::span<const uint8_t> bytes, uint64_t begin, uint64_
   return true;
 }
 
-FatbinScan scan_fatbins(std::span<const uint8_t> bytes, const ElfInfo& info, bool find_strays) {
+FatbinScan scan_fatbins(std::span<const uint8_t> bytes, const ElfInfo& info, bool find_strays,
+                        const ReadBehind& behind) {
   FatbinScan scan;
   bool be = info.data == 2;
   std::vector<std::pair<uint64_t, uint64_t>> owned;  // regions parsed
@@ -164,7 +193,7 @@ FatbinScan scan_fatbins(std::span<const uint8_t> bytes, const ElfInfo& info, boo
       continue;
     }
     std::string error;
-    if (!parse_fatbin_region(bytes, s.offset, s.offset + s.size, be, s.name, scan.containers, &error))
+    if (!parse_fatbin_region(bytes, s.offset, s.offset + s.size, be, s.name, scan.containers, &error, behind))
       scan.errors.push_back(error);
     owned.push_back({s.offset, s.offset + s.size});
   }
@@ -214,7 +243,9 @@ FatbinScan scan_fatbins(std::span<const uint8_t> bytes, const ElfInfo& info, boo
     uint8_t m[4];
     for (int i = 0; i < 4; ++i) m[i] = uint8_t(kFatbinMagic >> (be ? 24 - 8 * i : 8 * i));
     size_t o = 0;
+    Behind done(behind, 0);
     for (uint64_t at = 0; at + 16 <= bytes.size(); at += 8) {
+      done.at(at);
       while (o < owned.size() && owned[o].second <= at) ++o;
       if (o < owned.size() && at >= owned[o].first) {
         at = (owned[o].second + 7) / 8 * 8 - 8;

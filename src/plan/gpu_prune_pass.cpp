@@ -67,7 +67,9 @@ void gpu_prune_pass(PlanBuilder& b, Plan& plan) {
       return;
     }
     auto lib = std::make_shared<GpuLibrary>();
-    lib->scan = scan_fatbins(bytes, *info, true);
+    // The scan reads the whole file (the stray-magic pass): release behind it as it goes.
+    lib->scan = scan_fatbins(bytes, *info, true,
+                             [&](uint64_t offset, uint64_t length) { b.fs.release_range(n, offset, length); });
     if (!lib->scan.ok())
       lib->error = lib->scan.errors.front();
     else

@@ -278,7 +278,7 @@ LayerOutput write_layer(const MergedFs& fs, const Plan& plan, std::vector<Item> 
   // No name: a SIGKILL or crash mid-write leaves nothing in the scratch dir.
   auto staged_file = std::make_shared<ScratchFile>(staging_dir);
   const std::string& staged = staged_file->path();
-  FileWriter file(staged);
+  FileWriter file(staged, true, staged_file->name());
   ScratchCharged charged(file, staged);
   HashingWriter digest_hash(&charged);
   std::unique_ptr<Writer> encoder;

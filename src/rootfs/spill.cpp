@@ -100,9 +100,10 @@ class ProgressReader : public Reader {
 // kInFlight chunks queued). An error surfaces at the next write or finish().
 class ScratchWriter : public SkippingWriter {
  public:
-  explicit ScratchWriter(const std::string& path) : path_(path) {
+  // `name`: what messages call it (a ScratchFile's name(), not its fd path).
+  ScratchWriter(const std::string& path, const std::string& name) : path_(path), name_(name) {
     fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd_ < 0) fail(path + ": " + std::strerror(errno));
+    if (fd_ < 0) fail(name_ + ": " + std::strerror(errno));
     dfd_ = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_DIRECT);
     for (size_t i = 0; dfd_ >= 0 && i < kInFlight + 1; i++) {
       char* p = static_cast<char*>(std::aligned_alloc(kPage, kChunk));
@@ -166,12 +167,12 @@ class ScratchWriter : public SkippingWriter {
     flush_hot();
     stop_io();
     if (error_) std::rethrow_exception(error_);
-    if (::ftruncate(fd_, static_cast<off_t>(pos_)) != 0) fail(path_ + ": " + std::strerror(errno));
+    if (::ftruncate(fd_, static_cast<off_t>(pos_)) != 0) fail(name_ + ": " + std::strerror(errno));
     if (dfd_ >= 0) ::close(dfd_);
     dfd_ = -1;
     int fd = fd_;
     fd_ = -1;
-    if (::close(fd) != 0) fail(path_ + ": close: " + std::strerror(errno));
+    if (::close(fd) != 0) fail(name_ + ": close: " + std::strerror(errno));
   }
 
  private:
@@ -271,7 +272,7 @@ class ScratchWriter : public SkippingWriter {
         fd = fd_;
         continue;
       }
-      if (w < 0) fail(path_ + ": write: " + std::strerror(errno));
+      if (w < 0) fail(name_ + ": write: " + std::strerror(errno));
       scratch_charge(path_, static_cast<uint64_t>(w));
       p += w;
       n -= static_cast<size_t>(w);
@@ -284,7 +285,7 @@ class ScratchWriter : public SkippingWriter {
     direct_ok_ = false;
   }
 
-  std::string path_;
+  std::string path_, name_;
   int fd_ = -1, dfd_ = -1;
   bool direct_ok_ = true;
   uint64_t pos_ = 0;
@@ -333,7 +334,7 @@ std::unique_ptr<SpilledLayer> spill_layer(Source& source, const Descriptor& desc
     auto decoder = read_ahead(open_decoder(
         std::make_unique<ProgressReader>(source.open_blob(descriptor)),
         max_layer_bytes(limits)));
-    ScratchWriter file(layer->tar_path);
+    ScratchWriter file(layer->tar_path, layer->file->name());
     SparseFilter sparse(file);  // low-disk mode: content nothing reads before the write stays a hole
     HashingWriter hashed(limits.sparse ? static_cast<Writer*>(&sparse) : &file);
     TeeReader tee(*decoder, hashed);

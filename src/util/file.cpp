@@ -231,6 +231,7 @@ ScratchFile::ScratchFile(const std::string& dir) {
   }
   if (fd < 0) fail(dir + ": cannot create a scratch file: " + errno_text());
   set_fd(fd);
+  name_ = dir + "/(unnamed scratch file)";
 }
 
 ScratchFile ScratchFile::adopt(const std::string& existing) {
@@ -238,11 +239,12 @@ ScratchFile ScratchFile::adopt(const std::string& existing) {
   int fd = ::open(existing.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) fail(existing + ": " + errno_text());
   f.set_fd(fd);
+  f.name_ = existing;
   return f;
 }
 
 ScratchFile::ScratchFile(ScratchFile&& o) noexcept
-    : fd_(std::exchange(o.fd_, -1)), path_(std::move(o.path_)) {}
+    : fd_(std::exchange(o.fd_, -1)), path_(std::move(o.path_)), name_(std::move(o.name_)) {}
 
 ScratchFile::~ScratchFile() {
   if (fd_ < 0) return;

@@ -31,9 +31,10 @@ size_t FileReader::read(void* buf, size_t n) {
   }
 }
 
-FileWriter::FileWriter(const std::string& path, bool durable) : durable_(durable), path_(path) {
+FileWriter::FileWriter(const std::string& path, bool durable, const std::string& name)
+    : durable_(durable), path_(name.empty() ? path : name) {  // path_: for messages
   fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd_ < 0) fail(path + ": " + errno_text());
+  if (fd_ < 0) fail(path_ + ": " + errno_text());
   buf_.reserve(1 << 20);
 }
 

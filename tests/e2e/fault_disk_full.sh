@@ -103,7 +103,7 @@ pass "--scratch DIR is where scratch goes; a missing DIR is a usage error"
 slim slim "$(in_layout in)" "oci:$SCRATCH/dst/out:img" --profile none --scratch "$SCRATCH/full-tmp"
 [[ $RC == 1 ]] || fail "short scratch exited $RC, want 1: $(cat "$SCRATCH/stderr")"
 grep -q "low-disk mode (automatic: " "$SCRATCH/stderr" || fail "no switch to low-disk mode: $(cat "$SCRATCH/stderr")"
-grep -qE "scratch $SCRATCH/full-tmp/slimage-[^:]*: needs at least 8\.0 MiB \(low-disk mode: the kept content to refill\), the filesystem has [0-9.]+ [KM]iB free" "$SCRATCH/stderr" ||
+grep -qE "scratch $SCRATCH/full-tmp: needs at least 8\.0 MiB \(low-disk mode: the kept content to refill\), the filesystem has [0-9.]+ [KM]iB free" "$SCRATCH/stderr" ||
     fail "no up-front refusal with the numbers: $(cat "$SCRATCH/stderr")"
 grep -q "decode" "$SCRATCH/stderr" && ! grep -q "No space left" "$SCRATCH/stderr" ||
     fail "refusal came from a full disk, not the check: $(cat "$SCRATCH/stderr")"

@@ -309,3 +309,18 @@ TEST_CASE("fatbin: patches compose with the strip writer's pieces") {
   CHECK_THROWS_WITH_AS(write_stripped_patched(span_of(file), &cut, p.patches, out2),
                        doctest::Contains("crosses the end of a written range"), Error);
 }
+
+TEST_CASE("fatbin: the scan tells what it is done with every 64 MiB, to the end, and still finds a stray past it") {
+  std::vector<uint8_t> bytes((size_t(130) << 20) + 64, 0);
+  const uint64_t stray = uint64_t(100) << 20;  // 8-aligned, as nvcc places containers
+  for (int i = 0; i < 4; ++i) bytes[stray + i] = uint8_t(kFatbinMagic >> (8 * i));
+  ElfInfo info;  // no sections: every byte is outside a fatbin region
+  info.data = 1;
+  std::vector<std::pair<uint64_t, uint64_t>> behind;
+  FatbinScan scan = scan_fatbins(bytes, info, true, [&](uint64_t offset, uint64_t length) {
+    behind.push_back({offset, length});
+  });
+  const uint64_t mib64 = uint64_t(64) << 20, last = bytes.size() - 16;  // the scan's last offset
+  CHECK(behind == std::vector<std::pair<uint64_t, uint64_t>>{{0, mib64}, {mib64, mib64}, {2 * mib64, last - 2 * mib64}});
+  CHECK(scan.stray_magics == std::vector<uint64_t>{stray});
+}

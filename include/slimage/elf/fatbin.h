@@ -21,6 +21,7 @@
 // pruner leaves after a shrunk container) may separate them.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <span>
 #include <string>
@@ -73,9 +74,16 @@ struct FatbinScan {
   uint64_t gpu_bytes() const;  // entries' header + payload bytes
 };
 
+// Told that the bytes [offset, offset + length) have been read and are not
+// needed again soon: the caller can release their pages, so a 1 GB library
+// is never held whole. Called every 64 MiB of progress and at each pass's end.
+using ReadBehind = std::function<void(uint64_t offset, uint64_t length)>;
+
 // Every container of the file. `find_strays` also scans the rest of the file
-// (8-byte aligned, as nvcc places containers) for stray magics.
-FatbinScan scan_fatbins(std::span<const uint8_t> bytes, const ElfInfo& info, bool find_strays);
+// (8-byte aligned, as nvcc places containers) for stray magics. Both passes
+// read front to back and tell `behind` what they are done with.
+FatbinScan scan_fatbins(std::span<const uint8_t> bytes, const ElfInfo& info, bool find_strays,
+                        const ReadBehind& behind = {});
 
 // Parses one container at `offset` within `bytes`, not past `limit`; returns
 // false with *error ("entry 3 at 0x…: payload past the container") otherwise.
@@ -88,6 +96,7 @@ bool parse_fatbin_container(std::span<const uint8_t> bytes, uint64_t offset, uin
 // *error naming the offset on the first that does not parse.
 bool parse_fatbin_region(std::span<const uint8_t> bytes, uint64_t begin, uint64_t end,
                          bool big_endian, const std::string& section,
-                         std::vector<FatbinContainer>& out, std::string* error);
+                         std::vector<FatbinContainer>& out, std::string* error,
+                         const ReadBehind& behind = {});
 
 }  // namespace slimage

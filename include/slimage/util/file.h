@@ -76,13 +76,16 @@ class ScratchFile {
   ScratchFile(const ScratchFile&) = delete;
   ScratchFile& operator=(const ScratchFile&) = delete;
   const std::string& path() const { return path_; }
+  // For messages: where it lives ("DIR/(unnamed scratch file)"), not path()'s
+  // /proc/self/fd/N, which tells a user nothing about which disk is full.
+  const std::string& name() const { return name_; }
   int fd() const { return fd_; }
 
  private:
   ScratchFile() = default;
   void set_fd(int fd);
   int fd_ = -1;
-  std::string path_;
+  std::string path_, name_;
 };
 // Gives `path` the name `to` with a hard link: a ScratchFile's /proc/self/fd
 // path (linkat with AT_SYMLINK_FOLLOW) or a plain path. False (errno set) where

@@ -46,7 +46,9 @@ class FileReader : public Reader {
 // `durable`, fsyncs (outputs are durable; scratch files need not be).
 class FileWriter : public Writer {
  public:
-  explicit FileWriter(const std::string& path, bool durable = true);
+  // `name`: what messages call the file, when `path` is not it (a
+  // ScratchFile's /proc/self/fd/N path); default `path`.
+  explicit FileWriter(const std::string& path, bool durable = true, const std::string& name = "");
   ~FileWriter() override;
   void write(const void* data, size_t n) override;
   void finish() override;
