@@ -301,6 +301,7 @@ Graph resolve_graph(const FsView& fs, const std::vector<Root>& roots, const Reso
       if (!w.walked.count(o->real)) w.run_process(o);
   }
   for (auto& warning : w.search.take_warnings()) w.graph.warnings.push_back(warning);
+  w.graph.closure_steps = w.steps;
   return std::move(w.graph);
 }
 
