@@ -238,15 +238,6 @@ uint64_t refill_nodes(Source& source, const MergedFs& fs, const std::vector<cons
   return total;
 }
 
-uint64_t refill_kept(Source& source, const MergedFs& fs, const std::function<bool(const Node&)>& kept,
-                     unsigned jobs, const std::function<void(uint64_t bytes)>& before) {
-  std::vector<const Node*> nodes;
-  fs.for_each([&](const Node& n) {
-    if (kept(n)) nodes.push_back(&n);
-  });
-  return refill_nodes(source, fs, nodes, jobs, before);
-}
-
 uint64_t unfilled_bytes(const MergedFs& fs, const std::vector<const Node*>& nodes) {
   const auto& layers = fs.layers();
   std::set<std::pair<size_t, uint64_t>> seen;

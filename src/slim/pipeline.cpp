@@ -98,7 +98,6 @@ SlimResult slim(const SlimOptions& o, const SlimContext& context, SlimEvents& ev
     report_image(*loaded, *planned, written, published, io, verify.result(), result, stages);
     // sbom: what the slimmed image holds, for --sbom (written by the CLI).
     if (!o.sbom.empty()) sbom_image(*loaded, *planned, published, io, result);
-    release_refilled(*loaded->fs);  // low-disk mode: the kept content refilled for the write
     rewritten.push_back({published.image, published.manifest});
   }
   // commit: the root manifest or index (which the SBOM names), with

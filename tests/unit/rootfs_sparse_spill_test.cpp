@@ -103,7 +103,7 @@ TEST_CASE("low-disk refill: kept holes get their bytes back, dropped ones stay h
   Sparse s({{"keep/a.bin", kBig}, {"drop/b.bin", other}});
   const Node& a = s.node("keep/a.bin");
   const Node& b = s.node("drop/b.bin");
-  uint64_t written = refill_kept(s.source, *s.fs, [](const Node& n) { return n.path.starts_with("keep/"); }, 2);
+  uint64_t written = refill_nodes(s.source, *s.fs, {&a}, 2);  // what the writer reads: the kept file
   CHECK(written == kBig.size());
   CHECK(s.text("keep/a.bin") == kBig);
   CHECK(s.fs->unspilled_digest(b));
@@ -145,7 +145,7 @@ TEST_CASE("low-disk refill: a blob that decodes differently the second time is a
   const_cast<SpilledLayer&>(*s.fs->layers()[0]).diff_id = sha256_digest("other");
   std::string message;
   try {
-    refill_kept(s.source, *s.fs, [](const Node&) { return true; }, 1);
+    refill_nodes(s.source, *s.fs, {&s.node("keep/a.bin")}, 1);
   } catch (const Error& e) {
     message = e.what();
   }

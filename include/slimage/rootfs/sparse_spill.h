@@ -36,7 +36,7 @@ struct Node;
 struct Hole {
   std::string digest;  // "sha256:…" of its bytes, as HashingWriter gives it
   uint64_t size = 0;
-  mutable std::atomic<bool> filled{false};  // written back by refill_kept
+  mutable std::atomic<bool> filled{false};  // written back by refill_nodes
 };
 
 // A layer's holes by their content's offset in the decoded tar.
@@ -75,16 +75,12 @@ uint64_t low_disk_scratch_estimate(const ImageManifest& image);
 ScratchMode choose_scratch_mode(const ImageManifest& image, std::optional<uint64_t> budget,
                                 uint64_t free_bytes);
 
-// Pass 2: writes back into their holes the content of every node `kept`
-// accepts that was not spilled, re-decoding only the layers that hold some
-// (in parallel, `jobs`). `before` (if given) gets the bytes about to be
-// written first: it may refuse. Throws Error naming the layer if a
-// re-decoded blob differs (digest, diff_id or a file's sha256). Returns the
-// bytes written.
-uint64_t refill_kept(Source& source, const MergedFs& fs, const std::function<bool(const Node&)>& kept,
-                     unsigned jobs, const std::function<void(uint64_t bytes)>& before = {});
-// The same for the content of `nodes` (one output layer's, as the writer
-// reads it: slim refills layer by layer).
+// Pass 2: writes back into their holes the content of `nodes` that was not
+// spilled (one output layer's, as the writer reads it), re-decoding only the
+// layers that hold some (in parallel, `jobs`). `before` (if given) gets the
+// bytes about to be written first: it may refuse. Throws Error naming the
+// layer if a re-decoded blob differs (digest, diff_id or a file's sha256).
+// Returns the bytes written.
 uint64_t refill_nodes(Source& source, const MergedFs& fs, const std::vector<const Node*>& nodes, unsigned jobs,
                       const std::function<void(uint64_t bytes)>& before = {});
 // The bytes refill_nodes would write for `nodes` now (unfilled holes, each once).
