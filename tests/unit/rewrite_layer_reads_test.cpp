@@ -4,43 +4,20 @@
 
 #include <algorithm>
 
-#include "slimage/layer/tar.h"
 #include "slimage/rewrite/layer_writer.h"
 #include "slimage/rootfs/merged_fs.h"
 #include "slimage/util/file.h"
 #include "slimage/util/hash.h"
 
 #include "memory_source.h"
+#include "tar_fixture.h"
 
 using namespace slimage;
+using test::make_tar;
 using test::MemorySource;
+using test::Spec;
 
 namespace {
-
-struct File {
-  std::string path, content, hardlink_to;  // hardlink_to: "" for a regular file
-};
-
-std::string make_tar(const std::vector<File>& files) {
-  StringWriter out;
-  TarWriter tar(out);
-  for (auto& f : files) {
-    TarEntry e;
-    e.path = f.path;
-    e.mode = 0644;
-    if (!f.hardlink_to.empty()) {
-      e.type = TarType::Hardlink;
-      e.link_target = f.hardlink_to;
-      tar.add(e);
-      continue;
-    }
-    e.size = f.content.size();
-    tar.add(e);
-    tar.write_data(f.content.data(), f.content.size());
-  }
-  tar.finish();
-  return out.str();
-}
 
 std::vector<std::string> paths(const std::vector<const Node*>& nodes) {
   std::vector<std::string> out;
@@ -54,10 +31,13 @@ TEST_CASE("layer writer: a reused layer reads nothing; a rewritten one reads eac
   TempDir dir{scratch_parent(), "slimage-layer-reads-test-"};
   MemorySource source;
   Diagnostics diagnostics;
-  const std::vector<std::vector<File>> specs = {
-      {{"a/one", "one", ""}},                                                          // untouched: reused
-      {{"b/two", "two", ""}, {"b/gone", "gone", ""}, {"b/two-link", "", "b/two"}},     // a drop: rewritten
-      {{"c/three", "three", ""}, {"c/gone", "gone", ""}, {"c/up-link", "", "b/two"}},  // the same
+  const TarType hardlink = TarType::Hardlink;
+  const std::vector<std::vector<Spec>> specs = {
+      {{"a/one", TarType::Regular, "one"}},  // untouched: reused
+      {{"b/two", TarType::Regular, "two"}, {"b/gone", TarType::Regular, "gone"},
+       {"b/two-link", hardlink, "b/two"}},  // a drop: rewritten
+      {{"c/three", TarType::Regular, "three"}, {"c/gone", TarType::Regular, "gone"},
+       {"c/up-link", hardlink, "b/two"}},  // the same
   };
   std::vector<std::unique_ptr<SpilledLayer>> layers;
   for (size_t i = 0; i < specs.size(); i++) {
