@@ -29,8 +29,9 @@
 # so a ratio under 1.0 is possible. Targets (issue 17): slimage gzip <= 0.15x peer, zstd
 # <= 0.10x peer, <= 1.0x codec floor, peak RSS <= 1 GiB.
 # slimage rows also carry their --report's own figures: "reported" scratch (bytes written
-# minus freed, at their peak; du's sampled "scratch" can miss a short peak) and "RSS stage",
-# the stage that raised peak RSS last.
+# minus freed, at their peak) and "RSS stage", the stage that raised peak RSS last. du
+# cannot see slimage's scratch (its files are unnamed, O_TMPFILE): the du "scratch" column
+# is the peer's only, "-" for slimage rows.
 # Writes a table to stdout and OUT/bench.json. Not a test: nothing here asserts.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -226,7 +227,7 @@ for line in """$(for k in "${!wall[@]}"; do echo "$k ${wall[$k]} ${rss[$k]} ${si
     name, w, r, s, sc, rsc, stage, *each = line.split()
     codec = "zstd" if name.endswith("zstd") else "gzip"
     rows[name] = {"wall_s": float(w), "peak_rss_kib": int(r), "output_bytes": None if s == "null" else int(s),
-                  "peak_scratch_bytes": int(sc),
+                  "peak_scratch_bytes": None if name.startswith("slimage") else int(sc),  # du: blind to unnamed files
                   "reported_scratch_peak_bytes": None if rsc == "null" else int(rsc),
                   "peak_rss_stage": None if stage == "-" else stage,
                   "ratio_to_peer": round(float(w) / peer, 3) if peer else None,
@@ -261,7 +262,7 @@ for name in order:
     outb = "-" if r["output_bytes"] is None else f"{r['output_bytes'] / 2**20:.1f}M"
     meets = " ".join(f"{k}={'yes' if ok else 'NO'}" for k, ok in r.get("meets", {}).items())
     print(f"{name:22} {r['wall_s']:8.2f} {fmt(r['ratio_to_peer'], '7.3f')} {fmt(r['ratio_to_codec_limit'], '8.3f')} "
-          f"{r['peak_rss_kib'] / 1024:8.1f} {r['peak_rss_stage'] or '-':>9} {r['peak_scratch_bytes'] / 2**20:8.1f}M "
+          f"{r['peak_rss_kib'] / 1024:8.1f} {r['peak_rss_stage'] or '-':>9} {rep(r['peak_scratch_bytes']):>9} "
           f"{rep(r['reported_scratch_peak_bytes']):>9} "
           f"{outb:>10} {spread(r):>13}  {meets}")
 print(f"codec floor: gzip {lim['gzip']:.2f}s, zstd {lim['zstd']:.2f}s; input {int(in_bytes) / 2**20:.1f}M compressed")

@@ -180,6 +180,8 @@ int run_plan(const Command& cmd) {
       nlohmann::json j = plan_json(plan);
       j["platform"] = image.platform.to_string();
       j["missing"] = missing_json(v.broken);
+      // What slim's own check walks, against SLIMAGE_MAX_CLOSURE_STEPS too.
+      j["verify_closure_steps"] = {{"input", v.before.closure_steps}, {"output", v.after.closure_steps}};
       // Measured by this run's own decode: slim needs that much scratch, plus its staged layers.
       j["scratch"] = {{"decode_peak_bytes", scratch_peak()}};
       // slim --scratch-budget 0 (low-disk mode): what its decode spills, and the kept rest it
@@ -249,7 +251,7 @@ int run_verify(const Command& cmd) {
     for (auto& x : g.missing) m.push_back({{"from", x.from}, {"needed", x.needed}, {"searched", x.searched}});
     if (cmd.common.json) {
       all.push_back({{"platform", image.platform.to_string()}, {"needed", g.needed.size()},
-                     {"missing", m}, {"warnings", g.warnings}});
+                     {"missing", m}, {"warnings", g.warnings}, {"closure_steps", g.closure_steps}});
     } else {
       for (auto& x : g.missing)
         std::printf("missing: /%s needs %s (searched %s)\n", x.from.c_str(), x.needed.c_str(),

@@ -23,7 +23,7 @@ constexpr std::array<BudgetInfo, 10> kInfo{{
     {"SLIMAGE_MAX_SEARCH_PROBES", "library search probes", 500000},
     {"SLIMAGE_MAX_SHELL_COMMANDS", "shell commands", 100000},
     {"SLIMAGE_MAX_PATH_BYTES", "bytes of paths in the merged tree", uint64_t{64} << 20},
-    {"SLIMAGE_MAX_CLOSURE_STEPS", "objects walked in one library closure", 200000},
+    {"SLIMAGE_MAX_CLOSURE_STEPS", "objects walked in one library closure", 700000},
 }};
 
 // 0: not read yet.
