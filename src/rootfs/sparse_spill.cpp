@@ -246,8 +246,11 @@ LowDiskEstimate estimate_low_disk(const MergedFs& fs, const std::function<bool(c
     e.spilled_bytes += l.tar_size;
     auto bytes = l.map.bytes();
     for (const LayerEntry& entry : l.entries) {
-      const TarEntry& t = entry.tar;
-      if (t.type != TarType::Regular || t.size <= kSparseKeepMax || t.data_offset + 4 > bytes.size()) continue;
+      // The merge keeps the header of exactly these (LayerEntry).
+      if (entry.type != TarType::Regular || entry.size <= kSparseKeepMax || !entry.tar ||
+          entry.data_offset + 4 > bytes.size())
+        continue;
+      const TarEntry& t = *entry.tar;
       std::string_view head(reinterpret_cast<const char*>(bytes.data()) + t.data_offset, 4);
       if (sparse_keeps_content(t.path, t.size, head)) continue;
       e.unspilled_bytes += t.size;

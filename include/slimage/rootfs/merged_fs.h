@@ -35,11 +35,29 @@
 
 namespace slimage {
 
-// One entry of a layer and what became of it in the merge.
+// One entry of a layer and what became of it in the merge. A layer of a
+// million entries holds a million of these for the whole run: the header as
+// read (`tar`, a few hundred bytes) is dropped once the merge has applied it,
+// except where a later stage reads it — directories and whiteout or opaque
+// markers (the writer gives them their own layer's header again), and
+// regular files over kSparseKeepMax (the low-disk estimate reads their
+// stored name); what the rest need is copied out into the fields below.
 struct LayerEntry {
-  TarEntry tar;
+  std::shared_ptr<const TarEntry> tar;  // null once dropped (see above)
   std::string path;          // normalized, parents resolved through symlinks
-  enum class Kind { File, Whiteout, Opaque, Skipped } kind = Kind::File;
+  uint64_t header_offset = 0, data_offset = 0, size = 0;  // as in TarEntry
+  TarType type = TarType::Regular;
+  enum class Kind : uint8_t { File, Whiteout, Opaque, Skipped } kind = Kind::File;
+  // Set by the merge: the stored name (and a hardlink's stored target) is
+  // the one the merge read it as — no "/x", no "..", not through a symlink,
+  // not skipped — so a layer could pass the entry on byte for byte.
+  bool verbatim = false;
+  LayerEntry() = default;
+  explicit LayerEntry(TarEntry header)
+      : header_offset(header.header_offset), data_offset(header.data_offset), size(header.size),
+        type(header.type) {
+    tar = std::make_shared<const TarEntry>(std::move(header));
+  }
 };
 
 struct SpilledLayer {
@@ -107,6 +125,15 @@ class MergedFs : public FsView {
 
  private:
   void apply_layer(uint32_t index, Diagnostics& diagnostics);
+  // The last entry's parent as read and as resolved: consecutive entries of
+  // one directory resolve it once.
+  struct ParentCache {
+    std::string raw, real;
+    bool ok = false, valid = false;
+  };
+  void apply_entry(uint32_t index, LayerEntry& entry, ParentCache& parents,
+                   std::vector<std::pair<std::string, std::string>>& unmade_parents,
+                   Diagnostics& diagnostics);
   void apply_whiteout(uint32_t index, LayerEntry& entry, const std::string& path,
                       const std::string& where, Diagnostics& diagnostics,
                       std::vector<std::pair<std::string, std::string>>& unmade_parents);
