@@ -57,6 +57,7 @@ void strip_and_account_pass(PlanBuilder& b, StripMode mode) {
   // In key order, as one map of every group would list them: lone files (in
   // path order) merged with the shared groups (in target order).
   std::vector<Group> list;
+  list.reserve(b.nodes.size());
   auto pick = [&](const std::vector<size_t>& members) {
     Group g{members.front(), &members};
     for (size_t m : members)

@@ -108,7 +108,7 @@ MergedFs::MergedFs(std::vector<std::unique_ptr<SpilledLayer>> layers, Diagnostic
 
 void MergedFs::remove_subtree(const std::string& path, bool keep_self) {
   if (path.empty()) {
-    auto root = nodes_.extract(std::string_view());
+    auto root = nodes_.extract(nodes_.find(std::string_view()));
     nodes_.clear();
     nodes_.insert(std::move(root));
     return;
@@ -116,13 +116,12 @@ void MergedFs::remove_subtree(const std::string& path, bool keep_self) {
   auto first = nodes_.lower_bound(path + "/");
   auto last = nodes_.lower_bound(path + "0");  // '0' sorts right after '/'
   nodes_.erase(first, last);
-  if (!keep_self) nodes_.erase(std::string_view(path));
+  if (!keep_self)
+    if (auto self = nodes_.find(std::string_view(path)); self != nodes_.end()) nodes_.erase(self);
 }
 
 Node* MergedFs::insert_node(Node&& node) {
-  auto owned = std::make_unique<Node>(std::move(node));
-  std::string_view key = owned->path;  // views the node's own bytes, which never move
-  return nodes_.emplace(key, std::move(owned)).first->second.get();
+  return nodes_.insert(std::make_unique<Node>(std::move(node))).first->get();
 }
 
 // Every later stage walks each path of the tree (globs, lookups, parents), so
@@ -142,8 +141,8 @@ Node* MergedFs::ensure_dir(const std::string& path, uint32_t layer) {
     std::string_view prefix = std::string_view(path).substr(0, end);
     auto it = nodes_.find(prefix);
     if (it != nodes_.end()) {
-      if (it->second->type != FileType::Directory) return nullptr;
-      parent = it->second.get();
+      if ((*it)->type != FileType::Directory) return nullptr;
+      parent = it->get();
       break;
     }
     if (prefix.empty()) return nullptr;
@@ -174,7 +173,7 @@ std::string MergedFs::resolve_parent(const std::string& dir, const std::string& 
   // A node keyed by the path itself is a real directory: nodes are keyed by
   // real paths, and a directory replaced by a link or file loses its subtree.
   // One lookup, not one per component (nested directories stay n·log n).
-  if (auto it = nodes_.find(dir); it != nodes_.end() && it->second->type == FileType::Directory)
+  if (auto it = nodes_.find(dir); it != nodes_.end() && (*it)->type == FileType::Directory)
     return dir;
   std::string real;
   const Node* n = resolve(dir, true, &real);
@@ -219,13 +218,13 @@ void MergedFs::apply_whiteout(uint32_t index, LayerEntry& e, const std::string& 
     // unpack from this layer (unpackedPaths): explicit entries only.
     std::string removed;  // the last lower node removed: its subtree goes with it
     auto it = nodes_.lower_bound(dir.empty() ? std::string() : dir + "/");
-    if (dir.empty() && it != nodes_.end() && it->first.empty()) ++it;
+    if (dir.empty() && it != nodes_.end() && (*it)->path.empty()) ++it;
     auto last = dir.empty() ? nodes_.end() : nodes_.lower_bound(dir + "0");
     while (it != last) {
-      const Node& n = *it->second;
-      bool under_removed = !removed.empty() && it->first.size() > removed.size() &&
-                           it->first.compare(0, removed.size(), removed) == 0 &&
-                           it->first[removed.size()] == '/';
+      const Node& n = **it;
+      bool under_removed = !removed.empty() && n.path.size() > removed.size() &&
+                           n.path.compare(0, removed.size(), removed) == 0 &&
+                           n.path[removed.size()] == '/';
       if (under_removed && is_upper(n))
         fail(where + ": opaque marker removes " + removed + " with " + n.path +
              " of its own layer beneath it: containerd deletes both, umoci keeps " + n.path +
@@ -242,7 +241,7 @@ void MergedFs::apply_whiteout(uint32_t index, LayerEntry& e, const std::string& 
         fail(where + ": opaque marker comes after " + n.path +
              ", a directory its own layer created implicitly: containerd deletes it, umoci "
              "keeps it; refused (see docs/layer-semantics.md)");
-      removed = it->first;
+      removed = n.path;
       it = nodes_.erase(it);
     }
     return;
@@ -262,9 +261,9 @@ void MergedFs::apply_whiteout(uint32_t index, LayerEntry& e, const std::string& 
            " of its own layer: containerd deletes it, umoci keeps it; refused (see "
            "docs/layer-semantics.md)");
   };
-  if (auto self = nodes_.find(std::string_view(e.path)); self != nodes_.end()) refuse_if_upper(*self->second);
+  if (auto self = nodes_.find(std::string_view(e.path)); self != nodes_.end()) refuse_if_upper(**self);
   auto last = nodes_.lower_bound(e.path + "0");  // '0' sorts right after '/'
-  for (auto it = nodes_.lower_bound(e.path + "/"); it != last; ++it) refuse_if_upper(*it->second);
+  for (auto it = nodes_.lower_bound(e.path + "/"); it != last; ++it) refuse_if_upper(**it);
   remove_subtree(e.path, false);
 }
 
@@ -348,7 +347,7 @@ void MergedFs::apply_entry(uint32_t index, LayerEntry& e, ParentCache& parents,
     return;
   }
   if (p.empty()) {  // "./": the root's own metadata
-    Node& root = *nodes_.at(std::string_view());
+    Node& root = **nodes_.find(std::string_view());
     if (e.tar->type == TarType::Directory) {
       root.mode = e.tar->mode, root.uid = e.tar->uid, root.gid = e.tar->gid;
       root.mtime = e.tar->mtime;
@@ -399,10 +398,9 @@ void MergedFs::apply_entry(uint32_t index, LayerEntry& e, ParentCache& parents,
   auto it = nodes_.find(std::string_view(path));
   if (it != nodes_.end()) {
     // A directory replaced by another keeps its subtree; by anything else, not.
-    bool was_dir = it->second->type == FileType::Directory;
+    bool was_dir = (*it)->type == FileType::Directory;
     if (was_dir && node.type != FileType::Directory) remove_subtree(path, true);
-    // The new node in place of the old one: its key must view its own path.
-    nodes_.erase(std::string_view(path));
+    nodes_.erase(nodes_.find(std::string_view(path)));
     insert_node(std::move(node));
     return;
   }
@@ -413,7 +411,8 @@ void MergedFs::apply_entry(uint32_t index, LayerEntry& e, ParentCache& parents,
 // Keys view the children's own paths (their dirname part): no path is copied.
 void MergedFs::index_children() {
   children_.clear();
-  for (auto& [path, node] : nodes_) {
+  for (auto& node : nodes_) {
+    std::string_view path = node->path;
     if (path.empty()) continue;
     size_t slash = path.rfind('/');
     children_[path.substr(0, slash == std::string_view::npos ? 0 : slash)].push_back(node.get());
@@ -422,7 +421,7 @@ void MergedFs::index_children() {
 
 const Node* MergedFs::lookup(std::string_view path) const {
   auto it = nodes_.find(path);
-  return it == nodes_.end() ? nullptr : it->second.get();
+  return it == nodes_.end() ? nullptr : it->get();
 }
 
 std::vector<const Node*> MergedFs::list_dir(std::string_view dir) const {
@@ -431,7 +430,7 @@ std::vector<const Node*> MergedFs::list_dir(std::string_view dir) const {
 }
 
 void MergedFs::for_each(const std::function<void(const Node&)>& fn) const {
-  for (auto& [path, node] : nodes_) fn(*node);
+  for (auto& node : nodes_) fn(*node);
 }
 
 std::span<const uint8_t> MergedFs::mapped(const Node& node) const {
@@ -506,7 +505,7 @@ uint64_t MergedFs::discard(const std::function<bool(const Node&)>& dead) const {
   const uint64_t kPage = page_size();  // holes are punched in whole pages
   constexpr uint64_t kMin = 64 << 10, kStep = 32 << 20;
   std::vector<std::vector<Range>> gone(layers_.size()), live(layers_.size());
-  for (auto& [path, node] : nodes_) {
+  for (auto& node : nodes_) {
     const Node& n = *node;
     if (!n.is_file() || n.size == 0 || n.data_layer >= layers_.size()) continue;
     if (unspilled_digest(n)) continue;  // a hole already: nothing to free, nothing to keep

@@ -248,7 +248,7 @@ LowDiskEstimate estimate_low_disk(const MergedFs& fs, const std::function<bool(c
     for (const LayerEntry& entry : l.entries) {
       // The merge keeps the header of exactly these (LayerEntry).
       if (entry.type != TarType::Regular || entry.size <= kSparseKeepMax || !entry.tar ||
-          entry.data_offset + 4 > bytes.size())
+          entry.tar->data_offset + 4 > bytes.size())
         continue;
       const TarEntry& t = *entry.tar;
       std::string_view head(reinterpret_cast<const char*>(bytes.data()) + t.data_offset, 4);

@@ -18,26 +18,23 @@
 
 namespace slimage {
 
-enum class FileType { Regular, Directory, Symlink, Hardlink, CharDevice, BlockDevice, Fifo };
+enum class FileType : uint8_t { Regular, Directory, Symlink, Hardlink, CharDevice, BlockDevice, Fifo };
 
-// A node's xattrs (name -> value, binary): most nodes have none, so an empty
-// set costs one pointer (a std::map costs 48 bytes, empty or not), and
-// hardlinks share their target's.
+// A node's xattrs (name -> value, binary): most nodes have none and the
+// rest repeat a few sets, so a set is interned like an owner name and costs
+// one pointer (a std::map costs 48 bytes, empty or not). Thread-safe.
 class XattrSet {
  public:
   using Map = std::map<std::string, std::string>;
   XattrSet() = default;
-  XattrSet(const Map& map) : map_(map.empty() ? nullptr : std::make_shared<const Map>(map)) {}  // NOLINT
-  const Map& map() const {
-    static const Map kEmpty;
-    return map_ ? *map_ : kEmpty;
-  }
+  XattrSet(const Map& map);  // NOLINT: implicit, as a map is assigned
+  const Map& map() const;
   operator const Map&() const { return map(); }
   bool empty() const { return !map_; }
-  friend bool operator==(const XattrSet& a, const XattrSet& b) { return a.map() == b.map(); }
+  friend bool operator==(const XattrSet& a, const XattrSet& b) { return a.map_ == b.map_; }
 
  private:
-  std::shared_ptr<const Map> map_;
+  const Map* map_ = nullptr;  // interned; null: none
 };
 
 // One path of the tree. A layer of a million files makes a million of these,
@@ -47,7 +44,7 @@ struct Node {
   std::string path;  // normalized
   std::string link_target;    // Symlink: as written; Hardlink: normalized path of the file it links to
   FileType type = FileType::Regular;
-  uint32_t mode = 0;  // 07777 bits
+  uint16_t mode = 0;  // 07777 bits
   uint32_t uid = 0, gid = 0;
   InternedString uname, gname;
   int64_t mtime = 0;
