@@ -172,7 +172,7 @@ void needed_and_cuda_pass(PlanBuilder& b, const Graph& graph) {
                                        why_needed(n.path) + ")");
         continue;
       }
-      a = Action{.path = n.path, .type = n.type, .fate = Fate::Keep, .kind = ReasonKind::Needed,
+      a = Action{.type = n.type, .fate = Fate::Keep, .kind = ReasonKind::Needed,
                  .reason = "needed: " + why_needed(n.path) + "; overrides " + reason_kind_name(a.kind) +
                      " (" + a.reason + ")"};
       continue;
@@ -258,7 +258,7 @@ void keep_parents_pass(PlanBuilder& b) {
     Action& a = b.action(n.path);
     auto h = holds.find(std::string_view(n.path));
     if (a.fate == Fate::Drop && h != holds.end()) {
-      a = Action{.path = n.path, .type = n.type, .fate = Fate::Keep, .kind = ReasonKind::Kept,
+      a = Action{.type = n.type, .fate = Fate::Keep, .kind = ReasonKind::Kept,
                  .reason = "holds kept " + std::string(h->second) + "; overrides " + reason_kind_name(a.kind)};
     }
     if (a.fate != Fate::Drop && !n.path.empty())
@@ -282,7 +282,7 @@ Plan build_plan(const FsView& fs, const ImageRuntime& runtime, const PlanOptions
     std::sort(b.nodes.begin(), b.nodes.end(), by_path);
   for (const Node* n : b.nodes)
     plan.actions.emplace(n->path,
-                         Action{.path = n->path, .type = n->type, .fate = Fate::Keep, .kind = ReasonKind::Kept,
+                         Action{.type = n->type, .fate = Fate::Keep, .kind = ReasonKind::Kept,
                  .reason = "no rule drops it"});
   b.elf.assign(b.nodes.size(), 0);
   const bool kinds = plan.profile.drop_unreachable_libraries;

@@ -82,7 +82,7 @@ void runtime_compilers_pass(PlanBuilder& b) {
         std::string over = a.fate == Fate::Drop ? std::string("; overrides ") +
                                                       reason_kind_name(a.kind) + " (" + a.reason + ")"
                                                 : "";
-        a = Action{.path = n.path, .type = n.type, .fate = Fate::Keep, .kind = ReasonKind::KeepGlob,
+        a = Action{.type = n.type, .fate = Fate::Keep, .kind = ReasonKind::KeepGlob,
                  .reason = why + over};
       }
     }

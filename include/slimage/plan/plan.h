@@ -47,10 +47,10 @@ enum class ReasonKind : uint8_t {
 };
 const char* reason_kind_name(ReasonKind kind);  // "unreachable-cuda", "cache", "tests-dir", …
 
-// One per node: a layer of a million files holds a million, so the small
-// fields are packed together.
+// One per node, under its path in Plan::actions (the key is its only copy of
+// the path): a layer of a million files holds a million, so the small fields
+// are packed together.
 struct Action {
-  std::string path;
   FileType type = FileType::Regular;
   Fate fate = Fate::Keep;
   ReasonKind kind = ReasonKind::Kept;
