@@ -6,6 +6,9 @@
 #              default: build/reuse the sample image. Checks free space first (~4.5x the input).
 #   --repeat N: run each slimage and floor row N times and report the median run
 #               with the spread (wall times vary by 10-20% between runs on a VM; default 3)
+#   --cuda-arch LIST: one more row, slimage-gzip-cuda-arch (slim --cuda-arch LIST), to set
+#               against slimage-gzip (issue 17: GPU-code pruning costs at most 10% more time)
+#   --skip ROW: leave a slimage row out (slimage-gzip-l3, slimage-zstd, slimage-lowdisk); repeatable
 #   SLIMAGE=path/to/slimage (default build/slimage); missing -> its rows are skipped
 #
 # Rows, each timed with /usr/bin/time -v (wall clock, peak RSS) and with the peak
@@ -34,11 +37,13 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
 source "$here/lib-image.sh"
 
-small=0 repeat=3 out="" image=""
+small=0 repeat=3 out="" image="" cuda_arch="" skip=" "
 while (($#)); do
     case "$1" in
         --small) small=1 ;;
         --repeat) repeat="$2"; shift ;;
+        --cuda-arch) cuda_arch="$2"; shift ;;
+        --skip) skip+="$2 "; shift ;;
         --out) out="$2"; shift ;;
         -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
         *) image="$1" ;;
@@ -134,25 +139,38 @@ if [[ -n "$slimage" ]]; then
     log "warm-up: slimage inspect"
     "$slimage" inspect --quiet "oci:$image:$ref" >/dev/null
     for c in gzip zstd; do
+        [[ $skip == *" slimage-$c "* ]] && continue
         measure_slimage "slimage-$c" "$out/slim-$c" "$slimage" slim "oci:$image:$ref" "oci:$out/slim-$c:$ref" \
             --compression "$c" --report "$out/slim-$c.report.json" --force
         size[slimage-$c]=$(oci_sizes "$out/slim-$c" "$ref" | jq .compressed_bytes)
         from_report "slimage-$c" "$out/slim-$c.report.json"
         [[ $c == gzip ]] || rm -rf -- "$out/slim-$c"  # measured; only the gzip output is read again
     done
+    if [[ -n $cuda_arch ]]; then
+        measure_slimage slimage-gzip-cuda-arch "$out/slim-cuda-arch" "$slimage" slim "oci:$image:$ref" \
+            "oci:$out/slim-cuda-arch:$ref" --compression gzip --cuda-arch "$cuda_arch" \
+            --report "$out/slim-cuda-arch.report.json" --force
+        size[slimage-gzip-cuda-arch]=$(oci_sizes "$out/slim-cuda-arch" "$ref" | jq .compressed_bytes)
+        from_report slimage-gzip-cuda-arch "$out/slim-cuda-arch.report.json"
+        rm -rf -- "$out/slim-cuda-arch"
+    fi
     # --level 3: the fast gzip mode, a little larger.
+    [[ $skip == *" slimage-gzip-l3 "* ]] || {
     measure_slimage slimage-gzip-l3 "$out/slim-gzip-l3" "$slimage" slim "oci:$image:$ref" "oci:$out/slim-gzip-l3:$ref" \
         --compression gzip --level 3 --report "$out/slim-gzip-l3.report.json" --force
     size[slimage-gzip-l3]=$(oci_sizes "$out/slim-gzip-l3" "$ref" | jq .compressed_bytes)
     from_report slimage-gzip-l3 "$out/slim-gzip-l3.report.json"
     rm -rf -- "$out/slim-gzip-l3"
+    }
     # --scratch-budget 0: low-disk mode (spill only what the analysis reads, refill kept
     # content before the write); the same output, less scratch, one more decode.
+    [[ $skip == *" slimage-lowdisk "* ]] || {
     measure_slimage slimage-lowdisk "$out/slim-lowdisk" "$slimage" slim "oci:$image:$ref" "oci:$out/slim-lowdisk:$ref" \
         --compression gzip --scratch-budget 0 --report "$out/slim-lowdisk.report.json" --force
     size[slimage-lowdisk]=$(oci_sizes "$out/slim-lowdisk" "$ref" | jq .compressed_bytes)
     from_report slimage-lowdisk "$out/slim-lowdisk.report.json"
     rm -rf -- "$out/slim-lowdisk"
+    }
 fi
 
 cat >"$out/work/peer.sh" <<'PEER'
@@ -218,15 +236,19 @@ for line in """$(for k in "${!wall[@]}"; do echo "$k ${wall[$k]} ${rss[$k]} ${si
 targets = {"slimage-gzip": {"ratio_to_peer": 0.15, "ratio_to_codec_limit": 1.0, "peak_rss_kib": 1 << 20},
            "slimage-gzip-l3": {"ratio_to_peer": 0.15, "ratio_to_codec_limit": 1.0, "peak_rss_kib": 1 << 20},
            "slimage-zstd": {"ratio_to_peer": 0.10, "ratio_to_codec_limit": 1.0, "peak_rss_kib": 1 << 20}}
+if "slimage-gzip-cuda-arch" in rows and "slimage-gzip" in rows:
+    r = rows["slimage-gzip-cuda-arch"]
+    r["ratio_to_slimage_gzip"] = round(r["wall_s"] / rows["slimage-gzip"]["wall_s"], 3)
+    targets["slimage-gzip-cuda-arch"] = {"ratio_to_slimage_gzip": 1.10, "peak_rss_kib": 1 << 20}
 for name, t in targets.items():
     if name in rows:
         rows[name]["meets"] = {k: rows[name][k] is not None and rows[name][k] <= v for k, v in t.items()}
 doc = {"image": image, "variant": variant, "input_compressed_bytes": int(in_bytes),
        "output_uncompressed_bytes": int(out_plain), "codec_limit_s": lim, "rows": rows, "targets": targets}
 json.dump(doc, open(path, "w"), indent=1, sort_keys=True)
-order = ["slimage-gzip", "slimage-gzip-l3", "slimage-lowdisk", "slimage-zstd", "peer", "floor-inflate", "floor-deflate-gzip",
+order = ["slimage-gzip", "slimage-gzip-cuda-arch", "slimage-gzip-l3", "slimage-lowdisk", "slimage-zstd", "peer", "floor-inflate", "floor-deflate-gzip",
          "floor-deflate-zstd"]
-print(f"{'row':18} {'wall s':>8} {'x peer':>7} {'x floor':>8} {'RSS MiB':>8} {'RSS stage':>9} {'scratch':>9} "
+print(f"{'row':22} {'wall s':>8} {'x peer':>7} {'x floor':>8} {'RSS MiB':>8} {'RSS stage':>9} {'scratch':>9} "
       f"{'reported':>9} {'output':>10} {'runs':>13}  meets targets")
 for name in order:
     if name not in rows:
@@ -238,7 +260,7 @@ for name in order:
     rep = lambda v: "-" if v is None else f"{v / 2**20:.1f}M"
     outb = "-" if r["output_bytes"] is None else f"{r['output_bytes'] / 2**20:.1f}M"
     meets = " ".join(f"{k}={'yes' if ok else 'NO'}" for k, ok in r.get("meets", {}).items())
-    print(f"{name:18} {r['wall_s']:8.2f} {fmt(r['ratio_to_peer'], '7.3f')} {fmt(r['ratio_to_codec_limit'], '8.3f')} "
+    print(f"{name:22} {r['wall_s']:8.2f} {fmt(r['ratio_to_peer'], '7.3f')} {fmt(r['ratio_to_codec_limit'], '8.3f')} "
           f"{r['peak_rss_kib'] / 1024:8.1f} {r['peak_rss_stage'] or '-':>9} {r['peak_scratch_bytes'] / 2**20:8.1f}M "
           f"{rep(r['reported_scratch_peak_bytes']):>9} "
           f"{outb:>10} {spread(r):>13}  {meets}")

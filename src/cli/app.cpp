@@ -209,8 +209,10 @@ int run_cli(int argc, char** argv) {
   // Checked while parsing: a bad size is a usage error before anything is read.
   slim->add_option_function<std::string>(
           "--scratch-budget", [&cmd](const std::string& v) { cmd.slim.scratch_budget = parse_gate_bytes(v); },
-          "low-disk mode: spill only what the analysis reads, refill kept content before the write "
-          "(SIZE as 20MB, 1.5GiB; 0 = as little as possible); automatic when scratch is short")
+          "low-disk mode: spill only what the analysis reads, refill each rewritten layer's kept content "
+          "as it is written; automatic when scratch is short. SIZE (as 20MB, 1.5GiB) is a limit on scratch "
+          "bytes in use: refused after the plan if the decoded layers plus the largest layer's refill exceed "
+          "it, stopped (nothing written) if a write would; 0 = no limit, as little as possible")
       ->check(parses_with([](const std::string& v) { parse_gate_bytes(v); }))
       ->excludes(slim_test);
   slim->add_flag("--force", cmd.slim.force, "write even if the slimmed closure has missing libraries");

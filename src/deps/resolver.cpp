@@ -42,12 +42,6 @@ std::string musl_arch_of(const std::string& interp) {
   return arch.substr(0, arch.find(".so"));
 }
 
-const Object& top_of(const Object& o) {
-  const Object* p = &o;
-  while (p->loader) p = p->loader.get();
-  return *p;
-}
-
 struct Walker {
   const FsView& fs;
   const ResolveOptions& options;
@@ -138,7 +132,7 @@ void Walker::run_process(ObjectPtr first) {
     queue.push_back(o);
   };
   enroll(first, "");
-  const Object& root = top_of(*first);
+  const Object& root = first->top();
   Flavor flavor = first->flavor;
   if (first->main_program && !first->loader) {
     const std::string& path = first->info->interp;
@@ -210,7 +204,7 @@ void Walker::run_process(ObjectPtr first) {
 
 void Walker::dlopen_extras(const ObjectPtr& obj, std::vector<ObjectPtr>& pending) {
   std::set<std::string> own{basename_of(obj->opened), basename_of(obj->real), obj->info->soname};
-  const Object& root = top_of(*obj);
+  const Object& root = obj->top();
   auto add = [&](const Found& f, How how, std::string detail, ObjectPtr loader) {
     keep(obj->real, f.opened, f.real);
     edge(obj->real, f.real, how, std::move(detail));
@@ -307,6 +301,7 @@ Graph resolve_graph(const FsView& fs, const std::vector<Root>& roots, const Reso
       if (!w.walked.count(o->real)) w.run_process(o);
   }
   for (auto& warning : w.search.take_warnings()) w.graph.warnings.push_back(warning);
+  w.graph.closure_steps = w.steps;
   return std::move(w.graph);
 }
 

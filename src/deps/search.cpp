@@ -20,6 +20,22 @@ std::string Object::origin() const {
   return "/" + dir;
 }
 
+// Iterative: the chain's depth is the input's to choose.
+const Object::Up& Object::up() const {
+  if (up_.done) return up_;
+  std::vector<const Object*> chain;
+  for (const Object* o = this; o && !o->up_.done; o = o->loader.get()) chain.push_back(o);
+  for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+    const Object& o = **it;
+    const Up* parent = o.loader ? &o.loader->up_ : nullptr;  // done: nearer the top
+    o.up_.top = parent ? parent->top : &o;
+    o.up_.rpath = o.info->rpath ? &o : parent ? parent->rpath : nullptr;
+    o.up_.paths = o.info->rpath || o.info->runpath ? &o : parent ? parent->paths : nullptr;
+    o.up_.done = true;
+  }
+  return up_;
+}
+
 bool glob_match(const std::string& pattern, const std::string& name) {
   return ::fnmatch(pattern.c_str(), name.c_str(), 0) == 0;
 }

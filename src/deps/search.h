@@ -28,6 +28,22 @@ struct Object {
   Flavor flavor = Flavor::Glibc;
   // "/dir" the object's $ORIGIN expands to.
   std::string origin() const;
+  // Up the loader chain, this object included: the nearest object with
+  // DT_RPATH (glibc inherits those), the nearest with DT_RPATH or DT_RUNPATH
+  // (musl reads either), and the process's root. Worked out on first use,
+  // once `info` and `loader` are set, so a chain N deep costs N once, not
+  // once per name searched (a DT_NEEDED chain of 10,000 libraries).
+  const Object* rpath_holder() const { return up().rpath; }
+  const Object* path_holder() const { return up().paths; }
+  const Object& top() const { return *up().top; }
+
+ private:
+  struct Up {
+    bool done = false;
+    const Object *rpath = nullptr, *paths = nullptr, *top = nullptr;
+  };
+  mutable Up up_;
+  const Up& up() const;
 };
 
 struct Found {

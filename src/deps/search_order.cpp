@@ -106,11 +106,10 @@ std::optional<Found> Search::find(const std::string& name, const Object& request
   };
   if (flavor == Flavor::Glibc) {
     if (!info.runpath)
-      for (const Object* o = &requester; o; o = o->loader.get())
-        if (o->info->rpath) {
-          auto more = expand(*o->info->rpath, o, How::Rpath, chain_source("RPATH", o), flavor, info);
-          dirs.insert(dirs.end(), more.begin(), more.end());
-        }
+      for (const Object* o = requester.rpath_holder(); o; o = o->loader ? o->loader->rpath_holder() : nullptr) {
+        auto more = expand(*o->info->rpath, o, How::Rpath, chain_source("RPATH", o), flavor, info);
+        dirs.insert(dirs.end(), more.begin(), more.end());
+      }
     if (!options_.ld_library_path.empty()) {
       auto more = expand(ld_library_path, &root, How::LdLibraryPath, "LD_LIBRARY_PATH", flavor, info);
       dirs.insert(dirs.end(), more.begin(), more.end());
@@ -125,10 +124,9 @@ std::optional<Found> Search::find(const std::string& name, const Object& request
       auto more = expand(ld_library_path, &root, How::LdLibraryPath, "LD_LIBRARY_PATH", flavor, info);
       dirs.insert(dirs.end(), more.begin(), more.end());
     }
-    for (const Object* o = &requester; o; o = o->loader.get()) {
+    for (const Object* o = requester.path_holder(); o; o = o->loader ? o->loader->path_holder() : nullptr) {
       // musl reads DT_RUNPATH over DT_RPATH and treats either like RPATH.
       const auto& list = o->info->runpath ? o->info->runpath : o->info->rpath;
-      if (!list) continue;
       auto more = expand(*list, o, o->info->runpath ? How::Runpath : How::Rpath,
                          chain_source(o->info->runpath ? "RUNPATH" : "RPATH", o), flavor, info);
       dirs.insert(dirs.end(), more.begin(), more.end());

@@ -174,38 +174,44 @@ static std::string root_media_type(const RootManifest& root, const json& j, cons
   return mt;
 }
 
+// What reading an index found, besides its images.
+struct IndexWalk {
+  std::map<std::string, uint64_t> nested_seen;  // digest -> entries it lists
+  uint64_t listed = 0;
+  uint64_t too_deep = 0;  // indexes nested two or more levels deep: not followed
+};
+
 // The image entries of an index, nested indexes expanded one level. A nested
 // index listed again is read once; the entries are bounded by SLIMAGE_MAX_MANIFESTS.
 static void index_images(Source& source, const std::string& index_bytes, const std::string& where,
-                         int depth, std::map<std::string, uint64_t>* nested_seen,
-                         uint64_t* listed, std::vector<Descriptor>* out) {
+                         int depth, IndexWalk& walk, std::vector<Descriptor>* out) {
   for (auto& d : parse_index_json(index_bytes, where).manifests) {
     if (is_attestation(d)) continue;
-    check_budget(Budget::Manifests, where, ++*listed);
+    check_budget(Budget::Manifests, where, ++walk.listed);
     if (media_type::is_manifest(d.media_type)) {
       out->push_back(d);
-    } else if (media_type::is_index(d.media_type) && depth == 0) {
+    } else if (media_type::is_index(d.media_type) && depth > 0) {
+      ++walk.too_deep;
+    } else if (media_type::is_index(d.media_type)) {
       // Listed again: its entries count again, but it is read and expanded once.
-      if (auto it = nested_seen->find(d.digest); it != nested_seen->end()) {
-        *listed += it->second;
-        check_budget(Budget::Manifests, where, *listed);
+      if (auto it = walk.nested_seen.find(d.digest); it != walk.nested_seen.end()) {
+        walk.listed += it->second;
+        check_budget(Budget::Manifests, where, walk.listed);
         continue;
       }
       std::string nested_where = source.name() + ": index " + short_digest(d.digest);
-      uint64_t before = *listed;
-      index_images(source, source.read_blob(d), nested_where, 1, nested_seen, listed, out);
-      (*nested_seen)[d.digest] = *listed - before;
+      uint64_t before = walk.listed;
+      index_images(source, source.read_blob(d), nested_where, 1, walk, out);
+      walk.nested_seen[d.digest] = walk.listed - before;
     }
-    // Other entries (artifacts, deeper indexes) are not images: skipped.
+    // Other entries (artifacts) are not images: skipped.
   }
 }
 
 static std::vector<Descriptor> index_images(Source& source, const std::string& index_bytes,
-                                            const std::string& where, int depth) {
-  std::map<std::string, uint64_t> nested_seen;  // digest -> entries it lists
-  uint64_t listed = 0;
+                                            const std::string& where, IndexWalk& walk) {
   std::vector<Descriptor> out;
-  index_images(source, index_bytes, where, depth, &nested_seen, &listed, &out);
+  index_images(source, index_bytes, where, 0, walk, &out);
   return out;
 }
 
@@ -224,7 +230,8 @@ std::vector<ImageManifest> load_images(Source& source, const std::optional<Platf
     return images;
   }
   std::vector<std::string> available;
-  for (auto& d : index_images(source, root.bytes, where + ": index", 0)) {
+  IndexWalk walk;
+  for (auto& d : index_images(source, root.bytes, where + ": index", walk)) {
     auto p = descriptor_platform(d, where + ": index");
     if (platform && p && !p->matches(*platform)) {
       available.push_back(p->to_string());
@@ -242,7 +249,11 @@ std::vector<ImageManifest> load_images(Source& source, const std::optional<Platf
     for (auto& a : available) list += (list.empty() ? "" : ", ") + a;
     fail(where + ": index has no manifest for platform " +
          (platform ? platform->to_string() : std::string("any")) +
-         " (available: " + (list.empty() ? "none" : list) + ")");
+         " (available: " + (list.empty() ? "none" : list) + ")" +
+         (walk.too_deep ? "; " + std::to_string(walk.too_deep) + " image index" +
+                              (walk.too_deep == 1 ? "" : "es") +
+                              " nested two or more levels deep not followed (one level is)"
+                        : std::string()));
   }
   return images;
 }

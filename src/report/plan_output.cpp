@@ -28,6 +28,7 @@ nlohmann::json graph_problems(const Plan& plan, nlohmann::json& j) {
     missing.push_back({{"from", m.from}, {"needed", m.needed}, {"searched", m.searched}});
   j["missing"] = missing;
   j["warnings"] = plan.graph.warnings;
+  j["closure_steps"] = plan.graph.closure_steps;
   return j;
 }
 

@@ -38,7 +38,7 @@ TarType tar_type(FileType t) {
 
 // What one output layer holds, before sorting.
 struct Item {
-  std::string_view path;  // a node's own path, or a marker name write_layers holds
+  std::string_view path;  // a node's own path, or a marker name its LayerJob holds
   const Node* node = nullptr;      // nullptr for a whiteout marker
   // --layers keep: the header this layer (or, for a parent it does not
   // declare, the image as of this layer) gave a directory or a whiteout;
@@ -240,8 +240,8 @@ class ScratchCharged : public Writer {
  public:
   ScratchCharged(Writer& out, const std::string& path) : out_(out), path_(path) {}
   void write(const void* data, size_t n) override {
+    scratch_charge(path_, n);  // first: over a --scratch-budget it throws, nothing written
     out_.write(data, n);
-    scratch_charge(path_, n);
   }
   void finish() override { out_.finish(); }
 
@@ -260,14 +260,47 @@ uint64_t planned_bytes(const Plan& plan, const std::vector<Item>& items) {
   return bytes;
 }
 
+// What write_layer puts in the tar for one item (its items sorted by path).
+enum class Body { Marker, Plain, Dedupe, Replaced, Hardlink, Content };
+
+// `group_first` maps each hardlink group to the path that carries its
+// content, and gets this item's group if it is the first: a Content item
+// reads its node's bytes, a Hardlink item names `*link_to`.
+Body body_of(const Plan& plan, const Item& item, const SharedContents& shared, GroupMap& group_first,
+             std::string_view* link_to) {
+  if (!item.node) return Body::Marker;
+  const Node& n = *item.node;
+  if (!n.is_file()) return Body::Plain;
+  if (const Action* a = plan.find(n.path); a && a->fate == Fate::Link) return Body::Dedupe;
+  if (plan.replacement(n.path)) return Body::Replaced;  // its own content: never in a hardlink group
+  if (!shared.count(group_key(n))) return Body::Content;  // alone in its group
+  auto [it, first] = group_first.emplace(group_key(n), n.path);
+  if (first) return Body::Content;
+  *link_to = it->second;
+  return Body::Hardlink;
+}
+
+// The nodes whose content write_layer reads, in the order it reads them.
+std::vector<const Node*> content_read(const Plan& plan, const std::vector<Item>& sorted_items,
+                                      const SharedContents& shared, GroupMap linked) {
+  std::vector<const Node*> nodes;
+  std::string_view link_to;
+  for (auto& item : sorted_items)
+    if (body_of(plan, item, shared, linked, &link_to) == Body::Content) nodes.push_back(item.node);
+  return nodes;
+}
+
+void sort_items(std::vector<Item>& items) {
+  std::sort(items.begin(), items.end(), [](const Item& a, const Item& b) { return a.path < b.path; });
+}
+
 // `linked`: content already in a reused lower layer, by hardlink group; a
 // member here becomes a hardlink to it, as runtimes resolve link targets in
 // the root being built.
 LayerOutput write_layer(const MergedFs& fs, const Plan& plan, std::vector<Item> items,
                         const WriteOptions& o, const std::string& staging_dir, GroupMap linked,
                         const SharedContents& shared) {
-  std::sort(items.begin(), items.end(),
-            [](const Item& a, const Item& b) { return a.path < b.path; });
+  sort_items(items);
   std::string key;
   std::optional<LayerCache::Claim> claim;
   if (o.cache) {
@@ -280,6 +313,10 @@ LayerOutput write_layer(const MergedFs& fs, const Plan& plan, std::vector<Item> 
       return *hit;
     }
   }
+  // Low-disk mode: this layer's kept content refilled now, punched once staged.
+  std::vector<const Node*> reads;
+  if (o.content.before || o.content.after) reads = content_read(plan, items, shared, linked);
+  if (o.content.before) o.content.before(reads);
   // No name: a SIGKILL or crash mid-write leaves nothing in the scratch dir.
   auto staged_file = std::make_shared<ScratchFile>(staging_dir);
   const std::string& staged = staged_file->path();
@@ -307,28 +344,29 @@ LayerOutput write_layer(const MergedFs& fs, const Plan& plan, std::vector<Item> 
     }
     const Node& n = *item.node;
     TarEntry e = entry_for(item, o);
-    if (!n.is_file()) {
-      tar.add(e);
-      continue;
-    }
-    if (const Action* a = plan.find(n.path); a && a->fate == Fate::Link) {
-      write_dedupe_link(tar, e, *a);  // the copy it names comes earlier in this layer, or below
-      continue;
-    }
-    if (const std::string* r = plan.replacement(n.path)) {
-      e.size = r->size();  // its own content: never a member of a hardlink group
-      tar.add(e);
-      data.write(r->data(), r->size());
-      continue;
-    }
-    auto [it, first] = shared.count(group_key(n)) ? group_first.emplace(group_key(n), n.path)
-                                                  : std::pair(group_first.end(), true);
-    if (!first) {
-      e.type = TarType::Hardlink;
-      e.link_target = std::string(it->second);
-      e.size = 0;
-      tar.add(e);
-      continue;
+    std::string_view link_to;
+    switch (body_of(plan, item, shared, group_first, &link_to)) {
+      case Body::Marker:
+      case Body::Plain:
+        tar.add(e);
+        continue;
+      case Body::Dedupe:
+        write_dedupe_link(tar, e, *plan.find(n.path));  // the copy it names comes earlier in this layer, or below
+        continue;
+      case Body::Replaced: {
+        const std::string& r = *plan.replacement(n.path);
+        e.size = r.size();
+        tar.add(e);
+        data.write(r.data(), r.size());
+        continue;
+      }
+      case Body::Hardlink:
+        e.type = TarType::Hardlink;
+        e.link_target = std::string(link_to);
+        e.size = 0;
+        tar.add(e);
+        continue;
+      case Body::Content: break;
     }
     auto bytes = fs.content(n);
     std::optional<StripResult> stripped;
@@ -359,6 +397,7 @@ LayerOutput write_layer(const MergedFs& fs, const Plan& plan, std::vector<Item> 
     }
   }
   tar.finish();
+  if (o.content.after) o.content.after(reads);
   out.descriptor.media_type = layer_media_type(o);
   out.descriptor.digest = digest_hash.digest();
   out.descriptor.size = static_cast<int64_t>(digest_hash.bytes());
@@ -426,18 +465,39 @@ std::optional<int64_t> source_date_epoch_from_env() {
   return t;
 }
 
-std::vector<LayerOutput> write_layers(const MergedFs& fs, const Plan& plan,
-                                      const WriteOptions& options, const std::string& staging_dir) {
-  std::vector<LayerOutput> outputs;
-  const SharedContents shared = shared_contents(fs);
+namespace {
+
+// One output layer, decided before any is written: a reused input layer, or
+// the items a rewritten one holds and the hardlink groups lower layers carry.
+struct LayerJob {
+  size_t source_index = 0;
+  bool reused = false;
+  uint64_t reused_bytes = 0;  // reused: planned_bytes() of what it shows (skipped on the progress line)
+  std::vector<Item> items;
+  GroupMap linked;
+  // The names of its whiteout and opaque items (Item::path views them; a
+  // moved deque keeps its elements where they are).
+  std::deque<std::string> markers;
+};
+
+struct LayerJobs {
+  std::vector<LayerJob> jobs;
+  SharedContents shared;  // the hardlink groups (write_layer's group_first keys)
+};
+
+LayerJobs plan_layers(const MergedFs& fs, const Plan& plan, const WriteOptions& options) {
+  LayerJobs out;
+  std::vector<LayerJob>& jobs = out.jobs;
+  out.shared = shared_contents(fs);
+  const SharedContents& shared = out.shared;
   if (options.layers == LayerMode::Squash) {
-    std::vector<Item> items;
+    LayerJob job;
     fs.for_each([&](const Node& n) {
-      if (!n.path.empty() && fate_of(plan, n.path) != Fate::Drop) items.push_back({n.path, &n});
+      if (!n.path.empty() && fate_of(plan, n.path) != Fate::Drop) job.items.push_back({n.path, &n});
     });
-    add_parents(fs, items, nullptr, 0);
-    outputs.push_back(write_layer(fs, plan, std::move(items), options, staging_dir, {}, shared));
-    return outputs;
+    add_parents(fs, job.items, nullptr, 0);
+    jobs.push_back(std::move(job));
+    return out;
   }
   const auto& layers = fs.layers();
   // Whether each layer is passed on as is; the others get their items: what
@@ -460,19 +520,14 @@ std::vector<LayerOutput> write_layers(const MergedFs& fs, const Plan& plan,
   });
   ReusedPaths reused;     // wanted only below a layer with markers
   GroupMap reused_files;  // content lower output layers carry, by hardlink group
-  std::deque<std::string> marker_names;  // the whiteout items' paths
   LayerMeta meta(fs);
   for (size_t i = 0; i < layers.size(); i++) {
     const SpilledLayer& layer = *layers[i];
     if (reusable[i]) {
-      progress_skip(reused_bytes[i]);
-      LayerOutput out;
-      out.reused = true;
-      out.source_index = i;
-      out.descriptor = layer.descriptor;
-      out.diff_id = layer.diff_id;
-      out.uncompressed_size = layer.tar_size;
-      out.entries = layer.entries.size();
+      LayerJob job;
+      job.source_index = i;
+      job.reused = true;
+      job.reused_bytes = reused_bytes[i];
       for (auto& e : layer.entries) {
         if (e.kind != LayerEntry::Kind::File) continue;  // a marker holds nothing
         if (i + 1 < last_marker) reused.add(e.path);
@@ -483,19 +538,21 @@ std::vector<LayerOutput> write_layers(const MergedFs& fs, const Plan& plan,
           if (!added && n->path < it->second) it->second = n->path;
         }
       }
-      outputs.push_back(std::move(out));
+      jobs.push_back(std::move(job));
       continue;
     }
-    std::vector<Item> items = std::move(own[i]);
+    LayerJob job;
+    std::vector<Item>& items = job.items;
+    items = std::move(own[i]);
     // Whiteouts only where a reused lower layer still holds what they hide.
     for (auto& e : layer.entries) {
       if (e.kind == LayerEntry::Kind::Whiteout && reused.has_at_or_under(e.path)) {
-        marker_names.push_back(join_path(dirname_of(e.path), std::string(kWhiteoutPrefix) + basename_of(e.path)));
-        items.push_back({marker_names.back(), nullptr, e.tar.get()});
+        job.markers.push_back(join_path(dirname_of(e.path), std::string(kWhiteoutPrefix) + basename_of(e.path)));
+        items.push_back({job.markers.back(), nullptr, e.tar.get()});
       }
       if (e.kind == LayerEntry::Kind::Opaque && reused.has_under(e.path)) {
-        marker_names.push_back(join_path(e.path, std::string(kOpaqueWhiteout)));
-        items.push_back({marker_names.back(), nullptr, e.tar.get()});
+        job.markers.push_back(join_path(e.path, std::string(kOpaqueWhiteout)));
+        items.push_back({job.markers.back(), nullptr, e.tar.get()});
       }
     }
     if (items.empty()) continue;  // emptied layer: dropped
@@ -512,13 +569,56 @@ std::vector<LayerOutput> write_layers(const MergedFs& fs, const Plan& plan,
       auto [it, added] = carried.emplace(group_key(*item.node), item.path);
       if (!added && item.path < it->second) it->second = item.path;
     }
-    LayerOutput out =
-        write_layer(fs, plan, std::move(items), options, staging_dir, reused_files, shared);
+    job.source_index = i;
+    job.linked = reused_files;
     reused_files.insert(carried.begin(), carried.end());
-    out.source_index = i;
+    jobs.push_back(std::move(job));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<LayerOutput> write_layers(const MergedFs& fs, const Plan& plan,
+                                      const WriteOptions& options, const std::string& staging_dir) {
+  std::vector<LayerOutput> outputs;
+  LayerJobs planned = plan_layers(fs, plan, options);
+  for (LayerJob& job : planned.jobs) {
+    const SpilledLayer& layer = *fs.layers()[job.source_index];
+    if (job.reused) {
+      progress_skip(job.reused_bytes);
+      LayerOutput out;
+      out.reused = true;
+      out.source_index = job.source_index;
+      out.descriptor = layer.descriptor;
+      out.diff_id = layer.diff_id;
+      out.uncompressed_size = layer.tar_size;
+      out.entries = layer.entries.size();
+      outputs.push_back(std::move(out));
+      continue;
+    }
+    LayerOutput out = write_layer(fs, plan, std::move(job.items), options, staging_dir, std::move(job.linked),
+                                  planned.shared);
+    out.source_index = job.source_index;
     outputs.push_back(std::move(out));
   }
   return outputs;
+}
+
+std::vector<LayerReads> layer_reads(const MergedFs& fs, const Plan& plan, const WriteOptions& options) {
+  std::vector<LayerReads> reads;
+  LayerJobs planned = plan_layers(fs, plan, options);
+  for (LayerJob& job : planned.jobs) {
+    LayerReads r;
+    r.source_index = job.source_index;
+    r.reused = job.reused;
+    if (!job.reused) {
+      sort_items(job.items);
+      r.content = content_read(plan, job.items, planned.shared, std::move(job.linked));
+    }
+    reads.push_back(std::move(r));
+  }
+  return reads;
 }
 
 }  // namespace slimage

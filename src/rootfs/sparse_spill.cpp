@@ -64,11 +64,11 @@ const Hole* hole_at(const SpilledLayer& layer, uint64_t offset) {
 }
 
 void pwrite_all(int fd, const std::string& path, const char* p, size_t n, uint64_t off) {
+  scratch_charge(path, n);  // first: over a --scratch-budget it throws, nothing written
   while (n > 0) {
     ssize_t w = ::pwrite(fd, p, n, static_cast<off_t>(off));
     if (w < 0 && errno == EINTR) continue;
     if (w < 0) fail(path + ": write: " + std::strerror(errno));
-    scratch_charge(path, static_cast<uint64_t>(w));
     p += w;
     n -= static_cast<size_t>(w);
     off += static_cast<uint64_t>(w);
@@ -203,27 +203,28 @@ ScratchMode choose_scratch_mode(const ImageManifest& image, std::optional<uint64
   }
   mode.low_disk = true;
   mode.budget = budget.value_or(0);
+  // A budget the meter enforces: free space beyond it is never needed.
   mode.reason = budget ? "--scratch-budget " + std::to_string(*budget)
                        : "automatic: " + human_bytes(free_bytes) + " free, a normal run needs " +
                              human_bytes(normal);
-  mode.need = low;
-  mode.need_why = "low-disk mode: a tenth of the layers' compressed size for headers and the files the "
-                  "analysis reads";
+  mode.need = mode.budget ? std::min(low, mode.budget) : low;
+  mode.need_why = mode.need < low ? "low-disk mode: --scratch-budget"
+                                  : "low-disk mode: a tenth of the layers' compressed size for headers and "
+                                    "the files the analysis reads";
   return mode;
 }
 
-uint64_t refill_kept(Source& source, const MergedFs& fs, const std::function<bool(const Node&)>& kept,
-                     unsigned jobs, const std::function<void(uint64_t bytes)>& before) {
+uint64_t refill_nodes(Source& source, const MergedFs& fs, const std::vector<const Node*>& nodes, unsigned jobs,
+                      const std::function<void(uint64_t bytes)>& before) {
   const auto& layers = fs.layers();
   std::vector<std::set<uint64_t>> wanted(layers.size());
   uint64_t need = 0;
-  fs.for_each([&](const Node& n) {
-    if (!n.is_file() || n.size == 0 || n.data_layer >= layers.size()) return;
-    const Hole* hole = hole_at(*layers[n.data_layer], n.data_offset);
-    if (hole && !hole->filled.load(std::memory_order_acquire) && kept(n) &&
-        wanted[n.data_layer].insert(n.data_offset).second)
+  for (const Node* n : nodes) {
+    if (!n->is_file() || n->size == 0 || n->data_layer >= layers.size()) continue;
+    const Hole* hole = hole_at(*layers[n->data_layer], n->data_offset);
+    if (hole && !hole->filled.load(std::memory_order_acquire) && wanted[n->data_layer].insert(n->data_offset).second)
       need += hole->size;
-  });
+  }
   if (before) before(need);
   std::vector<size_t> todo;
   for (size_t i = 0; i < layers.size(); i++)
@@ -237,7 +238,20 @@ uint64_t refill_kept(Source& source, const MergedFs& fs, const std::function<boo
   return total;
 }
 
-LowDiskEstimate estimate_low_disk(const MergedFs& fs, const std::function<bool(const Node&)>& kept) {
+uint64_t unfilled_bytes(const MergedFs& fs, const std::vector<const Node*>& nodes) {
+  const auto& layers = fs.layers();
+  std::set<std::pair<size_t, uint64_t>> seen;
+  uint64_t bytes = 0;
+  for (const Node* n : nodes) {
+    if (!n->is_file() || n->data_layer >= layers.size()) continue;
+    const Hole* hole = hole_at(*layers[n->data_layer], n->data_offset);
+    if (hole && !hole->filled.load(std::memory_order_acquire) && seen.insert({n->data_layer, n->data_offset}).second)
+      bytes += hole->size;
+  }
+  return bytes;
+}
+
+LowDiskEstimate estimate_low_disk(const MergedFs& fs, const std::vector<std::vector<const Node*>>& written) {
   LowDiskEstimate e;
   const auto& layers = fs.layers();
   std::vector<std::set<uint64_t>> holes(layers.size());
@@ -259,18 +273,27 @@ LowDiskEstimate estimate_low_disk(const MergedFs& fs, const std::function<bool(c
     fs.trim();
   }
   e.spilled_bytes -= e.unspilled_bytes;
-  std::vector<std::set<uint64_t>> counted(layers.size());
-  fs.for_each([&](const Node& n) {
-    if (!n.is_file() || n.data_layer >= layers.size() || !holes[n.data_layer].count(n.data_offset)) return;
-    if (kept(n) && counted[n.data_layer].insert(n.data_offset).second) e.refill_bytes += n.size;
-  });
+  for (const std::vector<const Node*>& nodes : written) {
+    std::set<std::pair<size_t, uint64_t>> counted;  // one layer refills each hole once
+    uint64_t bytes = 0;
+    for (const Node* n : nodes) {
+      if (!n->is_file() || n->data_layer >= layers.size() || !holes[n->data_layer].count(n->data_offset)) continue;
+      if (counted.insert({n->data_layer, n->data_offset}).second) bytes += n->size;
+    }
+    e.refill_bytes += bytes;
+    e.refill_peak_bytes = std::max(e.refill_peak_bytes, bytes);
+  }
   return e;
 }
 
-uint64_t release_refilled(const MergedFs& fs) {
+uint64_t release_refilled(const MergedFs& fs, const std::vector<const Node*>* only) {
   const auto& layers = fs.layers();
+  std::set<std::pair<size_t, uint64_t>> chosen;  // (data_layer, data_offset) of `only`
+  if (only)
+    for (const Node* n : *only) chosen.insert({n->data_layer, n->data_offset});
   auto refilled = [&](const Node& n) {
     if (!n.is_file() || n.data_layer >= layers.size()) return false;
+    if (only && !chosen.count({n.data_layer, n.data_offset})) return false;
     const Hole* hole = hole_at(*layers[n.data_layer], n.data_offset);
     return hole && hole->filled.load(std::memory_order_acquire);
   };
@@ -278,6 +301,7 @@ uint64_t release_refilled(const MergedFs& fs) {
   fs.for_each([&](const Node& n) {
     if (refilled(n)) holes.push_back(hole_at(*layers[n.data_layer], n.data_offset));
   });
+  if (holes.empty()) return 0;
   uint64_t freed = fs.discard(refilled);
   for (const Hole* h : holes) h->filled.store(false, std::memory_order_release);
   return freed;

@@ -264,6 +264,7 @@ class ScratchWriter : public SkippingWriter {
 
   // IO thread only (direct_ok_ is read there alone once the thread runs).
   void pwrite_all(int fd, const char* p, size_t n, uint64_t off) {
+    scratch_charge(path_, n);  // first: over a --scratch-budget it throws, nothing written
     while (n > 0) {
       ssize_t w = ::pwrite(fd, p, n, static_cast<off_t>(off));
       if (w < 0 && errno == EINTR) continue;
@@ -273,7 +274,6 @@ class ScratchWriter : public SkippingWriter {
         continue;
       }
       if (w < 0) fail(name_ + ": write: " + std::strerror(errno));
-      scratch_charge(path_, static_cast<uint64_t>(w));
       p += w;
       n -= static_cast<size_t>(w);
       off += static_cast<uint64_t>(w);

@@ -6,7 +6,11 @@
 // src/slim/stages_*.cpp.
 #include "slimage/slim/pipeline.h"
 
+#include <algorithm>
+
 #include "slim_stages.h"
+#include "slimage/util/scratch_meter.h"
+#include "slimage/util/strings.h"
 
 namespace slimage {
 
@@ -17,8 +21,28 @@ static SlimResult refused(std::optional<Refusal> refusal) {
   return out;
 }
 
+// --scratch-budget SIZE, enforced by the scratch meter while the run lives.
+class BudgetGuard {
+ public:
+  ~BudgetGuard() {
+    if (armed_) scratch_set_budget(std::nullopt);
+  }
+  void arm(const ScratchMode& mode) {
+    if (!mode.low_disk || mode.budget == 0 || armed_) return;
+    scratch_set_budget(ScratchBudget{mode.budget, "--scratch-budget " + human_bytes(mode.budget),
+                                     "the run stops there: nothing is written and its scratch is freed. Give a "
+                                     "larger --scratch-budget (0: low-disk mode with no limit)"});
+    armed_ = true;
+  }
+
+ private:
+  bool armed_ = false;
+};
+
 SlimResult slim(const SlimOptions& o, const SlimContext& context, SlimEvents& events) {
   Stages stages(events);
+  BudgetGuard budget;
+  RefillTotals refill;
   // open: the source's root manifest or index, the selected platforms'
   // manifests and configs (every blob checked as it streams), the sink.
   Endpoints io = open_endpoints(o, context, stages);
@@ -30,6 +54,7 @@ SlimResult slim(const SlimOptions& o, const SlimContext& context, SlimEvents& ev
     // --scratch-budget, or when scratch is short of a normal run's estimate.
     ScratchMode mode = scratch_mode(image, o, context);
     if (mode.low_disk) run_mode = mode;
+    budget.arm(mode);  // every scratch write from here on is charged first, and refused past SIZE
     // decode + merge: each layer inflated in parallel into a scratch tar,
     // then merged (whiteouts, opaque dirs, hardlinks) into one view.
     auto loaded = load_fs(*io.source, image, context.jobs, stages, context.spill, &mode);
@@ -38,6 +63,9 @@ SlimResult slim(const SlimOptions& o, const SlimContext& context, SlimEvents& ev
     auto planned = plan_image(*loaded, o.plan, stages);
     // room: the destination's filesystem can hold about what the plan keeps.
     require_destination_space(*loaded, *planned, o, io);
+    // budget: with --scratch-budget SIZE, the decoded layers that stay plus
+    // the largest layer's refill must fit, or the run stops before writing.
+    require_scratch_budget(*loaded, *planned, o, context, mode);
     // verify: the kept ELFs' closure in the output against the input. With
     // no --test it runs on a thread beside the write; its verdict is taken
     // before the sink sees a byte. Dropped files' scratch is freed after it.
@@ -52,7 +80,11 @@ SlimResult slim(const SlimOptions& o, const SlimContext& context, SlimEvents& ev
     }
     // write: untouched layers reused byte for byte, the others rewritten
     // into unnamed scratch files with digests and diff_ids computed on the fly.
-    Written written = write_image(*loaded, *planned, o, context, io, stages);
+    // Low-disk mode refills each rewritten layer's kept content just before
+    // writing it, and punches it again once the layer is staged.
+    Written written = write_image(*loaded, *planned, o, context, io, mode, stages);
+    refill.bytes += written.refill_bytes;
+    refill.peak_bytes = std::max(refill.peak_bytes, written.refill_peak_bytes);
     if (!o.test)
       if (auto refusal = verify.verdict(stages, o.force)) return refused(std::move(refusal));
     // check: --check's rules (dive's and slimage's) on the image as it
@@ -66,7 +98,6 @@ SlimResult slim(const SlimOptions& o, const SlimContext& context, SlimEvents& ev
     report_image(*loaded, *planned, written, published, io, verify.result(), result, stages);
     // sbom: what the slimmed image holds, for --sbom (written by the CLI).
     if (!o.sbom.empty()) sbom_image(*loaded, *planned, published, io, result);
-    release_refilled(*loaded->fs);  // low-disk mode: the kept content refilled for the write
     rewritten.push_back({published.image, published.manifest});
   }
   // commit: the root manifest or index (which the SBOM names), with
@@ -77,7 +108,7 @@ SlimResult slim(const SlimOptions& o, const SlimContext& context, SlimEvents& ev
   nlohmann::json referrers;
   if (o.sbom_attach) referrers = attach_sbom(o, result.sbom, rewritten, io, stages);
   result.root_digest = commit_root(io, root, stages);
-  finish_report(result, stages, run_mode);
+  finish_report(result, stages, run_mode, refill);
   if (!referrers.is_null()) result.report["sbom_referrers"] = std::move(referrers);
   return result;
 }

@@ -82,9 +82,13 @@ struct Written {
   Provenance provenance;  // the new manifest's annotations and history line
   WriteOptions options;
   std::vector<LayerOutput> layers;
+  // Low-disk mode: kept content re-decoded into scratch for the layers
+  // rewritten, and the most of it one layer needed at once.
+  uint64_t refill_bytes = 0, refill_peak_bytes = 0;
+  bool low_disk = false;  // publish streams reused blobs into the sink, not through scratch
 };
 Written write_image(const LoadedImage& loaded, const Planned& planned, const SlimOptions& options,
-                    const SlimContext& context, const Endpoints& io, Stages& stages);
+                    const SlimContext& context, const Endpoints& io, const ScratchMode& mode, Stages& stages);
 
 // check (stages_verify.cpp): --check's rules on the image about to be
 // written (its layers staged, the sink untouched); a refusal if one fails.
@@ -106,12 +110,24 @@ Published publish_image(const ImageManifest& image, const Written& written, Endp
 void report_image(const LoadedImage& loaded, const Planned& planned, const Written& written,
                   const Published& published, const Endpoints& io, const VerifyResult& verified,
                   SlimResult& result, Stages& stages);
-void finish_report(SlimResult& result, const Stages& stages, const ScratchMode& mode);
+// Low-disk mode's refill, over the run's images.
+struct RefillTotals {
+  uint64_t bytes = 0, peak_bytes = 0;
+};
+void finish_report(SlimResult& result, const Stages& stages, const ScratchMode& mode, const RefillTotals& refill);
 
 // The scratch mode of one image's run (rootfs/sparse_spill.h): --scratch-budget,
 // or automatic when the scratch filesystem is short; batch (shared decodes)
 // and --test (its original root needs every file) stay normal.
 ScratchMode scratch_mode(const ImageManifest& image, const SlimOptions& o, const SlimContext& context);
+
+// budget (stages_write.cpp): with --scratch-budget SIZE, refuses (an Error
+// with the numbers) before anything is written when the run clearly cannot
+// fit: the decoded layers as spilled, less all dropped content, plus the
+// largest one layer's refill — a floor, since staged output comes on top.
+// Past that, the scratch meter enforces SIZE on every write.
+void require_scratch_budget(const LoadedImage& loaded, const Planned& planned, const SlimOptions& o,
+                            const SlimContext& context, const ScratchMode& mode);
 
 // sbom (stages_sbom.cpp): the slimmed image's packages, removed and changed
 // files and os-release, added to result.sbom for the CLI's --sbom.

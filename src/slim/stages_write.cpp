@@ -2,7 +2,10 @@
 // publish (blobs, config, manifest into the sink), report, commit.
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <chrono>
 #include <filesystem>
+#include <set>
 
 #include "slim_stages.h"
 #include "slimage/util/disk_space.h"
@@ -33,28 +36,71 @@ void left_scratch(const std::string& path) {
   if (::stat(path.c_str(), &st) == 0 && st.st_nlink > 0) scratch_forget(path);
 }
 
-// Low-disk mode's pass 2: the kept content that was not spilled, written
-// into its holes from the source's blobs (downloaded again for docker://).
-void refill_for_write(const LoadedImage& loaded, const Planned& planned, const SlimContext& context,
-                      const Endpoints& io, Stages& stages) {
+// Low-disk mode's pass 2, layer by layer: as the writer comes to a layer it
+// rewrites, the kept content it reads that was not spilled is written into
+// its holes from the source's blobs (downloaded again for docker://), and
+// punched again once the layer is staged. A reused layer reads none.
+struct Refill {
+  uint64_t bytes = 0, peak = 0;  // all refilled; the most one layer needed
+  unsigned layers = 0;          // output layers that needed some
+  double seconds = 0;
+};
+
+void refill_per_layer(WriteOptions& w, const LoadedImage& loaded, const SlimContext& context, const Endpoints& io,
+                      Refill& refill) {
   bool sparse = false;
   for (auto& l : loaded.fs->layers()) sparse = sparse || (l->holes && !l->holes->by_offset.empty());
   if (!sparse) return;
-  stages.begin("refill");
-  // Refused at once, with the numbers, when the kept content clearly cannot fit.
-  auto room = [&](uint64_t need) {
-    require_free_space(scratch_parent(), need, "scratch", "low-disk mode: the kept content to refill");
+  const MergedFs& fs = *loaded.fs;
+  Source& source = *io.source;
+  const unsigned jobs = context.jobs;
+  w.content.before = [&fs, &source, jobs, &refill](const std::vector<const Node*>& nodes) {
+    auto start = std::chrono::steady_clock::now();
+    // Refused at once, with the numbers, when the layer's kept content clearly cannot fit.
+    auto room = [&](uint64_t need) {
+      if (need == 0) return;
+      require_free_space(scratch_parent(), need, "scratch", "low-disk mode: the kept content to refill for a layer");
+      refill.layers++;
+      refill.peak = std::max(refill.peak, need);
+    };
+    refill.bytes += refill_nodes(source, fs, nodes, jobs, room);
+    refill.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
-  uint64_t bytes = refill_kept(*io.source, *loaded.fs,
-                               [&](const Node& n) { return content_written(planned.plan, n); }, context.jobs, room);
-  stages.end(human_bytes(bytes) + " of kept content re-decoded into scratch");
+  w.content.after = [&fs](const std::vector<const Node*>& nodes) { release_refilled(fs, &nodes); };
 }
 
 }  // namespace
 
-bool content_written(const Plan& plan, const Node& node) {
-  const Action* a = plan.find(node.path);
-  return !a || (a->fate != Fate::Drop && a->fate != Fate::Link);
+void require_scratch_budget(const LoadedImage& loaded, const Planned& planned, const SlimOptions& o,
+                            const SlimContext& context, const ScratchMode& mode) {
+  if (!mode.low_disk || mode.budget == 0) return;
+  const MergedFs& fs = *loaded.fs;
+  const auto& layers = fs.layers();
+  // What stays: the decoded layers as spilled (measured), less every byte of
+  // dropped content they hold (freed beside the write; counting all of it
+  // keeps this a floor).
+  std::set<std::pair<size_t, uint64_t>> dropped;
+  uint64_t freed = 0;
+  fs.for_each([&](const Node& n) {
+    if (!n.is_file() || n.size == 0 || n.data_layer >= layers.size() || fs.unspilled_digest(n)) return;
+    if (const Action* a = planned.plan.find(n.path); a && a->fate == Fate::Drop)
+      if (dropped.insert({n.data_layer, n.data_offset}).second) freed += n.size;
+  });
+  const uint64_t in_use = scratch_in_use(), stays = in_use - std::min(in_use, freed);
+  // The one layer whose refill needs most, written with the decoded layers in scratch.
+  uint64_t most = 0;
+  std::string where;
+  for (const LayerReads& r : layer_reads(fs, planned.plan, write_options(o, context, planned.strip))) {
+    uint64_t bytes = r.reused ? 0 : unfilled_bytes(fs, r.content);
+    if (bytes > most) most = bytes, where = layers[r.source_index]->where();
+  }
+  const uint64_t need = stays + most;
+  if (need <= mode.budget) return;
+  fail("--scratch-budget " + human_bytes(mode.budget) + " cannot hold this run: " + human_bytes(stays) +
+       " of decoded layers stay in scratch (tar headers and the content the analysis reads, less what the plan "
+       "drops)" + (most ? " and " + where + " needs " + human_bytes(most) + " of kept content refilled to be written" : "") +
+       ": at least " + human_bytes(need) + " (" + std::to_string(need) + " bytes) before any staged layer; " +
+       "nothing was written. Give a larger --scratch-budget (0: low-disk mode with no limit)");
 }
 
 ScratchMode scratch_mode(const ImageManifest& image, const SlimOptions& o, const SlimContext& context) {
@@ -63,13 +109,13 @@ ScratchMode scratch_mode(const ImageManifest& image, const SlimOptions& o, const
 }
 
 Written write_image(const LoadedImage& loaded, const Planned& planned, const SlimOptions& o,
-                    const SlimContext& context, const Endpoints& io, Stages& stages) {
+                    const SlimContext& context, const Endpoints& io, const ScratchMode& mode, Stages& stages) {
   loaded.fs->trim();
   uint64_t to_write = 0;
   for (auto& [path, a] : planned.plan.actions) to_write += a.fate == Fate::Drop ? 0 : a.bytes_after;
-  refill_for_write(loaded, planned, context, io, stages);  // its own stage, before the write
   stages.begin("write", to_write);
   Written w;
+  w.low_disk = mode.low_disk;
   w.provenance = describe_slim(loaded.image, io.source_ref, planned.plan, o);
   w.options = write_options(o, context, planned.strip);
   // An OCI layout holds OCI manifests (skopeo looks for no other); Docker's
@@ -78,7 +124,16 @@ Written write_image(const LoadedImage& loaded, const Planned& planned, const Sli
   bool oci_layout = to == Transport::Oci || to == Transport::OciArchive;
   w.options.docker_media_types =
       !oci_layout && use_docker_media_types(loaded.image, w.options.encoder.compression);
+  Refill refill;
+  refill_per_layer(w.options, loaded, context, io, refill);
   w.layers = write_layers(*loaded.fs, planned.plan, w.options, scratch_parent());
+  w.options.content = {};  // they refer to this frame
+  if (refill.layers)
+    stages.record("refill", refill.seconds,
+                  human_bytes(refill.bytes) + " of kept content re-decoded into scratch for " +
+                      std::to_string(refill.layers) + " layer(s), " + human_bytes(refill.peak) + " at most at once");
+  w.refill_bytes = refill.bytes;
+  w.refill_peak_bytes = refill.peak;
   return w;
 }
 
@@ -96,11 +151,15 @@ Published publish_image(const ImageManifest& image, const Written& written, Endp
     if (layers[i].reused) {
       reused++;
       std::string local = io.source->blob_path(image.layers[layers[i].source_index]);
-      if (!local.empty()) {
+      if (!local.empty() && written.low_disk) {
+        // Straight into the sink: a reused layer costs no scratch at all.
+        FileReader in(local);
+        io.sink->put_blob_stream(p.out.layers[i], in);
+      } else if (!local.empty()) {
         // Copy (never move) the source's own file: the input stays untouched.
         ScratchFile copy(scratch_parent());
+        scratch_charge(copy.path(), std::filesystem::file_size(local));  // first: a budget may refuse it
         std::filesystem::copy_file(local, copy.path(), std::filesystem::copy_options::overwrite_existing);
-        scratch_charge(copy.path(), std::filesystem::file_size(copy.path()));
         io.sink->put_blob_file(p.out.layers[i], copy.path());
         left_scratch(copy.path());
       } else {
@@ -184,14 +243,20 @@ std::string commit_root(Endpoints& io, const RootManifest& root, Stages& stages)
 }
 
 // One image's report as is, several under "images"; then the stage times.
-void finish_report(SlimResult& result, const Stages& stages, const ScratchMode& mode) {
+void finish_report(SlimResult& result, const Stages& stages, const ScratchMode& mode, const RefillTotals& refill) {
   nlohmann::json reports = std::move(result.report);
   if (!reports.is_array()) reports = nlohmann::json::array();
   result.report = reports.size() == 1 ? reports[0] : nlohmann::json{{"images", reports}};
   result.report["timings"] = stages.timings();
   // Process-wide: a batch's images share one scratch dir and one process.
   result.report["scratch"] = {{"peak_bytes", scratch_peak()}, {"mode", mode.name()}};
-  if (mode.low_disk) result.report["scratch"]["mode_reason"] = mode.reason;
+  if (mode.low_disk) {
+    result.report["scratch"]["mode_reason"] = mode.reason;
+    if (mode.budget) result.report["scratch"]["budget_bytes"] = mode.budget;
+    // Pass 2, layer by layer: all it re-decoded, and the most one layer held at once.
+    result.report["scratch"]["refill_bytes"] = refill.bytes;
+    result.report["scratch"]["refill_peak_bytes"] = refill.peak_bytes;
+  }
   result.report["peak_rss"] = {{"bytes", stages.peak_rss_bytes()},
                                {"stage", stages.peak_rss_stage()},
                                {"by_stage", stages.peak_rss()},

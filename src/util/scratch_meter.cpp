@@ -7,6 +7,9 @@
 #include <map>
 #include <mutex>
 
+#include "slimage/util/error.h"
+#include "slimage/util/strings.h"
+
 namespace slimage {
 
 namespace {
@@ -16,6 +19,7 @@ struct Meter {
   std::map<std::string, uint64_t, std::less<>> files;
   uint64_t in_use = 0;
   uint64_t peak = 0;
+  std::optional<ScratchBudget> budget;
 };
 
 Meter& meter() {
@@ -29,6 +33,10 @@ void scratch_charge(const std::string& path, uint64_t bytes) {
   if (bytes == 0) return;
   Meter& m = meter();
   std::lock_guard lock(m.mu);
+  if (m.budget && m.in_use + bytes > m.budget->bytes)
+    fail(m.budget->name + " exceeded: " + human_bytes(m.in_use) + " of scratch in use, " + human_bytes(bytes) +
+         " more would make " + std::to_string(m.in_use + bytes) + " bytes, over its " +
+         std::to_string(m.budget->bytes) + "; " + m.budget->advice);
   m.files[path] += bytes;
   m.in_use += bytes;
   m.peak = std::max(m.peak, m.in_use);
@@ -78,6 +86,16 @@ void scratch_reset_peak() {
   Meter& m = meter();
   std::lock_guard lock(m.mu);
   m.peak = m.in_use;
+}
+
+void scratch_set_budget(std::optional<ScratchBudget> budget) {
+  std::lock_guard lock(meter().mu);
+  meter().budget = std::move(budget);
+}
+
+std::optional<ScratchBudget> scratch_budget() {
+  std::lock_guard lock(meter().mu);
+  return meter().budget;
 }
 
 }  // namespace slimage

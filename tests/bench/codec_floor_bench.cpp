@@ -24,6 +24,20 @@
 
 using namespace slimage;
 
+namespace {
+
+// Counts what it is given and keeps nothing: the codec's output size.
+class CountingWriter : public slimage::Writer {
+ public:
+  void write(const void*, size_t n) override { count_ += n; }
+  uint64_t count() const { return count_; }
+
+ private:
+  uint64_t count_ = 0;
+};
+
+}  // namespace
+
 int main(int argc, char** argv) try {
   if (argc < 3) {
     std::fprintf(stderr, "usage: codec_floor_bench inflate|deflate [--compression C] [--level L] [--jobs N] FILE...\n");

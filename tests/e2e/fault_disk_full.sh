@@ -99,17 +99,24 @@ pass "--scratch DIR is where scratch goes; a missing DIR is a usage error"
 
 # 5. The layers' compressed size alone exceeds the scratch disk: the run switches to
 # low-disk mode (tests/e2e/low_disk.sh), which decodes without spilling the 8 MiB file, and
-# is refused before refilling it (kept), with the numbers.
-slim slim "$(in_layout in)" "oci:$SCRATCH/dst/out:img" --profile none --scratch "$SCRATCH/full-tmp"
+# is refused before refilling it (kept; the layer is rewritten, as data/small is dropped),
+# with the numbers. Untouched, the layer is reused byte for byte: never refilled, streamed
+# into the destination, so the same short disk writes it.
+slim slim "$(in_layout in)" "oci:$SCRATCH/dst/out:img" --profile none --drop /data/small --scratch "$SCRATCH/full-tmp"
 [[ $RC == 1 ]] || fail "short scratch exited $RC, want 1: $(cat "$SCRATCH/stderr")"
 grep -q "low-disk mode (automatic: " "$SCRATCH/stderr" || fail "no switch to low-disk mode: $(cat "$SCRATCH/stderr")"
-grep -qE "scratch $SCRATCH/full-tmp: needs at least 8\.0 MiB \(low-disk mode: the kept content to refill\), the filesystem has [0-9.]+ [KM]iB free" "$SCRATCH/stderr" ||
+grep -qE "scratch $SCRATCH/full-tmp: needs at least 8\.0 MiB \(low-disk mode: the kept content to refill for a layer\), the filesystem has [0-9.]+ [KM]iB free" "$SCRATCH/stderr" ||
     fail "no up-front refusal with the numbers: $(cat "$SCRATCH/stderr")"
 grep -q "decode" "$SCRATCH/stderr" && ! grep -q "No space left" "$SCRATCH/stderr" ||
     fail "refusal came from a full disk, not the check: $(cat "$SCRATCH/stderr")"
 only_names_in "$SCRATCH/full-tmp"
 only_names_in "$SCRATCH/dst"
-pass "a scratch disk smaller than the compressed layers: low-disk mode, refused before the refill, with the numbers"
+slim slim "$(in_layout in)" "oci:$SCRATCH/dst/reused:img" --profile none --scratch "$SCRATCH/full-tmp"
+[[ $RC == 0 ]] || fail "a reused layer on a short scratch disk: exit $RC: $(tail -1 "$SCRATCH/stderr")"
+grep -q "refill" "$SCRATCH/stderr" && fail "a reused layer was refilled: $(grep refill "$SCRATCH/stderr")"
+only_names_in "$SCRATCH/full-tmp"
+rm -rf "$SCRATCH/dst/reused"
+pass "a scratch disk smaller than the compressed layers: low-disk mode, refused before the refill, with the numbers; a reused layer is not refilled"
 
 # 6. The output estimate (8 MiB kept at the input's ratio, 1.0) is more than twice the 2 MiB
 # destination disk: refused after the plan, before the write stage, with the numbers; for

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # low_disk: `slim --scratch-budget 0` (low-disk mode) spills only the content the
-# analysis reads, refills the kept rest before the write, and writes the very same
-# image as a normal run (same manifest digest, any --jobs) with a lower measured scratch
-# peak. A scratch disk too small for a normal run switches to low-disk mode by itself
+# analysis reads, refills each rewritten layer's kept rest just before writing it (none
+# for a layer reused byte for byte), and writes the very same image as a normal run (same
+# manifest digest, any --jobs) with a lower measured scratch peak. --scratch-budget SIZE
+# is a limit: refused before writing when the plan shows it cannot fit, stopped cleanly
+# when a write would pass it. A scratch disk too small for a normal run switches to low-disk mode by itself
 # (and says so); one too small even for that is refused up front, with the numbers.
 # docker:// sources are downloaded again for the refill, with the same digest checks.
 source "$(dirname "$0")/lib.sh"
@@ -53,6 +55,81 @@ only_names_in "$SLIMAGE_TMPDIR"
 [[ $(jq -c '.scratch.low_disk | [.unspilled_bytes, .refill_bytes]' "$SCRATCH/plan.json") == "[18874368,6291456]" ]] ||
     fail "plan --json low-disk estimate: $(jq -c .scratch "$SCRATCH/plan.json")"
 pass "synthetic: same manifest $n (--jobs default and 1); scratch peak normal $pn, low-disk $pl"
+
+# 1b. --scratch-budget SIZE is a limit. After the plan, before anything is written, the
+#     decoded layers as spilled plus the one layer's 6 MiB refill do not fit 4 MiB: refused
+#     with those numbers. A budget above that floor but below what the staged layer adds
+#     stops the write cleanly; one just above the measured peak writes the same image.
+human() { python3 -c 'import sys
+v, u = float(sys.argv[1]), 0
+while v >= 1024 and u < 4: v, u = v / 1024, u + 1
+print(sys.argv[1] + " B" if u == 0 else "%.1f %s" % (v, ["B", "KiB", "MiB", "GiB", "TiB"][u]))' "$1"; }
+spilled=$(jq .scratch.low_disk.spilled_bytes "$SCRATCH/plan.json")
+floor=$((spilled + (6 << 20)))
+manifest=$(jq -r '.manifests[0].digest | sub("sha256:"; "")' "$SCRATCH/in/index.json")
+layer=$(jq -r '.layers[0].digest' "$SCRATCH/in/blobs/sha256/$manifest")
+want="slimage: error: --scratch-budget 4.0 MiB cannot hold this run: $(human "$spilled") of decoded layers stay in scratch"
+want+=" (tar headers and the content the analysis reads, less what the plan drops) and layer ${layer:0:19}…"
+want+=" needs 6.0 MiB of kept content refilled to be written: at least $(human $floor) ($floor bytes) before any"
+want+=" staged layer; nothing was written. Give a larger --scratch-budget (0: low-disk mode with no limit)"
+slim slim "$SRC" "oci:$SCRATCH/over:img" "${ARGS[@]}" --scratch-budget 4MiB
+[[ $RC == 1 ]] || fail "a 4 MiB budget was not refused (exit $RC)"
+[[ $(tail -1 "$SCRATCH/stderr") == "$want" ]] || fail "budget refusal: got [$(tail -1 "$SCRATCH/stderr")], want [$want]"
+grep -q "^write" "$SCRATCH/stderr" && fail "the refused run began writing: $(cat "$SCRATCH/stderr")"
+[[ ! -e "$SCRATCH/over" ]] || fail "a refused run wrote its destination"
+only_names_in "$SLIMAGE_TMPDIR"
+slim slim "$SRC" "oci:$SCRATCH/over:img" "${ARGS[@]}" --scratch-budget $((floor + (64 << 10)))
+[[ $RC == 1 ]] || fail "a budget below the staged layer was not enforced (exit $RC)"
+tail -1 "$SCRATCH/stderr" | grep -qE "^slimage: error: (.*: )?--scratch-budget $(human $((floor + (64 << 10))) | sed 's/\./\\./') exceeded: .* of scratch in use, .* more would make [0-9]+ bytes, over its $((floor + (64 << 10))); the run stops there: nothing is written and its scratch is freed\. Give a larger --scratch-budget \(0: low-disk mode with no limit\)$" ||
+    fail "mid-run budget error: $(tail -1 "$SCRATCH/stderr")"
+[[ ! -e "$SCRATCH/over" ]] || fail "a run stopped by its budget wrote its destination"
+only_names_in "$SLIMAGE_TMPDIR"
+# The measured peak moves by some bytes from run to run (chunk timing): 64 KiB of slack.
+fits=$((pl + (64 << 10)))
+run_slim budget "$SRC" "${ARGS[@]}" --scratch-budget "$fits"
+[[ $(field budget .manifest_digest) == "$n" ]] || fail "budget $fits: output differs"
+[[ $(field budget .scratch.budget_bytes) == "$fits" ]] || fail "report: $(jq -c .scratch "$SCRATCH/budget.json")"
+(($(field budget .scratch.peak_bytes) <= fits)) || fail "peak $(field budget .scratch.peak_bytes) over the budget $fits"
+pass "budget: 4 MiB refused before writing (floor $floor), $((floor + (64 << 10))) stopped mid-write, $fits fits"
+
+# 1c. Three layers: an untouched one (reused byte for byte: its 5 MiB never refilled), and
+#     two rewritten ones holding 6 MiB of kept content each, refilled one layer at a time.
+mkdir -p "$SCRATCH/m1/base" "$SCRATCH/m2/data" "$SCRATCH/m3/data"
+lines() { python3 -c 'import sys; sys.stdout.write((sys.argv[1] * int(sys.argv[2]))[:int(sys.argv[2])])' "$1" "$2" >"$3"; }
+lines "reused " $((5 << 20)) "$SCRATCH/m1/base/reused.dat"  # compressible: small staged layers
+lines "second " $((6 << 20)) "$SCRATCH/m2/data/two.bin"
+lines "third " $((6 << 20)) "$SCRATCH/m3/data/three.bin"
+head -c $((1 << 20)) /dev/urandom >"$SCRATCH/m2/data/gone2.bin"
+head -c $((1 << 20)) /dev/urandom >"$SCRATCH/m3/data/gone3.bin"
+make_layout_from_dirs "$SCRATCH/multi" img "$SCRATCH/m1" "$SCRATCH/m2" "$SCRATCH/m3"
+MARGS=(--profile none --drop '/data/gone*' --compression gzip --level 1)
+run_slim multi-normal "oci:$SCRATCH/multi:img" "${MARGS[@]}"
+run_slim multi-low "oci:$SCRATCH/multi:img" "${MARGS[@]}" --scratch-budget 0
+run_slim multi-low1 "oci:$SCRATCH/multi:img" "${MARGS[@]}" --scratch-budget 0 --jobs 1
+mn=$(field multi-normal .manifest_digest)
+[[ $(field multi-low .manifest_digest) == "$mn" && $(field multi-low1 .manifest_digest) == "$mn" ]] ||
+    fail "3 layers: low-disk output differs from normal $mn"
+[[ $(field multi-low .layers.reused) == 1 ]] || fail "the untouched layer is not reused: $(jq -c .layers "$SCRATCH/multi-low.json")"
+[[ $(jq -c '.scratch | [.refill_bytes, .refill_peak_bytes]' "$SCRATCH/multi-low.json") == "[12582912,6291456]" ]] ||
+    fail "refill (want 12 MiB, 6 MiB at most at once): $(jq -c .scratch "$SCRATCH/multi-low.json")"
+grep -q "refill.*12.0 MiB of kept content re-decoded into scratch for 2 layer(s), 6.0 MiB at most at once" \
+    "$SCRATCH/multi-low.err" || fail "refill stage line: $(grep -i refill "$SCRATCH/multi-low.err")"
+"$SLIMAGE" plan "oci:$SCRATCH/multi:img" --profile none --drop '/data/gone*' --json -q >"$SCRATCH/multi-plan.json" \
+    2>"$SCRATCH/stderr" || fail "plan failed: $(cat "$SCRATCH/stderr")"
+[[ $(jq -c '.scratch.low_disk | [.refill_bytes, .refill_peak_bytes]' "$SCRATCH/multi-plan.json") == "[12582912,6291456]" ]] ||
+    fail "plan --json refill: $(jq -c .scratch "$SCRATCH/multi-plan.json")"
+# Scratch peak: the spilled tars, one layer's 6 MiB refill and the small staged layers;
+# refilling both rewritten layers before the write held 12 MiB (17 with the reused one).
+ms=$(jq .scratch.low_disk.spilled_bytes "$SCRATCH/multi-plan.json") mp=$(field multi-low .scratch.peak_bytes)
+((mp < ms + (9 << 20))) || fail "3 layers: low-disk peak $mp is not below spilled $ms + 9 MiB"
+# --layers squash writes one layer: all kept content refilled at once, the same image.
+run_slim squash-normal "oci:$SCRATCH/multi:img" "${MARGS[@]}" --layers squash
+run_slim squash-low "oci:$SCRATCH/multi:img" "${MARGS[@]}" --layers squash --scratch-budget 0
+[[ $(field squash-low .manifest_digest) == "$(field squash-normal .manifest_digest)" ]] ||
+    fail "--layers squash: low-disk output differs"
+[[ $(jq -c '.scratch | [.refill_bytes, .refill_peak_bytes]' "$SCRATCH/squash-low.json") == "[17825792,17825792]" ]] ||
+    fail "--layers squash refill (want all 17 MiB at once): $(jq -c .scratch "$SCRATCH/squash-low.json")"
+pass "3 layers: same manifest (--jobs default and 1, and squashed); reused layer not refilled; peak $mp (spilled $ms + one layer)"
 
 # 2. Automatic: a scratch disk smaller than the layers (25 MiB compressed) switches to
 #    low-disk mode; the dropped file is never written, so the run fits in 18 MiB.

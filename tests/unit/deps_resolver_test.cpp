@@ -77,6 +77,28 @@ TEST_CASE("deps: RPATH is inherited by dependencies, RUNPATH is not") {
   CHECK(g.missing[0].from == "usr/lib/libmid.so.1");
 }
 
+// glibc searches the RPATH of every object up the loader chain, nearest first:
+// here past a loader whose own RPATH does not have it, to the executable's.
+TEST_CASE("deps: RPATHs are inherited from every loader up the chain") {
+  Fixture f;
+  f.glibc();
+  f.lib("opt/top/libleaf.so.1", "libleaf.so.1", "leaf");
+  f.lib("opt/other/libother.so.1", "libother.so.1", "other");
+  f.cc("usr/lib/libmid2.so.1", "int leaf(void); int mid2(void) { return leaf(); }\n",
+       "-shared -fPIC -Wl,-soname,libmid2.so.1 @opt/top/libleaf.so.1");
+  f.cc("usr/lib/libmid.so.1", "int mid2(void); int mid(void) { return mid2(); }\n",
+       "-shared -fPIC -Wl,-soname,libmid.so.1 @usr/lib/libmid2.so.1 -Wl,--disable-new-dtags,-rpath,/opt/other "
+       "-Wl,-rpath-link,@opt/top");
+  f.cc("app/deep", "int mid(void); int main(void) { return mid(); }\n",
+       "@usr/lib/libmid.so.1 -Wl,--disable-new-dtags,-rpath,/opt/top -Wl,-rpath-link,@usr/lib "
+       "-Wl,-rpath-link,@opt/top");
+  Graph g = check(f, "app/deep");
+  REQUIRE(edge_to(g, "opt/top/libleaf.so.1", How::Rpath));
+  CHECK(edge_to(g, "opt/top/libleaf.so.1", How::Rpath)->detail ==
+        "libleaf.so.1 in opt/top (RPATH of app/deep, inherited)");
+  CHECK(g.missing.empty());
+}
+
 TEST_CASE("deps: LD_LIBRARY_PATH from the image Env comes before RUNPATH") {
   Fixture f;
   f.glibc();

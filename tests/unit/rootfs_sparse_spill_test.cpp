@@ -103,7 +103,7 @@ TEST_CASE("low-disk refill: kept holes get their bytes back, dropped ones stay h
   Sparse s({{"keep/a.bin", kBig}, {"drop/b.bin", other}});
   const Node& a = s.node("keep/a.bin");
   const Node& b = s.node("drop/b.bin");
-  uint64_t written = refill_kept(s.source, *s.fs, [](const Node& n) { return n.path.starts_with("keep/"); }, 2);
+  uint64_t written = refill_nodes(s.source, *s.fs, {&a}, 2);  // what the writer reads: the kept file
   CHECK(written == kBig.size());
   CHECK(s.text("keep/a.bin") == kBig);
   CHECK(s.fs->unspilled_digest(b));
@@ -114,6 +114,30 @@ TEST_CASE("low-disk refill: kept holes get their bytes back, dropped ones stay h
   CHECK_THROWS_AS(s.fs->content(a), Error);
 }
 
+TEST_CASE("low-disk refill per layer: only the nodes asked for are refilled, and only they are punched again") {
+  const std::string other(400 << 10, 'y');
+  Sparse s({{"keep/a.bin", kBig}, {"keep/b.bin", other}});
+  const Node& a = s.node("keep/a.bin");
+  const Node& b = s.node("keep/b.bin");
+  const std::vector<const Node*> first{&a}, second{&b};
+  CHECK(unfilled_bytes(*s.fs, {&a, &b, &a}) == kBig.size() + other.size());  // each hole once
+  uint64_t asked = 0;
+  CHECK(refill_nodes(s.source, *s.fs, first, 1, [&](uint64_t need) { asked = need; }) == kBig.size());
+  CHECK(asked == kBig.size());
+  CHECK(s.text("keep/a.bin") == kBig);
+  CHECK(s.fs->unspilled_digest(b));  // not asked for: still a hole
+  CHECK(unfilled_bytes(*s.fs, {&a, &b}) == other.size());
+  // The first layer staged: its content punched, the next one's refilled.
+  const uint64_t before = scratch_in_use();
+  CHECK(release_refilled(*s.fs, &first) > 0);
+  CHECK(scratch_in_use() < before);
+  CHECK(s.fs->unspilled_digest(a));
+  CHECK(refill_nodes(s.source, *s.fs, second, 1) == other.size());
+  CHECK(s.text("keep/b.bin") == other);
+  CHECK(release_refilled(*s.fs, &first) == 0);  // nothing of `first` is filled now
+  CHECK(s.text("keep/b.bin") == other);
+}
+
 TEST_CASE("low-disk refill: a blob that decodes differently the second time is an error naming the layer") {
   Sparse s({{"keep/a.bin", kBig}});
   // The same digest, other bytes: the layer's recorded diff_id no longer matches.
@@ -121,7 +145,7 @@ TEST_CASE("low-disk refill: a blob that decodes differently the second time is a
   const_cast<SpilledLayer&>(*s.fs->layers()[0]).diff_id = sha256_digest("other");
   std::string message;
   try {
-    refill_kept(s.source, *s.fs, [](const Node&) { return true; }, 1);
+    refill_nodes(s.source, *s.fs, {&s.node("keep/a.bin")}, 1);
   } catch (const Error& e) {
     message = e.what();
   }

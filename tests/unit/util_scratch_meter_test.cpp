@@ -1,14 +1,16 @@
 // The scratch meter: bytes in use and the peak, charged per file, credited
-// back by hole, by file and by dir.
+// back by hole, by file and by dir; a budget refuses what would pass it.
 #include <doctest/doctest.h>
 
 #include <filesystem>
 #include <set>
 #include <string>
 
+#include "slimage/util/error.h"
 #include "slimage/util/file.h"
 #include "slimage/util/io.h"
 #include "slimage/util/scratch_meter.h"
+#include "slimage/util/strings.h"
 
 using namespace slimage;
 
@@ -70,4 +72,25 @@ TEST_CASE("util: a scratch file has no name in its dir, reopens by path and free
     CHECK(scratch_in_use() == before + 5);
   }
   CHECK(scratch_in_use() == before);  // closed: forgotten
+}
+
+TEST_CASE("util: a scratch budget refuses the charge that would pass it, and charges nothing") {
+  const uint64_t base = scratch_in_use();
+  scratch_set_budget(ScratchBudget{base + 1000, "--scratch-budget 1000 B", "give more"});
+  scratch_charge("/meter/budget/a", 600);
+  scratch_charge("/meter/budget/a", 400);  // exactly the budget: fits
+  std::string message;
+  try {
+    scratch_charge("/meter/budget/b", 1);
+  } catch (const Error& e) {
+    message = e.what();
+  }
+  scratch_set_budget(std::nullopt);
+  CHECK(message == "--scratch-budget 1000 B exceeded: " + human_bytes(base + 1000) +
+                       " of scratch in use, 1 B more would make " + std::to_string(base + 1001) +
+                       " bytes, over its " + std::to_string(base + 1000) + "; give more");
+  CHECK(scratch_in_use() == base + 1000);  // the refused bytes were never charged
+  scratch_charge("/meter/budget/b", 1);    // no budget: no limit
+  scratch_forget_tree("/meter/budget");
+  CHECK(scratch_in_use() == base);
 }

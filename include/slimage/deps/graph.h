@@ -53,6 +53,9 @@ struct Graph {
   std::vector<Edge> edges;
   std::vector<Missing> missing;
   std::vector<std::string> warnings;  // relative rpath elements, $PLATFORM guesses, conf/cache disagreements…
+  // Objects the walk popped, every root's process together: what
+  // SLIMAGE_MAX_CLOSURE_STEPS bounds (`plan --json` shows it as closure_steps).
+  uint64_t closure_steps = 0;
   // Shortest chains of edges from a root to `path` (each chain root-first);
   // empty if it is not needed.
   std::vector<std::vector<const Edge*>> chains_to(const std::string& path, size_t max_chains = 3) const;

@@ -10,6 +10,7 @@
 // kept within a layer (first path in sort order carries the content).
 #pragma once
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -72,6 +73,13 @@ struct WriteOptions {
   // re-encoded even if the plan leaves it untouched.
   bool recompress_other_encodings = false;
   LayerCache* cache = nullptr;
+  // Low-disk mode (rootfs/sparse_spill.h): a rewritten layer calls `before`
+  // with the nodes whose content it is about to read (the refill), and
+  // `after` with the same once its tar is written (punched again). A layer
+  // reused byte for byte, or found in the cache, reads none.
+  struct ContentHooks {
+    std::function<void(const std::vector<const Node*>&)> before, after;
+  } content;
 };
 
 struct LayerOutput {
@@ -91,6 +99,16 @@ struct LayerOutput {
 // source descriptor (the caller copies the blob).
 std::vector<LayerOutput> write_layers(const MergedFs& fs, const Plan& plan,
                                       const WriteOptions& options, const std::string& staging_dir);
+
+// What write_layers will read, per output layer in order, decided as it
+// decides it: the input layer it comes from, whether it is reused byte for
+// byte, and the nodes whose content it reads (none when reused).
+struct LayerReads {
+  size_t source_index = 0;
+  bool reused = false;
+  std::vector<const Node*> content;
+};
+std::vector<LayerReads> layer_reads(const MergedFs& fs, const Plan& plan, const WriteOptions& options);
 
 // SOURCE_DATE_EPOCH from the environment, if set and valid.
 std::optional<int64_t> source_date_epoch_from_env();

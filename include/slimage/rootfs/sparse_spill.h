@@ -8,11 +8,13 @@
 // tar (seeked over: no blocks), hashing it on the way (the sha256 dedupe
 // compares). MergedFs::content() of such a node throws an internal Error
 // ("not spilled in low-disk mode"): never zeros.
-// Pass 2 (refill_kept): before the write stage, the input layers holding
-// kept-but-unspilled content are decoded again (the same digest and diff_id
-// checks; a docker:// source downloads the blob again) and only those files'
-// bytes are written into their holes. Dropped content is never written.
-// After the write, release_refilled() punches those holes again.
+// Pass 2 (refill_nodes): as the writer comes to each layer it rewrites, the
+// input layers holding that layer's kept-but-unspilled content are decoded
+// again (the same digest and diff_id checks; a docker:// source downloads
+// the blob again) and only those files' bytes are written into their holes;
+// once the layer is staged, release_refilled() punches them again. So
+// scratch holds one output layer's refilled content at a time, none for a
+// layer reused byte for byte, and dropped content is never written.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -21,6 +23,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "slimage/image/image.h"
 
@@ -33,7 +36,7 @@ struct Node;
 struct Hole {
   std::string digest;  // "sha256:…" of its bytes, as HashingWriter gives it
   uint64_t size = 0;
-  mutable std::atomic<bool> filled{false};  // written back by refill_kept
+  mutable std::atomic<bool> filled{false};  // written back by refill_nodes
 };
 
 // A layer's holes by their content's offset in the decoded tar.
@@ -72,25 +75,30 @@ uint64_t low_disk_scratch_estimate(const ImageManifest& image);
 ScratchMode choose_scratch_mode(const ImageManifest& image, std::optional<uint64_t> budget,
                                 uint64_t free_bytes);
 
-// Pass 2: writes back into their holes the content of every node `kept`
-// accepts that was not spilled, re-decoding only the layers that hold some
-// (in parallel, `jobs`). `before` (if given) gets the bytes about to be
-// written first: it may refuse. Throws Error naming the layer if a
-// re-decoded blob differs (digest, diff_id or a file's sha256). Returns the
-// bytes written.
-uint64_t refill_kept(Source& source, const MergedFs& fs, const std::function<bool(const Node&)>& kept,
-                     unsigned jobs, const std::function<void(uint64_t bytes)>& before = {});
+// Pass 2: writes back into their holes the content of `nodes` that was not
+// spilled (one output layer's, as the writer reads it), re-decoding only the
+// layers that hold some (in parallel, `jobs`). `before` (if given) gets the
+// bytes about to be written first: it may refuse. Throws Error naming the
+// layer if a re-decoded blob differs (digest, diff_id or a file's sha256).
+// Returns the bytes written.
+uint64_t refill_nodes(Source& source, const MergedFs& fs, const std::vector<const Node*>& nodes, unsigned jobs,
+                      const std::function<void(uint64_t bytes)>& before = {});
+// The bytes refill_nodes would write for `nodes` now (unfilled holes, each once).
+uint64_t unfilled_bytes(const MergedFs& fs, const std::vector<const Node*>& nodes);
 
 // What low-disk mode would write to scratch for `fs` as decoded normally
 // (`plan --json`): the spilled tar bytes (all less the would-be holes), and
-// the kept content among those holes that pass 2 writes back.
+// the content among those holes that pass 2 writes back, given the nodes
+// each rewritten output layer reads (`written`, rewrite/layer_writer.h's
+// layer_reads): in all, and the most for one layer (held at once).
 struct LowDiskEstimate {
-  uint64_t spilled_bytes = 0, unspilled_bytes = 0, refill_bytes = 0;
+  uint64_t spilled_bytes = 0, unspilled_bytes = 0, refill_bytes = 0, refill_peak_bytes = 0;
 };
-LowDiskEstimate estimate_low_disk(const MergedFs& fs, const std::function<bool(const Node&)>& kept);
+LowDiskEstimate estimate_low_disk(const MergedFs& fs, const std::vector<std::vector<const Node*>>& written);
 
-// After the write: punches the refilled holes again (they read as
-// unspilled from now on). Returns the bytes freed.
-uint64_t release_refilled(const MergedFs& fs);
+// Once written: punches the refilled holes again (they read as unspilled
+// from now on) — all of them, or those of `only`'s content. Returns the
+// bytes freed (whole pages inside each file).
+uint64_t release_refilled(const MergedFs& fs, const std::vector<const Node*>* only = nullptr);
 
 }  // namespace slimage

@@ -83,10 +83,6 @@ struct LoadedImage {
   Diagnostics diagnostics;
 };
 
-// Whether the layer writer reads `node`'s content (kept, not a dedupe link):
-// what low-disk mode refills.
-bool content_written(const Plan& plan, const Node& node);
-
 // decode + merge: every layer of `image` decoded (in parallel) into an
 // unnamed scratch file under scratch_parent(), then merged. `mode` (slim):
 // low-disk mode's sparse spill, and the free space it requires.
