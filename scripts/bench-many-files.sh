@@ -27,7 +27,7 @@ trap 'rm -rf "$work"' EXIT
 python3 "$src/fixtures/hostile/make-hostile.py" many "${long[@]}" "$work/img" "$count"
 mkdir "$work/scratch"
 SLIMAGE_TMPDIR="$work/scratch" /usr/bin/time -f '%M %e %U %S' -o "$work/time" \
-  "$slimage" slim -q "oci:$work/img:latest" "oci:$work/out:slim" --report "$work/report.json"
+  "$slimage" slim -q "oci:$work/img:latest" "oci:$work/out:slim" --report "$work/report.json" >"$work/summary"
 read -r rss_kib wall user sys <"$work/time"
 files=$(jq '.after.files' "$work/report.json")
 stages=$(jq -r '[.timings | to_entries[] | "\(.key) \(.value * 10 | round / 10) s"] | join(", ")' "$work/report.json")
