@@ -57,10 +57,10 @@ nlohmann::json inspect_json(const LoadedImage& loaded) {
     const SpilledLayer& l = *fs.layers()[i];
     uint64_t files = 0, bytes = 0, hidden = 0;
     for (auto& e : l.entries) {
-      if (e.tar.type != TarType::Regular) continue;
-      files++, bytes += e.tar.size;
+      if (e.type != TarType::Regular) continue;
+      files++, bytes += e.size;
       // Bytes an upper layer hides: counted once, in the layer that holds them.
-      if (e.kind == LayerEntry::Kind::File && !fs.entry_visible(i, e)) hidden += e.tar.size;
+      if (e.kind == LayerEntry::Kind::File && !fs.entry_visible(i, e)) hidden += e.size;
     }
     wasted += hidden;
     layers.push_back({{"digest", l.descriptor.digest},

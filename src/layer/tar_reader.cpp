@@ -222,8 +222,8 @@ bool TarReader::next(TarEntry& entry) {
     if (have_long_name) e.path = long_name;
     e.link_target.assign(field_string(block, kLinkname));
     if (have_long_link) e.link_target = long_link;
-    e.uname.assign(field_string(block, kUname));
-    e.gname.assign(field_string(block, kGname));
+    e.uname = field_string(block, kUname);
+    e.gname = field_string(block, kGname);
 
     int64_t mode = 0, uid = 0, gid = 0, mtime = 0;
     if (!parse_numeric(field(block, kMode), mode)) fail_at(header_offset, "invalid mode field");

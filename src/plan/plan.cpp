@@ -172,8 +172,8 @@ void needed_and_cuda_pass(PlanBuilder& b, const Graph& graph) {
                                        why_needed(n.path) + ")");
         continue;
       }
-      a = Action{n.path, n.type, Fate::Keep, ReasonKind::Needed,
-                 "needed: " + why_needed(n.path) + "; overrides " + reason_kind_name(a.kind) +
+      a = Action{.type = n.type, .fate = Fate::Keep, .kind = ReasonKind::Needed,
+                 .reason = "needed: " + why_needed(n.path) + "; overrides " + reason_kind_name(a.kind) +
                      " (" + a.reason + ")"};
       continue;
     }
@@ -258,8 +258,8 @@ void keep_parents_pass(PlanBuilder& b) {
     Action& a = b.action(n.path);
     auto h = holds.find(std::string_view(n.path));
     if (a.fate == Fate::Drop && h != holds.end()) {
-      a = Action{n.path, n.type, Fate::Keep, ReasonKind::Kept,
-                 "holds kept " + std::string(h->second) + "; overrides " + reason_kind_name(a.kind)};
+      a = Action{.type = n.type, .fate = Fate::Keep, .kind = ReasonKind::Kept,
+                 .reason = "holds kept " + std::string(h->second) + "; overrides " + reason_kind_name(a.kind)};
     }
     if (a.fate != Fate::Drop && !n.path.empty())
       holds.emplace(parent_view(n.path), h != holds.end() ? h->second : std::string_view(n.path));
@@ -282,7 +282,8 @@ Plan build_plan(const FsView& fs, const ImageRuntime& runtime, const PlanOptions
     std::sort(b.nodes.begin(), b.nodes.end(), by_path);
   for (const Node* n : b.nodes)
     plan.actions.emplace(n->path,
-                         Action{n->path, n->type, Fate::Keep, ReasonKind::Kept, "no rule drops it"});
+                         Action{.type = n->type, .fate = Fate::Keep, .kind = ReasonKind::Kept,
+                 .reason = "no rule drops it"});
   b.elf.assign(b.nodes.size(), 0);
   const bool kinds = plan.profile.drop_unreachable_libraries;
   if (kinds) b.elf_kind.assign(b.nodes.size(), 0);

@@ -82,7 +82,8 @@ void runtime_compilers_pass(PlanBuilder& b) {
         std::string over = a.fate == Fate::Drop ? std::string("; overrides ") +
                                                       reason_kind_name(a.kind) + " (" + a.reason + ")"
                                                 : "";
-        a = Action{n.path, n.type, Fate::Keep, ReasonKind::KeepGlob, why + over};
+        a = Action{.type = n.type, .fate = Fate::Keep, .kind = ReasonKind::KeepGlob,
+                 .reason = why + over};
       }
     }
   }

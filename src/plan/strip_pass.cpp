@@ -6,6 +6,9 @@
 // *.o and *.a — plan_strip refuses ET_REL itself; the names are checked first
 // so nothing is even parsed.
 #include <map>
+#include <span>
+#include <string_view>
+#include <unordered_set>
 
 #include "plan_internal.h"
 #include "slimage/elf/elf.h"
@@ -28,43 +31,66 @@ std::string join(const std::vector<std::string>& v, size_t max) {
   return s;
 }
 
+// A content and the names that share it: a file alone (most of them, so no
+// vector), or a hardlink group.
 struct Group {
-  std::vector<size_t> members;  // node indexes, in path order
-  size_t representative = 0;
+  size_t representative = 0;  // node index of the name that carries the bytes
+  const std::vector<size_t>* members = nullptr;  // in path order; null: the representative alone
 };
 
 }  // namespace
 
 
 void strip_and_account_pass(PlanBuilder& b, StripMode mode) {
-  // Content groups: a Hardlink joins its target's group.
-  std::map<std::string, Group> groups;
+  // Content groups: a Hardlink joins its target's group. Only contents some
+  // hardlink names are grouped: a million lone files cost no map and no vector.
+  std::unordered_set<std::string_view> linked;  // targets of hardlinks (views of node paths)
+  for (const Node* n : b.nodes)
+    if (n->type == FileType::Hardlink) linked.insert(n->link_target);
+  std::map<std::string_view, std::vector<size_t>> shared;  // target path -> members
   for (size_t i = 0; i < b.nodes.size(); ++i) {
     const Node& n = *b.nodes[i];
     if (!n.is_file()) continue;
-    const std::string& key = n.type == FileType::Hardlink ? n.link_target : n.path;
-    groups[key].members.push_back(i);
+    std::string_view key = n.type == FileType::Hardlink ? std::string_view(n.link_target) : std::string_view(n.path);
+    if (n.type == FileType::Hardlink || linked.count(key)) shared[key].push_back(i);
   }
-  std::vector<Group*> list;
-  for (auto& [key, g] : groups) {
-    g.representative = g.members.front();
-    for (size_t m : g.members)
+  // In key order, as one map of every group would list them: lone files (in
+  // path order) merged with the shared groups (in target order).
+  std::vector<Group> list;
+  list.reserve(b.nodes.size());
+  auto pick = [&](const std::vector<size_t>& members) {
+    Group g{members.front(), &members};
+    for (size_t m : members)
       if (!b.dropped(b.nodes[m]->path)) {
         g.representative = m;
         break;
       }
-    list.push_back(&g);
+    list.push_back(g);
+  };
+  auto next_shared = shared.begin();
+  for (size_t i = 0; i < b.nodes.size(); ++i) {
+    const Node& n = *b.nodes[i];
+    if (!n.is_file() || n.type == FileType::Hardlink || linked.count(n.path)) continue;
+    for (; next_shared != shared.end() && next_shared->first < n.path; ++next_shared) pick(next_shared->second);
+    list.push_back(Group{i, nullptr});
   }
+  for (; next_shared != shared.end(); ++next_shared) pick(next_shared->second);
 
+  // Only ELF files that stay are parsed: decisions for those alone.
+  std::vector<size_t> candidates;  // indexes into list
+  for (size_t k = 0; k < list.size(); ++k) {
+    size_t rep = list[k].representative;
+    const Node& n = *b.nodes[rep];
+    if (mode != StripMode::None && b.elf[rep] && !b.dropped(n.path) && !never_strip(n.path))
+      candidates.push_back(k);
+  }
   struct Decision {
     std::optional<StripResult> result;
   };
-  std::vector<Decision> decisions(list.size());
+  std::vector<Decision> decisions(candidates.size());
   ByteGate resident(kResidentContentCap);
-  parallel_for(list.size(), b.options.jobs, [&](size_t k) {
-    size_t rep = list[k]->representative;
-    const Node& n = *b.nodes[rep];
-    if (mode == StripMode::None || !b.elf[rep] || b.dropped(n.path) || never_strip(n.path)) return;
+  parallel_for(candidates.size(), b.options.jobs, [&](size_t k) {
+    const Node& n = *b.nodes[list[candidates[k]].representative];
     ByteGate::Hold hold(resident, n.size);
     auto bytes = b.fs.content(n);
     std::string error;
@@ -81,11 +107,16 @@ void strip_and_account_pass(PlanBuilder& b, StripMode mode) {
     if (decisions[k].result && decisions[k].result->output_size >= n.size) decisions[k].result.reset();
   });
 
+  static const std::optional<StripResult> kNone;
+  size_t next_decision = 0;
   for (size_t k = 0; k < list.size(); ++k) {
-    const Group& g = *list[k];
+    const Group& g = list[k];
     const Node& rep = *b.nodes[g.representative];
-    const auto& result = decisions[k].result;
-    for (size_t m : g.members) {
+    bool decided = next_decision < candidates.size() && candidates[next_decision] == k;
+    const auto& result = decided ? decisions[next_decision++].result : kNone;
+    std::span<const size_t> members = g.members ? std::span<const size_t>(*g.members)
+                                                : std::span<const size_t>(&g.representative, 1);
+    for (size_t m : members) {
       Action& a = b.action(b.nodes[m]->path);
       bool is_rep = m == g.representative;
       a.bytes = is_rep ? rep.size : 0;

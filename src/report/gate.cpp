@@ -22,15 +22,15 @@ void add_layer_entries(const MergedFs& fs, size_t index, bool user, GateMetrics&
                        std::map<std::string, WastedPath>* paths) {
   const SpilledLayer& layer = *fs.layers()[index];
   for (auto& e : layer.entries) {
-    if (e.kind != LayerEntry::Kind::File || e.tar.type != TarType::Regular) continue;
-    m.layer_bytes += e.tar.size;
-    if (user) m.user_bytes += e.tar.size;
+    if (e.kind != LayerEntry::Kind::File || e.type != TarType::Regular) continue;
+    m.layer_bytes += e.size;
+    if (user) m.user_bytes += e.size;
     bool hidden = !fs.entry_visible(index, e);
-    if (hidden) m.wasted_bytes += e.tar.size;
+    if (hidden) m.wasted_bytes += e.size;
     if (paths) {
       WastedPath& p = (*paths)[e.path];
       p.copies++;
-      if (hidden) p.bytes += e.tar.size;
+      if (hidden) p.bytes += e.size;
     }
   }
 }

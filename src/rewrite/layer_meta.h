@@ -22,7 +22,7 @@ class LayerMeta {
 
   // The directory entry that declares `dir` as seen once layer `layer` is
   // applied, or nullptr (the merge created it implicitly, or it is no directory).
-  const TarEntry* dir_as_of(size_t layer, const std::string& dir);
+  const TarEntry* dir_as_of(size_t layer, std::string_view dir);
 
  private:
   struct Index {

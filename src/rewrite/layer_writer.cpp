@@ -3,8 +3,11 @@
 #include "slimage/rewrite/layer_writer.h"
 
 #include <cstdlib>
+#include <deque>
 #include <set>
+#include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "layer_meta.h"
 #include "slimage/rootfs/releasing_writer.h"
@@ -35,7 +38,7 @@ TarType tar_type(FileType t) {
 
 // What one output layer holds, before sorting.
 struct Item {
-  std::string path;
+  std::string_view path;  // a node's own path, or a marker name its LayerJob holds
   const Node* node = nullptr;      // nullptr for a whiteout marker
   // --layers keep: the header this layer (or, for a parent it does not
   // declare, the image as of this layer) gave a directory or a whiteout;
@@ -82,7 +85,7 @@ TarEntry whiteout_for(const Item& item, const WriteOptions& o) {
     e.mtime = m.mtime, e.mtime_nsec = m.mtime_nsec;
     e.xattrs = m.xattrs;
   }
-  e.path = item.path;
+  e.path = std::string(item.path);
   e.type = TarType::Regular;
   if (o.source_date_epoch && e.mtime > *o.source_date_epoch) {
     e.mtime = *o.source_date_epoch;
@@ -123,7 +126,7 @@ void write_dedupe_link(TarWriter& tar, TarEntry e, const Action& a) {
 // Paths of the entries in reused layers so far: whiteouts over them are needed.
 class ReusedPaths {
  public:
-  void add(const std::string& p) { paths_.insert(p); }
+  void add(std::string_view p) { paths_.insert(p); }  // views a LayerEntry's path
   bool has_at_or_under(const std::string& p) const {
     if (p.empty()) return !paths_.empty();
     auto it = paths_.lower_bound(p);
@@ -138,7 +141,7 @@ class ReusedPaths {
   }
 
  private:
-  std::set<std::string> paths_;
+  std::set<std::string_view, std::less<>> paths_;
 };
 
 // A layer no action touches is the input blob, whatever it holds. Its
@@ -151,24 +154,14 @@ bool layer_reusable(const SpilledLayer& layer, const Plan& plan, const WriteOpti
     return false;
   if (layer.pax_global_header) return false;  // read one way by containerd, refused by umoci
   for (auto& e : layer.entries) {
-    // A name a careless extractor would place outside the root ("/x", "a/../x")
-    // is written again, normalized, never passed on.
-    if (!e.tar.path.empty() && e.tar.path[0] == '/') return false;
-    if (("/" + e.tar.path + "/").find("/../") != std::string::npos) return false;
-    // A hardlink target likewise ("../../etc/passwd", "/etc/passwd": clamped
-    // inside the root by the merge, as containerd and umoci do): written again
-    // with the in-root name it was read as.
-    if (e.tar.type == TarType::Hardlink &&
-        (e.tar.link_target.starts_with("/") || ("/" + e.tar.link_target + "/").find("/../") != std::string::npos))
-      return false;
-    const std::string stored = normalize_path(e.tar.path);
+    // A name a careless extractor would place outside the root ("/x", "a/../x"),
+    // a hardlink target likewise, a name written through a symlink, an entry
+    // the merge skipped: written again as the merge read it, never passed on.
+    if (!e.verbatim) return false;
     switch (e.kind) {
       case LayerEntry::Kind::Skipped: return false;
-      case LayerEntry::Kind::Whiteout:  // its parent reached through a symlink?
-        if (stored != join_path(dirname_of(e.path), std::string(kWhiteoutPrefix) + basename_of(e.path))) return false;
-        continue;
+      case LayerEntry::Kind::Whiteout: continue;
       case LayerEntry::Kind::Opaque:  // a dropped directory must not come back
-        if (stored != join_path(e.path, std::string(kOpaqueWhiteout))) return false;
         if (!e.path.empty() && fate_of(plan, e.path) == Fate::Drop) return false;
         continue;
       case LayerEntry::Kind::File: break;
@@ -176,7 +169,6 @@ bool layer_reusable(const SpilledLayer& layer, const Plan& plan, const WriteOpti
     if (fate_of(plan, e.path) != Fate::Keep) return false;
     if (plan.gpu_prune(e.path)) return false;  // --cuda-arch rewrites it
     if (plan.replacement(e.path)) return false;  // a package database edited
-    if (e.path != stored) return false;  // written through a symlink
   }
   return true;
 }
@@ -191,14 +183,26 @@ std::string layer_media_type(const WriteOptions& o) {
 }
 
 // Writes one layer's items (sorted here) to a blob in the staging dir.
-using GroupMap = std::unordered_map<uint64_t, std::string>;
+// Values view node paths. Only contents that more than one name shows (a
+// Hardlink node's, see SharedContents) are ever keys: a file alone in its
+// group needs no entry, and a layer of a million files no map of them.
+using GroupMap = std::unordered_map<uint64_t, std::string_view>;
 uint64_t group_key(const Node& n) { return (uint64_t(n.data_layer) << 48) ^ n.data_offset; }
+// The group keys of every Hardlink node: the contents shown under two names or more.
+using SharedContents = std::unordered_set<uint64_t>;
+SharedContents shared_contents(const MergedFs& fs) {
+  SharedContents shared;
+  fs.for_each([&](const Node& n) {
+    if (n.type == FileType::Hardlink) shared.insert(group_key(n));
+  });
+  return shared;
+}
 
 // Everything that determines a rewritten layer's bytes (LayerCache key).
 std::string fingerprint(const MergedFs& fs, const Plan& plan, const std::vector<Item>& items,
                         const WriteOptions& o, const GroupMap& linked) {
   Sha256 h;
-  auto add = [&](const std::string& s) {
+  auto add = [&](std::string_view s) {
     uint64_t n = s.size();
     h.update(&n, sizeof n);
     h.update(s.data(), s.size());
@@ -251,7 +255,7 @@ class ScratchCharged : public Writer {
 uint64_t planned_bytes(const Plan& plan, const std::vector<Item>& items) {
   uint64_t bytes = 0;
   for (auto& item : items)
-    if (const Action* a = item.node ? plan.find(item.path) : nullptr; a && a->fate != Fate::Drop)
+    if (const Action* a = item.node ? plan.find(item.node->path) : nullptr; a && a->fate != Fate::Drop)
       bytes += a->bytes_after;
   return bytes;
 }
@@ -262,24 +266,27 @@ enum class Body { Marker, Plain, Dedupe, Replaced, Hardlink, Content };
 // `group_first` maps each hardlink group to the path that carries its
 // content, and gets this item's group if it is the first: a Content item
 // reads its node's bytes, a Hardlink item names `*link_to`.
-Body body_of(const Plan& plan, const Item& item, GroupMap& group_first, const std::string** link_to) {
+Body body_of(const Plan& plan, const Item& item, const SharedContents& shared, GroupMap& group_first,
+             std::string_view* link_to) {
   if (!item.node) return Body::Marker;
   const Node& n = *item.node;
   if (!n.is_file()) return Body::Plain;
   if (const Action* a = plan.find(n.path); a && a->fate == Fate::Link) return Body::Dedupe;
   if (plan.replacement(n.path)) return Body::Replaced;  // its own content: never in a hardlink group
+  if (!shared.count(group_key(n))) return Body::Content;  // alone in its group
   auto [it, first] = group_first.emplace(group_key(n), n.path);
   if (first) return Body::Content;
-  *link_to = &it->second;
+  *link_to = it->second;
   return Body::Hardlink;
 }
 
 // The nodes whose content write_layer reads, in the order it reads them.
-std::vector<const Node*> content_read(const Plan& plan, const std::vector<Item>& sorted_items, GroupMap linked) {
+std::vector<const Node*> content_read(const Plan& plan, const std::vector<Item>& sorted_items,
+                                      const SharedContents& shared, GroupMap linked) {
   std::vector<const Node*> nodes;
-  const std::string* link_to = nullptr;
+  std::string_view link_to;
   for (auto& item : sorted_items)
-    if (body_of(plan, item, linked, &link_to) == Body::Content) nodes.push_back(item.node);
+    if (body_of(plan, item, shared, linked, &link_to) == Body::Content) nodes.push_back(item.node);
   return nodes;
 }
 
@@ -291,7 +298,8 @@ void sort_items(std::vector<Item>& items) {
 // member here becomes a hardlink to it, as runtimes resolve link targets in
 // the root being built.
 LayerOutput write_layer(const MergedFs& fs, const Plan& plan, std::vector<Item> items,
-                        const WriteOptions& o, const std::string& staging_dir, GroupMap linked) {
+                        const WriteOptions& o, const std::string& staging_dir, GroupMap linked,
+                        const SharedContents& shared) {
   sort_items(items);
   std::string key;
   std::optional<LayerCache::Claim> claim;
@@ -307,7 +315,7 @@ LayerOutput write_layer(const MergedFs& fs, const Plan& plan, std::vector<Item> 
   }
   // Low-disk mode: this layer's kept content refilled now, punched once staged.
   std::vector<const Node*> reads;
-  if (o.content.before || o.content.after) reads = content_read(plan, items, linked);
+  if (o.content.before || o.content.after) reads = content_read(plan, items, shared, linked);
   if (o.content.before) o.content.before(reads);
   // No name: a SIGKILL or crash mid-write leaves nothing in the scratch dir.
   auto staged_file = std::make_shared<ScratchFile>(staging_dir);
@@ -336,8 +344,8 @@ LayerOutput write_layer(const MergedFs& fs, const Plan& plan, std::vector<Item> 
     }
     const Node& n = *item.node;
     TarEntry e = entry_for(item, o);
-    const std::string* link_to = nullptr;
-    switch (body_of(plan, item, group_first, &link_to)) {
+    std::string_view link_to;
+    switch (body_of(plan, item, shared, group_first, &link_to)) {
       case Body::Marker:
       case Body::Plain:
         tar.add(e);
@@ -354,7 +362,7 @@ LayerOutput write_layer(const MergedFs& fs, const Plan& plan, std::vector<Item> 
       }
       case Body::Hardlink:
         e.type = TarType::Hardlink;
-        e.link_target = *link_to;
+        e.link_target = std::string(link_to);
         e.size = 0;
         tar.add(e);
         continue;
@@ -402,6 +410,12 @@ LayerOutput write_layer(const MergedFs& fs, const Plan& plan, std::vector<Item> 
   return out;
 }
 
+// "usr/lib/x.so" -> "usr/lib", "x" -> "": dirname_of as a view of `path`.
+std::string_view parent_of(std::string_view path) {
+  size_t slash = path.rfind('/');
+  return path.substr(0, slash == std::string_view::npos ? 0 : slash);
+}
+
 // A parent no layer up to this one declares: what the merge (and a runtime)
 // creates for it.
 const TarEntry& implicit_dir() {
@@ -418,15 +432,17 @@ const TarEntry& implicit_dir() {
 // `meta` (--layers keep), every directory takes the header layer `layer`
 // gives it, or the image had at that layer.
 void add_parents(const MergedFs& fs, std::vector<Item>& items, LayerMeta* meta, size_t layer) {
-  std::set<std::string> have;
+  // Views of the items' paths (and of their prefixes): nothing is copied.
+  std::unordered_set<std::string_view> have;
+  have.reserve(items.size());
   for (auto& i : items) have.insert(i.path);
   std::vector<Item> extra;
   for (auto& i : items) {
-    std::string dir = dirname_of(i.path);
+    std::string_view dir = parent_of(i.path);
     while (!dir.empty() && have.insert(dir).second) {
       if (const Node* d = fs.lookup(dir); d && d->type == FileType::Directory)
-        extra.push_back({dir, d});
-      dir = dirname_of(dir);
+        extra.push_back({d->path, d});
+      dir = parent_of(dir);
     }
   }
   items.insert(items.end(), extra.begin(), extra.end());
@@ -456,12 +472,24 @@ namespace {
 struct LayerJob {
   size_t source_index = 0;
   bool reused = false;
+  uint64_t reused_bytes = 0;  // reused: planned_bytes() of what it shows (skipped on the progress line)
   std::vector<Item> items;
   GroupMap linked;
+  // The names of its whiteout and opaque items (Item::path views them; a
+  // moved deque keeps its elements where they are).
+  std::deque<std::string> markers;
 };
 
-std::vector<LayerJob> plan_layers(const MergedFs& fs, const Plan& plan, const WriteOptions& options) {
+struct LayerJobs {
   std::vector<LayerJob> jobs;
+  SharedContents shared;  // the hardlink groups (write_layer's group_first keys)
+};
+
+LayerJobs plan_layers(const MergedFs& fs, const Plan& plan, const WriteOptions& options) {
+  LayerJobs out;
+  std::vector<LayerJob>& jobs = out.jobs;
+  out.shared = shared_contents(fs);
+  const SharedContents& shared = out.shared;
   if (options.layers == LayerMode::Squash) {
     LayerJob job;
     fs.for_each([&](const Node& n) {
@@ -469,29 +497,43 @@ std::vector<LayerJob> plan_layers(const MergedFs& fs, const Plan& plan, const Wr
     });
     add_parents(fs, job.items, nullptr, 0);
     jobs.push_back(std::move(job));
-    return jobs;
+    return out;
   }
   const auto& layers = fs.layers();
+  // Whether each layer is passed on as is; the others get their items: what
+  // the merged view shows from them.
+  std::vector<char> reusable(layers.size());
+  size_t last_marker = 0;  // 1 + the highest layer holding a whiteout or opaque marker
+  for (size_t i = 0; i < layers.size(); i++) {
+    reusable[i] = layer_reusable(*layers[i], plan, options);
+    for (auto& e : layers[i]->entries)
+      if (e.kind == LayerEntry::Kind::Whiteout || e.kind == LayerEntry::Kind::Opaque) last_marker = i + 1;
+  }
   std::vector<std::vector<Item>> own(layers.size());
+  std::vector<uint64_t> reused_bytes(layers.size());  // planned_bytes() of a reused layer's items
   fs.for_each([&](const Node& n) {
     if (n.path.empty() || n.layer >= layers.size()) return;
-    if (fate_of(plan, n.path) != Fate::Drop) own[n.layer].push_back({n.path, &n});
+    const Action* a = plan.find(n.path);
+    if (a && a->fate == Fate::Drop) return;
+    if (!reusable[n.layer]) own[n.layer].push_back({n.path, &n});
+    else if (a) reused_bytes[n.layer] += a->bytes_after;
   });
-  ReusedPaths reused;
+  ReusedPaths reused;     // wanted only below a layer with markers
   GroupMap reused_files;  // content lower output layers carry, by hardlink group
   LayerMeta meta(fs);
   for (size_t i = 0; i < layers.size(); i++) {
     const SpilledLayer& layer = *layers[i];
-    if (layer_reusable(layer, plan, options)) {
+    if (reusable[i]) {
       LayerJob job;
       job.source_index = i;
       job.reused = true;
-      job.items = std::move(own[i]);  // counted as skipped on the progress line
+      job.reused_bytes = reused_bytes[i];
       for (auto& e : layer.entries) {
         if (e.kind != LayerEntry::Kind::File) continue;  // a marker holds nothing
-        reused.add(e.path);
+        if (i + 1 < last_marker) reused.add(e.path);
+        if (shared.empty()) continue;
         const Node* n = fs.lookup(e.path);
-        if (n && n->is_file() && fs.entry_visible(i, e)) {
+        if (n && n->is_file() && shared.count(group_key(*n)) && fs.entry_visible(i, e)) {
           auto [it, added] = reused_files.emplace(group_key(*n), n->path);
           if (!added && n->path < it->second) it->second = n->path;
         }
@@ -499,14 +541,19 @@ std::vector<LayerJob> plan_layers(const MergedFs& fs, const Plan& plan, const Wr
       jobs.push_back(std::move(job));
       continue;
     }
-    std::vector<Item> items = std::move(own[i]);
+    LayerJob job;
+    std::vector<Item>& items = job.items;
+    items = std::move(own[i]);
     // Whiteouts only where a reused lower layer still holds what they hide.
     for (auto& e : layer.entries) {
-      if (e.kind == LayerEntry::Kind::Whiteout && reused.has_at_or_under(e.path))
-        items.push_back(
-            {join_path(dirname_of(e.path), std::string(kWhiteoutPrefix) + basename_of(e.path)), nullptr, &e.tar});
-      if (e.kind == LayerEntry::Kind::Opaque && reused.has_under(e.path))
-        items.push_back({join_path(e.path, std::string(kOpaqueWhiteout)), nullptr, &e.tar});
+      if (e.kind == LayerEntry::Kind::Whiteout && reused.has_at_or_under(e.path)) {
+        job.markers.push_back(join_path(dirname_of(e.path), std::string(kWhiteoutPrefix) + basename_of(e.path)));
+        items.push_back({job.markers.back(), nullptr, e.tar.get()});
+      }
+      if (e.kind == LayerEntry::Kind::Opaque && reused.has_under(e.path)) {
+        job.markers.push_back(join_path(e.path, std::string(kOpaqueWhiteout)));
+        items.push_back({job.markers.back(), nullptr, e.tar.get()});
+      }
     }
     if (items.empty()) continue;  // emptied layer: dropped
     add_parents(fs, items, &meta, i);
@@ -515,19 +562,19 @@ std::vector<LayerJob> plan_layers(const MergedFs& fs, const Plan& plan, const Wr
     // input, rather than carrying the bytes again.
     GroupMap carried;
     for (auto& item : items) {
-      if (!item.node || !item.node->is_file() || reused_files.count(group_key(*item.node))) continue;
+      if (!item.node || !item.node->is_file() || !shared.count(group_key(*item.node)) ||
+          reused_files.count(group_key(*item.node)))
+        continue;
       if (const Action* a = plan.find(item.node->path); a && a->fate == Fate::Link) continue;
       auto [it, added] = carried.emplace(group_key(*item.node), item.path);
       if (!added && item.path < it->second) it->second = item.path;
     }
-    LayerJob job;
     job.source_index = i;
-    job.items = std::move(items);
     job.linked = reused_files;
     reused_files.insert(carried.begin(), carried.end());
     jobs.push_back(std::move(job));
   }
-  return jobs;
+  return out;
 }
 
 }  // namespace
@@ -535,10 +582,11 @@ std::vector<LayerJob> plan_layers(const MergedFs& fs, const Plan& plan, const Wr
 std::vector<LayerOutput> write_layers(const MergedFs& fs, const Plan& plan,
                                       const WriteOptions& options, const std::string& staging_dir) {
   std::vector<LayerOutput> outputs;
-  for (LayerJob& job : plan_layers(fs, plan, options)) {
+  LayerJobs planned = plan_layers(fs, plan, options);
+  for (LayerJob& job : planned.jobs) {
     const SpilledLayer& layer = *fs.layers()[job.source_index];
     if (job.reused) {
-      progress_skip(planned_bytes(plan, job.items));
+      progress_skip(job.reused_bytes);
       LayerOutput out;
       out.reused = true;
       out.source_index = job.source_index;
@@ -549,7 +597,8 @@ std::vector<LayerOutput> write_layers(const MergedFs& fs, const Plan& plan,
       outputs.push_back(std::move(out));
       continue;
     }
-    LayerOutput out = write_layer(fs, plan, std::move(job.items), options, staging_dir, std::move(job.linked));
+    LayerOutput out = write_layer(fs, plan, std::move(job.items), options, staging_dir, std::move(job.linked),
+                                  planned.shared);
     out.source_index = job.source_index;
     outputs.push_back(std::move(out));
   }
@@ -558,13 +607,14 @@ std::vector<LayerOutput> write_layers(const MergedFs& fs, const Plan& plan,
 
 std::vector<LayerReads> layer_reads(const MergedFs& fs, const Plan& plan, const WriteOptions& options) {
   std::vector<LayerReads> reads;
-  for (LayerJob& job : plan_layers(fs, plan, options)) {
+  LayerJobs planned = plan_layers(fs, plan, options);
+  for (LayerJob& job : planned.jobs) {
     LayerReads r;
     r.source_index = job.source_index;
     r.reused = job.reused;
     if (!job.reused) {
       sort_items(job.items);
-      r.content = content_read(plan, job.items, std::move(job.linked));
+      r.content = content_read(plan, job.items, planned.shared, std::move(job.linked));
     }
     reads.push_back(std::move(r));
   }

@@ -7,10 +7,25 @@
 #include <algorithm>
 #include <atomic>
 #include <deque>
+#include <mutex>
+#include <set>
 
 #include "slimage/util/io.h"
 
 namespace slimage {
+
+XattrSet::XattrSet(const Map& map) {
+  if (map.empty()) return;
+  static std::mutex mu;
+  static auto* pool = new std::set<Map>();  // never freed: handles are copied freely
+  std::lock_guard lock(mu);
+  map_ = &*pool->insert(map).first;
+}
+
+const XattrSet::Map& XattrSet::map() const {
+  static const Map kEmpty;
+  return map_ ? *map_ : kEmpty;
+}
 
 static std::deque<std::string> split(std::string_view path) {
   std::deque<std::string> parts;

@@ -6,6 +6,7 @@
 #include "slimage/rootfs/merged_fs.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -39,6 +40,40 @@ bool escapes_root(std::string_view raw) {
   return false;
 }
 
+// True if a '/'-separated component of `path` is "..".
+bool has_dotdot(std::string_view path) {
+  size_t i = 0;
+  while (i <= path.size()) {
+    size_t j = path.find('/', i);
+    if (j == std::string_view::npos) j = path.size();
+    if (path.substr(i, j - i) == "..") return true;
+    i = j + 1;
+  }
+  return false;
+}
+
+// LayerEntry::verbatim, once the merge has applied `e`.
+bool stored_verbatim(const LayerEntry& e) {
+  const TarEntry& t = *e.tar;
+  // A name a careless extractor would place outside the root ("/x", "a/../x").
+  if (!t.path.empty() && t.path[0] == '/') return false;
+  if (has_dotdot(t.path)) return false;
+  // A hardlink target likewise ("../../etc/passwd", "/etc/passwd": clamped
+  // inside the root by the merge, as containerd and umoci do).
+  if (t.type == TarType::Hardlink && (t.link_target.starts_with("/") || has_dotdot(t.link_target)))
+    return false;
+  const std::string stored = normalize_path(t.path);
+  switch (e.kind) {
+    case LayerEntry::Kind::Skipped: return false;
+    case LayerEntry::Kind::Whiteout:  // its parent reached through a symlink?
+      return stored == join_path(dirname_of(e.path), std::string(kWhiteoutPrefix) + basename_of(e.path));
+    case LayerEntry::Kind::Opaque:
+      return stored == join_path(e.path, std::string(kOpaqueWhiteout));
+    case LayerEntry::Kind::File: break;
+  }
+  return e.path == stored;  // not written through a symlink
+}
+
 FileType file_type(TarType t) {
   switch (t) {
     case TarType::Directory: return FileType::Directory;
@@ -62,11 +97,18 @@ MergedFs::MergedFs(std::vector<std::unique_ptr<SpilledLayer>> layers, Diagnostic
   insert_node(std::move(root));
   for (uint32_t i = 0; i < layers_.size(); i++) apply_layer(i, diagnostics);
   index_children();
+#ifdef __GLIBC__
+  // The headers the merge dropped (LayerEntry::tar) were allocated by the
+  // decode threads, in their malloc arenas, which the rest of the run (on
+  // this thread) does not reuse: hundreds of MB for a million entries,
+  // returned to the system now rather than at exit.
+  ::malloc_trim(0);
+#endif
 }
 
 void MergedFs::remove_subtree(const std::string& path, bool keep_self) {
   if (path.empty()) {
-    auto root = nodes_.extract(std::string_view());
+    auto root = nodes_.extract(nodes_.find(std::string_view()));
     nodes_.clear();
     nodes_.insert(std::move(root));
     return;
@@ -74,13 +116,12 @@ void MergedFs::remove_subtree(const std::string& path, bool keep_self) {
   auto first = nodes_.lower_bound(path + "/");
   auto last = nodes_.lower_bound(path + "0");  // '0' sorts right after '/'
   nodes_.erase(first, last);
-  if (!keep_self) nodes_.erase(std::string_view(path));
+  if (!keep_self)
+    if (auto self = nodes_.find(std::string_view(path)); self != nodes_.end()) nodes_.erase(self);
 }
 
 Node* MergedFs::insert_node(Node&& node) {
-  auto owned = std::make_unique<Node>(std::move(node));
-  std::string_view key = owned->path;  // views the node's own bytes, which never move
-  return nodes_.emplace(key, std::move(owned)).first->second.get();
+  return nodes_.insert(std::make_unique<Node>(std::move(node))).first->get();
 }
 
 // Every later stage walks each path of the tree (globs, lookups, parents), so
@@ -100,8 +141,8 @@ Node* MergedFs::ensure_dir(const std::string& path, uint32_t layer) {
     std::string_view prefix = std::string_view(path).substr(0, end);
     auto it = nodes_.find(prefix);
     if (it != nodes_.end()) {
-      if (it->second->type != FileType::Directory) return nullptr;
-      parent = it->second.get();
+      if ((*it)->type != FileType::Directory) return nullptr;
+      parent = it->get();
       break;
     }
     if (prefix.empty()) return nullptr;
@@ -132,7 +173,7 @@ std::string MergedFs::resolve_parent(const std::string& dir, const std::string& 
   // A node keyed by the path itself is a real directory: nodes are keyed by
   // real paths, and a directory replaced by a link or file loses its subtree.
   // One lookup, not one per component (nested directories stay n·log n).
-  if (auto it = nodes_.find(dir); it != nodes_.end() && it->second->type == FileType::Directory)
+  if (auto it = nodes_.find(dir); it != nodes_.end() && (*it)->type == FileType::Directory)
     return dir;
   std::string real;
   const Node* n = resolve(dir, true, &real);
@@ -177,13 +218,13 @@ void MergedFs::apply_whiteout(uint32_t index, LayerEntry& e, const std::string& 
     // unpack from this layer (unpackedPaths): explicit entries only.
     std::string removed;  // the last lower node removed: its subtree goes with it
     auto it = nodes_.lower_bound(dir.empty() ? std::string() : dir + "/");
-    if (dir.empty() && it != nodes_.end() && it->first.empty()) ++it;
+    if (dir.empty() && it != nodes_.end() && (*it)->path.empty()) ++it;
     auto last = dir.empty() ? nodes_.end() : nodes_.lower_bound(dir + "0");
     while (it != last) {
-      const Node& n = *it->second;
-      bool under_removed = !removed.empty() && it->first.size() > removed.size() &&
-                           it->first.compare(0, removed.size(), removed) == 0 &&
-                           it->first[removed.size()] == '/';
+      const Node& n = **it;
+      bool under_removed = !removed.empty() && n.path.size() > removed.size() &&
+                           n.path.compare(0, removed.size(), removed) == 0 &&
+                           n.path[removed.size()] == '/';
       if (under_removed && is_upper(n))
         fail(where + ": opaque marker removes " + removed + " with " + n.path +
              " of its own layer beneath it: containerd deletes both, umoci keeps " + n.path +
@@ -200,7 +241,7 @@ void MergedFs::apply_whiteout(uint32_t index, LayerEntry& e, const std::string& 
         fail(where + ": opaque marker comes after " + n.path +
              ", a directory its own layer created implicitly: containerd deletes it, umoci "
              "keeps it; refused (see docs/layer-semantics.md)");
-      removed = it->first;
+      removed = n.path;
       it = nodes_.erase(it);
     }
     return;
@@ -220,9 +261,9 @@ void MergedFs::apply_whiteout(uint32_t index, LayerEntry& e, const std::string& 
            " of its own layer: containerd deletes it, umoci keeps it; refused (see "
            "docs/layer-semantics.md)");
   };
-  if (auto self = nodes_.find(std::string_view(e.path)); self != nodes_.end()) refuse_if_upper(*self->second);
+  if (auto self = nodes_.find(std::string_view(e.path)); self != nodes_.end()) refuse_if_upper(**self);
   auto last = nodes_.lower_bound(e.path + "0");  // '0' sorts right after '/'
-  for (auto it = nodes_.lower_bound(e.path + "/"); it != last; ++it) refuse_if_upper(*it->second);
+  for (auto it = nodes_.lower_bound(e.path + "/"); it != last; ++it) refuse_if_upper(**it);
   remove_subtree(e.path, false);
 }
 
@@ -238,13 +279,13 @@ bool MergedFs::link_node(Node& node, const LayerEntry& e, const std::string& whe
   // host file: the target is looked up in this tree only.
   (void)d;
   std::string target_path;
-  const Node* target = resolve(normalize_path(e.tar.link_target), false, &target_path);
+  const Node* target = resolve(normalize_path(e.tar->link_target), false, &target_path);
   if (target && target->type == FileType::Hardlink) target = lookup(target->link_target);
   // containerd removes what stands at the link's own path first, then
   // link(2) fails on a missing target: the layer is not applied (umoci fails
   // the same way), so neither is it read here.
   if (!target || target_path == node.path)
-    fail(where + ": hardlink to " + e.tar.link_target +
+    fail(where + ": hardlink to " + e.tar->link_target +
          ", which does not exist: link(2) fails, so containerd cannot apply this layer");
   if (target->type == FileType::Directory)
     fail(where + ": hardlink to directory " + (target_path.empty() ? "/" : target_path) +
@@ -270,82 +311,15 @@ void MergedFs::apply_layer(uint32_t index, Diagnostics& d) {
   SpilledLayer& layer = *layers_[index];
   current_layer_ = index;
   std::vector<std::pair<std::string, std::string>> unmade_parents;  // where, directory
-  std::string last_parent_raw, last_parent_real;
-  bool last_parent_ok = false, have_parent = false;
+  ParentCache parents;
   for (auto& e : layer.entries) {
-    std::string where = layer.where() + ": " + e.tar.path;
-    if (escapes_root(e.tar.path)) {
-      d.error(where, "path leaves the root; entry skipped");
-      e.kind = LayerEntry::Kind::Skipped;
-      continue;
-    }
-    std::string p = normalize_path(e.tar.path);
-    if (basename_of(p).rfind(kWhiteoutPrefix, 0) == 0) {
-      apply_whiteout(index, e, p, where, d, unmade_parents);
-      have_parent = false;  // it may have removed a directory or symlink on the way
-      continue;
-    }
-    if (p.empty()) {  // "./": the root's own metadata
-      Node& root = *nodes_.at(std::string_view());
-      if (e.tar.type == TarType::Directory) {
-        root.mode = e.tar.mode, root.uid = e.tar.uid, root.gid = e.tar.gid;
-        root.mtime = e.tar.mtime;
-      }
-      e.path.clear();
-      continue;
-    }
-    std::string raw_parent = dirname_of(p);
-    if (!have_parent || raw_parent != last_parent_raw ||
-        nodes_.find(std::string_view(last_parent_real)) == nodes_.end()) {
-      have_parent = true;
-      last_parent_raw = raw_parent;
-      last_parent_real = resolve_parent(raw_parent, where, d, &last_parent_ok);
-    }
-    if (!last_parent_ok) {
-      e.kind = LayerEntry::Kind::Skipped;
-      continue;
-    }
-    std::string path =
-        last_parent_real.empty() ? basename_of(p) : last_parent_real + "/" + basename_of(p);
-    e.path = path;
-    for (const auto& name : e.tar.ignored_xattrs)
-      d.warn(where, "xattr " + name +
-                        " is stored as LIBARCHIVE.xattr, a form containerd and umoci do not "
-                        "apply; never written as SCHILY.xattr");
-
-    Node node;
-    node.path = path;
-    node.type = file_type(e.tar.type);
-    node.mode = e.tar.mode & 07777;
-    node.uid = e.tar.uid, node.gid = e.tar.gid;
-    node.uname = e.tar.uname, node.gname = e.tar.gname;
-    node.mtime = e.tar.mtime, node.mtime_nsec = e.tar.mtime_nsec;
-    node.dev_major = e.tar.dev_major, node.dev_minor = e.tar.dev_minor;
-    node.xattrs = e.tar.xattrs;
-    node.layer = index;
-    node.entry_offset = e.tar.header_offset;
-    if (node.type == FileType::Regular) {
-      node.size = e.tar.size;
-      node.data_layer = index;
-      node.data_offset = e.tar.data_offset;
-    } else if (node.type == FileType::Symlink) {
-      node.link_target = e.tar.link_target;
-    } else if (node.type == FileType::Hardlink && !link_node(node, e, where, d)) {
-      e.kind = LayerEntry::Kind::Skipped;
-      continue;
-    }
-    auto it = nodes_.find(std::string_view(path));
-    if (it != nodes_.end()) {
-      // A directory replaced by another keeps its subtree; by anything else, not.
-      bool was_dir = it->second->type == FileType::Directory;
-      if (was_dir && node.type != FileType::Directory) remove_subtree(path, true);
-      // The new node in place of the old one: its key must view its own path.
-      nodes_.erase(std::string_view(path));
-      insert_node(std::move(node));
-      continue;
-    }
-    count_path(path);
-    insert_node(std::move(node));
+    apply_entry(index, e, parents, unmade_parents, d);
+    e.verbatim = stored_verbatim(e);
+    // The header's last reader was the line above, unless a later stage reads it (merged_fs.h).
+    bool keep_header = e.type == TarType::Directory || e.kind == LayerEntry::Kind::Whiteout ||
+                       e.kind == LayerEntry::Kind::Opaque ||
+                       (e.type == TarType::Regular && e.size > kSparseKeepMax);
+    if (!keep_header) e.tar.reset();
   }
   for (auto& [where, dir] : unmade_parents) {
     const Node* n = lookup(dir);
@@ -356,10 +330,89 @@ void MergedFs::apply_layer(uint32_t index, Diagnostics& d) {
   }
 }
 
+void MergedFs::apply_entry(uint32_t index, LayerEntry& e, ParentCache& parents,
+                           std::vector<std::pair<std::string, std::string>>& unmade_parents,
+                           Diagnostics& d) {
+  SpilledLayer& layer = *layers_[index];
+  std::string where = layer.where() + ": " + e.tar->path;
+  if (escapes_root(e.tar->path)) {
+    d.error(where, "path leaves the root; entry skipped");
+    e.kind = LayerEntry::Kind::Skipped;
+    return;
+  }
+  std::string p = normalize_path(e.tar->path);
+  if (basename_of(p).rfind(kWhiteoutPrefix, 0) == 0) {
+    apply_whiteout(index, e, p, where, d, unmade_parents);
+    parents.valid = false;  // it may have removed a directory or symlink on the way
+    return;
+  }
+  if (p.empty()) {  // "./": the root's own metadata
+    Node& root = **nodes_.find(std::string_view());
+    if (e.tar->type == TarType::Directory) {
+      root.mode = e.tar->mode, root.uid = e.tar->uid, root.gid = e.tar->gid;
+      root.mtime = e.tar->mtime;
+    }
+    e.path.clear();
+    return;
+  }
+  std::string raw_parent = dirname_of(p);
+  if (!parents.valid || raw_parent != parents.raw ||
+      nodes_.find(std::string_view(parents.real)) == nodes_.end()) {
+    parents.valid = true;
+    parents.raw = raw_parent;
+    parents.real = resolve_parent(raw_parent, where, d, &parents.ok);
+  }
+  if (!parents.ok) {
+    e.kind = LayerEntry::Kind::Skipped;
+    return;
+  }
+  std::string path =
+      parents.real.empty() ? basename_of(p) : parents.real + "/" + basename_of(p);
+  e.path = path;
+  for (const auto& name : e.tar->ignored_xattrs)
+    d.warn(where, "xattr " + name +
+                      " is stored as LIBARCHIVE.xattr, a form containerd and umoci do not "
+                      "apply; never written as SCHILY.xattr");
+
+  Node node;
+  node.path = path;
+  node.type = file_type(e.tar->type);
+  node.mode = e.tar->mode & 07777;
+  node.uid = e.tar->uid, node.gid = e.tar->gid;
+  node.uname = e.tar->uname, node.gname = e.tar->gname;
+  node.mtime = e.tar->mtime, node.mtime_nsec = e.tar->mtime_nsec;
+  node.dev_major = e.tar->dev_major, node.dev_minor = e.tar->dev_minor;
+  node.xattrs = e.tar->xattrs;
+  node.layer = index;
+  node.entry_offset = e.tar->header_offset;
+  if (node.type == FileType::Regular) {
+    node.size = e.tar->size;
+    node.data_layer = index;
+    node.data_offset = e.tar->data_offset;
+  } else if (node.type == FileType::Symlink) {
+    node.link_target = e.tar->link_target;
+  } else if (node.type == FileType::Hardlink && !link_node(node, e, where, d)) {
+    e.kind = LayerEntry::Kind::Skipped;
+    return;
+  }
+  auto it = nodes_.find(std::string_view(path));
+  if (it != nodes_.end()) {
+    // A directory replaced by another keeps its subtree; by anything else, not.
+    bool was_dir = (*it)->type == FileType::Directory;
+    if (was_dir && node.type != FileType::Directory) remove_subtree(path, true);
+    nodes_.erase(nodes_.find(std::string_view(path)));
+    insert_node(std::move(node));
+    return;
+  }
+  count_path(path);
+  insert_node(std::move(node));
+}
+
 // Keys view the children's own paths (their dirname part): no path is copied.
 void MergedFs::index_children() {
   children_.clear();
-  for (auto& [path, node] : nodes_) {
+  for (auto& node : nodes_) {
+    std::string_view path = node->path;
     if (path.empty()) continue;
     size_t slash = path.rfind('/');
     children_[path.substr(0, slash == std::string_view::npos ? 0 : slash)].push_back(node.get());
@@ -368,7 +421,7 @@ void MergedFs::index_children() {
 
 const Node* MergedFs::lookup(std::string_view path) const {
   auto it = nodes_.find(path);
-  return it == nodes_.end() ? nullptr : it->second.get();
+  return it == nodes_.end() ? nullptr : it->get();
 }
 
 std::vector<const Node*> MergedFs::list_dir(std::string_view dir) const {
@@ -377,7 +430,7 @@ std::vector<const Node*> MergedFs::list_dir(std::string_view dir) const {
 }
 
 void MergedFs::for_each(const std::function<void(const Node&)>& fn) const {
-  for (auto& [path, node] : nodes_) fn(*node);
+  for (auto& node : nodes_) fn(*node);
 }
 
 std::span<const uint8_t> MergedFs::mapped(const Node& node) const {
@@ -452,7 +505,7 @@ uint64_t MergedFs::discard(const std::function<bool(const Node&)>& dead) const {
   const uint64_t kPage = page_size();  // holes are punched in whole pages
   constexpr uint64_t kMin = 64 << 10, kStep = 32 << 20;
   std::vector<std::vector<Range>> gone(layers_.size()), live(layers_.size());
-  for (auto& [path, node] : nodes_) {
+  for (auto& node : nodes_) {
     const Node& n = *node;
     if (!n.is_file() || n.size == 0 || n.data_layer >= layers_.size()) continue;
     if (unspilled_digest(n)) continue;  // a hole already: nothing to free, nothing to keep
@@ -505,7 +558,7 @@ uint64_t MergedFs::discard(const std::function<bool(const Node&)>& dead) const {
 bool MergedFs::entry_visible(size_t layer, const LayerEntry& entry) const {
   if (entry.kind != LayerEntry::Kind::File) return false;
   const Node* n = lookup(entry.path);
-  return n && n->layer == layer && n->entry_offset == entry.tar.header_offset;
+  return n && n->layer == layer && n->entry_offset == entry.header_offset;
 }
 
 }  // namespace slimage

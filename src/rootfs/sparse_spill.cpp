@@ -264,8 +264,11 @@ LowDiskEstimate estimate_low_disk(const MergedFs& fs, const std::vector<std::vec
     // RSS (692 MB on the torch image), so the pages go every 64 peeks.
     uint64_t peeks = 0;
     for (const LayerEntry& entry : l.entries) {
-      const TarEntry& t = entry.tar;
-      if (t.type != TarType::Regular || t.size <= kSparseKeepMax || t.data_offset + 4 > bytes.size()) continue;
+      // The merge keeps the header of exactly these (LayerEntry).
+      if (entry.type != TarType::Regular || entry.size <= kSparseKeepMax || !entry.tar ||
+          entry.tar->data_offset + 4 > bytes.size())
+        continue;
+      const TarEntry& t = *entry.tar;
       if (++peeks % 64 == 0) fs.trim();
       std::string_view head(reinterpret_cast<const char*>(bytes.data()) + t.data_offset, 4);
       if (sparse_keeps_content(t.path, t.size, head)) continue;

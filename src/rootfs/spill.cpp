@@ -346,7 +346,8 @@ std::unique_ptr<SpilledLayer> spill_layer(Source& source, const Descriptor& desc
       if (limits.sparse && entry.type == TarType::Regular && entry.size > kSparseKeepMax)
         sparse.candidate(entry.path, entry.data_offset, entry.size);
       check_path_depth(entry.path);
-      layer->entries.push_back({std::move(entry), {}, {}});
+      layer->entries.emplace_back(std::move(entry));
+      entry = TarEntry();
     }
     layer->pax_global_header = tar.saw_global_header();
     // The diff_id covers the whole stream, trailing blocks included.

@@ -128,7 +128,7 @@ out.close()
   CHECK(f.mode == 04755);
   CHECK(f.uid == 3000000);
   CHECK(f.gid == 42);
-  CHECK(f.uname == std::string(40, 'u'));
+  CHECK(f.uname.str() == std::string(40, 'u'));
   CHECK(f.mtime == 1234567890);
   CHECK(f.mtime_nsec == 500000000);
   CHECK(entries[0].data == "hello");
@@ -265,7 +265,7 @@ TEST_CASE("layer: tar reader ignores global PAX headers and LIBARCHIVE xattrs, a
   CHECK(e[0].entry.ignored_xattrs == std::vector<std::string>{"user.Ab"});
   CHECK(e[0].entry.header_offset == 1024);
   CHECK(e[1].entry.xattrs.empty());
-  CHECK(e[1].entry.uname == "");
+  CHECK(e[1].entry.uname.str() == "");
   CHECK(e[1].entry.mtime == 0);
 }
 

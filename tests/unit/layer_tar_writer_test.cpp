@@ -188,8 +188,8 @@ TEST_CASE("layer: tar writer output reads back identically through python tarfil
     CHECK(got["mode"] == want.mode);
     CHECK(got["uid"] == want.uid);
     CHECK(got["gid"] == want.gid);
-    CHECK(got["uname"] == want.uname);
-    CHECK(got["gname"] == want.gname);
+    CHECK(got["uname"] == want.uname.str());
+    CHECK(got["gname"] == want.gname.str());
     CHECK(got["mtime"].get<double>() == doctest::Approx(want.mtime + want.mtime_nsec * 1e-9));
     CHECK(got["size"] == want.size);
     CHECK(got["linkname"] == hex(want.link_target));
@@ -218,7 +218,7 @@ TEST_CASE("layer: tar writer output reads back identically through libarchive") 
     CHECK(archive_entry_perm(ae) == it.entry.mode);
     CHECK(archive_entry_uid(ae) == it.entry.uid);
     CHECK(archive_entry_gid(ae) == it.entry.gid);
-    CHECK(std::string(archive_entry_uname(ae)) == it.entry.uname);
+    CHECK(std::string(archive_entry_uname(ae)) == it.entry.uname.str());
     CHECK(archive_entry_mtime(ae) == it.entry.mtime);
     CHECK(archive_entry_mtime_nsec(ae) == it.entry.mtime_nsec);
     CHECK(static_cast<uint64_t>(archive_entry_size(ae)) == it.entry.size);

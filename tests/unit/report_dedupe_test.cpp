@@ -11,7 +11,7 @@ TEST_CASE("report: dedupe savings are their own reason and keep the invariant") 
   Plan plan;
   auto add = [&](const std::string& path, Fate fate, uint64_t bytes, uint64_t after) -> Action& {
     Action& a = plan.actions[path];
-    a.path = path, a.fate = fate, a.bytes = bytes, a.bytes_after = after;
+    a.fate = fate, a.bytes = bytes, a.bytes_after = after;
     return a;
   };
   add("usr/local/cuda/lib64/libx.so.1", Fate::Strip, 1000, 800);

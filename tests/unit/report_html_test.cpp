@@ -19,7 +19,7 @@ bool overlap(const TreemapRect& a, const TreemapRect& b) {
 
 Action& add(Plan& plan, const std::string& path, Fate fate, ReasonKind kind, uint64_t bytes, uint64_t after) {
   Action& a = plan.actions[path];
-  a.path = path, a.fate = fate, a.kind = kind, a.bytes = bytes, a.bytes_after = after;
+  a.fate = fate, a.kind = kind, a.bytes = bytes, a.bytes_after = after;
   return a;
 }
 

@@ -48,7 +48,6 @@ TEST_CASE("layer writer: a reused layer reads nothing; a rewritten one reads eac
   Plan plan;
   for (const char* gone : {"b/gone", "c/gone"}) {
     Action a;
-    a.path = gone;
     a.fate = Fate::Drop;
     plan.actions[gone] = a;
   }

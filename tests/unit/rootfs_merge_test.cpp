@@ -245,6 +245,33 @@ TEST_CASE("rootfs: a file replaces a directory and its subtree") {
   CHECK_FALSE(fs->lookup("x/a"));
 }
 
+TEST_CASE("rootfs: an applied entry keeps its header only where a later stage reads it") {
+  Fixture f;
+  auto fs = f.merge({{{"d/", TarType::Directory}, {"d/f", TarType::Regular, "x"}, {"gone", TarType::Regular, "g"}},
+                     {{"d/g", TarType::Regular, "y"}, {".wh.gone"}, {"big", TarType::Regular, std::string(300 << 10, 'b')},
+                      {"l", TarType::Symlink, "d"}, {"l/h", TarType::Regular, "z"}, {"/abs", TarType::Regular, "a"}}});
+  std::map<std::string, const LayerEntry*> by_path;
+  for (auto& layer : fs->layers())
+    for (auto& e : layer->entries) by_path[e.path] = &e;
+  // Directories and markers (the writer gives them their layer's header again), files
+  // over kSparseKeepMax (the low-disk estimate reads their stored name): kept.
+  CHECK(by_path.at("d")->tar);
+  CHECK(by_path.at("gone")->kind == LayerEntry::Kind::Whiteout);
+  CHECK(by_path.at("gone")->tar);
+  CHECK(by_path.at("big")->tar);
+  // The rest: dropped, what later stages read copied out.
+  const LayerEntry& g = *by_path.at("d/g");
+  CHECK_FALSE(g.tar);
+  CHECK(g.type == TarType::Regular);
+  CHECK(g.size == 1);
+  CHECK(fs->entry_visible(1, g));
+  CHECK(g.verbatim);
+  // Written through a symlink or under an absolute name: not passed on byte for byte.
+  CHECK_FALSE(by_path.at("d/h")->verbatim);
+  CHECK_FALSE(by_path.at("abs")->verbatim);
+  CHECK_FALSE(by_path.at("d/h")->tar);
+}
+
 TEST_CASE("rootfs: a diff_id mismatch names the layer") {
   Fixture f;
   std::string tar = make_tar({{"a", TarType::Regular, "a"}});
@@ -265,7 +292,7 @@ TEST_CASE("rootfs: gzip layers decode and keep their digest check") {
   auto layer = spill_layer(f.source, d, sha256_digest(tar), f.dir.path(), 0);
   CHECK(layer->diff_id == sha256_digest(tar));
   REQUIRE(layer->entries.size() == 1);
-  CHECK(layer->entries[0].tar.path == "a");
+  CHECK(layer->entries[0].tar->path == "a");
 }
 
 TEST_CASE("rootfs: SLIMAGE_MAX_LAYER_BYTES lowers the decode limit and names the layer") {

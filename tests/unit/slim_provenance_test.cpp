@@ -8,10 +8,11 @@ using namespace slimage;
 
 namespace {
 
-Action action(const std::string& path, Fate fate, ReasonKind kind, uint64_t bytes, uint64_t after = 0) {
+std::pair<std::string, Action> action(const std::string& path, Fate fate, ReasonKind kind, uint64_t bytes,
+                                      uint64_t after = 0) {
   Action a;
-  a.path = path, a.fate = fate, a.kind = kind, a.bytes = bytes, a.bytes_after = after;
-  return a;
+  a.fate = fate, a.kind = kind, a.bytes = bytes, a.bytes_after = after;
+  return {path, a};
 }
 
 Plan sample_plan() {
@@ -22,7 +23,7 @@ Plan sample_plan() {
                  action("var/cache/apt/a.deb", Fate::Drop, ReasonKind::Cache, 5 << 20),
                  action("usr/bin/app", Fate::Strip, ReasonKind::Stripped, 4096, 1024),
                  action("etc/passwd", Fate::Keep, ReasonKind::Kept, 30, 30)})
-    plan.actions[a.path] = a;
+    plan.actions[a.first] = a.second;
   return plan;
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "slimage/util/interned.h"
 #include "slimage/util/io.h"
 
 namespace slimage {
@@ -29,7 +30,7 @@ struct TarEntry {
   TarType type = TarType::Regular;
   uint32_t mode = 0644;     // permission bits incl. setuid/setgid/sticky (07777)
   uint32_t uid = 0, gid = 0;
-  std::string uname, gname;
+  InternedString uname, gname;  // few distinct values: held once (util/interned.h)
   int64_t mtime = 0;        // seconds
   uint32_t mtime_nsec = 0;  // from PAX mtime, 0 if none
   uint64_t size = 0;        // content bytes (regular files; 0 otherwise)

@@ -23,10 +23,10 @@
 namespace slimage {
 
 // Link: kept, but written as a link to an identical copy (dedupe_pass.cpp).
-enum class Fate { Keep, Drop, Strip, Link };
+enum class Fate : uint8_t { Keep, Drop, Strip, Link };
 const char* fate_name(Fate fate);  // "keep", "drop", "strip", "link"
 
-enum class ReasonKind {
+enum class ReasonKind : uint8_t {
   Needed,           // in the dependency closure
   Kept,             // no rule drops it
   KeepGlob,         // a keep glob (profile or --keep) overrides a drop
@@ -47,21 +47,23 @@ enum class ReasonKind {
 };
 const char* reason_kind_name(ReasonKind kind);  // "unreachable-cuda", "cache", "tests-dir", …
 
+// One per node, under its path in Plan::actions (the key is its only copy of
+// the path): a layer of a million files holds a million, so the small fields
+// are packed together.
 struct Action {
-  std::string path;
   FileType type = FileType::Regular;
   Fate fate = Fate::Keep;
   ReasonKind kind = ReasonKind::Kept;
+  // Fate::Link (dedupe): how the writer emits it instead of its bytes (link_to below).
+  enum class LinkKind : uint8_t { None, Hardlink, Symlink };
+  LinkKind link = LinkKind::None;
   std::string reason;
   // Regular-file content bytes this entry accounts for. Hardlinked names share
   // one content: it is counted once, on the first name that stays (else the first name).
   uint64_t bytes = 0;
   uint64_t bytes_after = 0;  // after strip; 0 if dropped
-  // Fate::Link (dedupe): how the writer emits it instead of its bytes.
-  // Hardlink: link_to is the copy's path, in the same output layer. Symlink:
-  // link_to is the relative target ("../../x"), bytes_after its length.
-  enum class LinkKind { None, Hardlink, Symlink };
-  LinkKind link = LinkKind::None;
+  // Fate::Link: Hardlink: link_to is the copy's path, in the same output
+  // layer. Symlink: link_to is the relative target ("../../x"), bytes_after its length.
   std::string link_to = {};
   std::string link_copy = {};  // the copy's normalized path (both kinds)
   uint64_t bytes_deduped = 0;  // emitted bytes (after strip) the link saves

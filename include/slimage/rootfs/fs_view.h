@@ -8,35 +8,58 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "slimage/util/interned.h"
+
 namespace slimage {
 
-enum class FileType { Regular, Directory, Symlink, Hardlink, CharDevice, BlockDevice, Fifo };
+enum class FileType : uint8_t { Regular, Directory, Symlink, Hardlink, CharDevice, BlockDevice, Fifo };
 
+// A node's xattrs (name -> value, binary): most nodes have none and the
+// rest repeat a few sets, so a set is interned like an owner name and costs
+// one pointer (a std::map costs 48 bytes, empty or not). Thread-safe.
+class XattrSet {
+ public:
+  using Map = std::map<std::string, std::string>;
+  XattrSet() = default;
+  XattrSet(const Map& map);  // NOLINT: implicit, as a map is assigned
+  const Map& map() const;
+  operator const Map&() const { return map(); }
+  bool empty() const { return !map_; }
+  friend bool operator==(const XattrSet& a, const XattrSet& b) { return a.map_ == b.map_; }
+
+ private:
+  const Map* map_ = nullptr;  // interned; null: none
+};
+
+// One path of the tree. A layer of a million files makes a million of these,
+// held for the whole run: fields are ordered to pack, and what repeats
+// (owner names, xattrs) is shared, not copied.
 struct Node {
   std::string path;  // normalized
+  std::string link_target;    // Symlink: as written; Hardlink: normalized path of the file it links to
   FileType type = FileType::Regular;
-  uint32_t mode = 0;  // 07777 bits
+  uint16_t mode = 0;  // 07777 bits
   uint32_t uid = 0, gid = 0;
-  std::string uname, gname;
+  InternedString uname, gname;
   int64_t mtime = 0;
   uint32_t mtime_nsec = 0;
-  uint64_t size = 0;          // content bytes (Regular and Hardlink)
-  std::string link_target;    // Symlink: as written; Hardlink: normalized path of the file it links to
   uint32_t dev_major = 0, dev_minor = 0;
-  std::map<std::string, std::string> xattrs;
+  uint64_t size = 0;          // content bytes (Regular and Hardlink)
+  XattrSet xattrs;
   // MergedFs only (0 for DirFs): the layer whose entry wrote this node and
   // that entry's header offset in the layer tar (UINT64_MAX for a directory
   // the merge created implicitly), and where the content lives: layer and
   // offset in that layer's spilled tar. A hardlink carries its target's
   // content location, so it survives the target's deletion.
   uint32_t layer = 0;
-  uint64_t entry_offset = 0;
   uint32_t data_layer = 0;
+  uint64_t entry_offset = 0;
   uint64_t data_offset = 0;
   bool is_file() const { return type == FileType::Regular || type == FileType::Hardlink; }
 };

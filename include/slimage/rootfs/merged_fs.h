@@ -21,6 +21,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -35,11 +36,37 @@
 
 namespace slimage {
 
-// One entry of a layer and what became of it in the merge.
+// One entry of a layer and what became of it in the merge. A layer of a
+// million entries holds a million of these for the whole run: the header as
+// read (`tar`, a few hundred bytes) is dropped once the merge has applied it,
+// except where a later stage reads it — directories and whiteout or opaque
+// markers (the writer gives them their own layer's header again), and
+// regular files over kSparseKeepMax (the low-disk estimate reads their
+// stored name); what the rest need is copied out into the fields below.
 struct LayerEntry {
-  TarEntry tar;
+  std::unique_ptr<const TarEntry> tar;  // null once dropped (see above)
   std::string path;          // normalized, parents resolved through symlinks
-  enum class Kind { File, Whiteout, Opaque, Skipped } kind = Kind::File;
+  uint64_t header_offset = 0, size = 0;  // as in TarEntry
+  TarType type = TarType::Regular;
+  enum class Kind : uint8_t { File, Whiteout, Opaque, Skipped } kind = Kind::File;
+  // Set by the merge: the stored name (and a hardlink's stored target) is
+  // the one the merge read it as — no "/x", no "..", not through a symlink,
+  // not skipped — so a layer could pass the entry on byte for byte.
+  bool verbatim = false;
+  LayerEntry() = default;
+  explicit LayerEntry(TarEntry header)
+      : tar(std::make_unique<const TarEntry>(std::move(header))), header_offset(tar->header_offset),
+        size(tar->size), type(tar->type) {}
+  // A copy (a batch job's own, rootfs/spill_cache.h) copies the header too.
+  LayerEntry(const LayerEntry& o)
+      : tar(o.tar ? std::make_unique<const TarEntry>(*o.tar) : nullptr), path(o.path),
+        header_offset(o.header_offset), size(o.size), type(o.type), kind(o.kind), verbatim(o.verbatim) {}
+  LayerEntry& operator=(const LayerEntry& o) {
+    if (this != &o) *this = LayerEntry(o);
+    return *this;
+  }
+  LayerEntry(LayerEntry&&) = default;
+  LayerEntry& operator=(LayerEntry&&) = default;
 };
 
 struct SpilledLayer {
@@ -107,6 +134,15 @@ class MergedFs : public FsView {
 
  private:
   void apply_layer(uint32_t index, Diagnostics& diagnostics);
+  // The last entry's parent as read and as resolved: consecutive entries of
+  // one directory resolve it once.
+  struct ParentCache {
+    std::string raw, real;
+    bool ok = false, valid = false;
+  };
+  void apply_entry(uint32_t index, LayerEntry& entry, ParentCache& parents,
+                   std::vector<std::pair<std::string, std::string>>& unmade_parents,
+                   Diagnostics& diagnostics);
   void apply_whiteout(uint32_t index, LayerEntry& entry, const std::string& path,
                       const std::string& where, Diagnostics& diagnostics,
                       std::vector<std::pair<std::string, std::string>>& unmade_parents);
@@ -124,12 +160,19 @@ class MergedFs : public FsView {
   void index_children();
 
   std::vector<std::unique_ptr<SpilledLayer>> layers_;
-  // Every path is held once, by its node: the keys view each node's own
-  // `path` (a node lives on the heap, so the view stays put), and a
-  // directory's entry in children_ views the dirname part of its children's
-  // paths. Copies here would cost the tree's path bytes again per copy, and a
-  // single deep path's parents already repeat it depth times.
-  std::map<std::string_view, std::unique_ptr<Node>, std::less<>> nodes_;
+  // Every path is held once, by its node: nodes are ordered by their own
+  // `path` (no key beside it), and a directory's entry in children_ views
+  // the dirname part of its children's paths (a node lives on the heap, so
+  // the view stays put). Copies here would cost the tree's path bytes again
+  // per copy, and a single deep path's parents already repeat it depth times.
+  struct ByPath {
+    using is_transparent = void;
+    static std::string_view key(const std::unique_ptr<Node>& n) { return n->path; }
+    static std::string_view key(std::string_view path) { return path; }
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const { return key(a) < key(b); }
+  };
+  std::set<std::unique_ptr<Node>, ByPath> nodes_;
   std::unordered_map<std::string_view, std::vector<const Node*>> children_;
   uint32_t current_layer_ = 0;
   uint64_t path_bytes_ = 0;  // of every node created, implicit parents included
