@@ -214,24 +214,40 @@ ScratchMode choose_scratch_mode(const ImageManifest& image, std::optional<uint64
   return mode;
 }
 
-uint64_t refill_nodes(Source& source, const MergedFs& fs, const std::vector<const Node*>& nodes, unsigned jobs,
-                      const std::function<void(uint64_t bytes)>& before) {
+namespace {
+
+// The unfilled holes `nodes` show, each once: offsets by layer, and their bytes.
+struct Unfilled {
+  std::vector<std::set<uint64_t>> by_layer;
+  uint64_t bytes = 0;
+};
+
+Unfilled unfilled_holes(const MergedFs& fs, const std::vector<const Node*>& nodes) {
   const auto& layers = fs.layers();
-  std::vector<std::set<uint64_t>> wanted(layers.size());
-  uint64_t need = 0;
+  Unfilled u;
+  u.by_layer.resize(layers.size());
   for (const Node* n : nodes) {
     if (!n->is_file() || n->size == 0 || n->data_layer >= layers.size()) continue;
     const Hole* hole = hole_at(*layers[n->data_layer], n->data_offset);
-    if (hole && !hole->filled.load(std::memory_order_acquire) && wanted[n->data_layer].insert(n->data_offset).second)
-      need += hole->size;
+    if (hole && !hole->filled.load(std::memory_order_acquire) && u.by_layer[n->data_layer].insert(n->data_offset).second)
+      u.bytes += hole->size;
   }
-  if (before) before(need);
+  return u;
+}
+
+}  // namespace
+
+uint64_t refill_nodes(Source& source, const MergedFs& fs, const std::vector<const Node*>& nodes, unsigned jobs,
+                      const std::function<void(uint64_t bytes)>& before) {
+  const auto& layers = fs.layers();
+  Unfilled wanted = unfilled_holes(fs, nodes);
+  if (before) before(wanted.bytes);
   std::vector<size_t> todo;
   for (size_t i = 0; i < layers.size(); i++)
-    if (!wanted[i].empty()) todo.push_back(i);
+    if (!wanted.by_layer[i].empty()) todo.push_back(i);
   std::vector<uint64_t> written(todo.size());
   parallel_for(todo.size(), jobs, [&](size_t k) {
-    written[k] = refill_layer(source, *layers[todo[k]], wanted[todo[k]]);
+    written[k] = refill_layer(source, *layers[todo[k]], wanted.by_layer[todo[k]]);
   });
   uint64_t total = 0;
   for (uint64_t w : written) total += w;
@@ -239,16 +255,7 @@ uint64_t refill_nodes(Source& source, const MergedFs& fs, const std::vector<cons
 }
 
 uint64_t unfilled_bytes(const MergedFs& fs, const std::vector<const Node*>& nodes) {
-  const auto& layers = fs.layers();
-  std::set<std::pair<size_t, uint64_t>> seen;
-  uint64_t bytes = 0;
-  for (const Node* n : nodes) {
-    if (!n->is_file() || n->data_layer >= layers.size()) continue;
-    const Hole* hole = hole_at(*layers[n->data_layer], n->data_offset);
-    if (hole && !hole->filled.load(std::memory_order_acquire) && seen.insert({n->data_layer, n->data_offset}).second)
-      bytes += hole->size;
-  }
-  return bytes;
+  return unfilled_holes(fs, nodes).bytes;
 }
 
 LowDiskEstimate estimate_low_disk(const MergedFs& fs, const std::vector<std::vector<const Node*>>& written) {
