@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # bench.sh — slimage against the pipeline a user would script today, and the codec limit.
 #
-# usage: scripts/bench.sh [--small] [--repeat N] [--out DIR] [IMAGE_DIR]
+# usage: scripts/bench.sh [--small] [--repeat N] [--out DIR] [--fresh] [IMAGE_DIR]
 #   IMAGE_DIR: an OCI layout (its first ref: "sample", or "torch" from make-torch-image.sh);
 #              default: build/reuse the sample image. Checks free space first (~4.5x the input).
+#   Resumes where it stopped: every finished run is kept in OUT/rows with what measured it
+#   (the image, the row's flags, its binary's sha256: slimage, codec_floor_bench, the peer
+#   script and umoci; the floor's deflate rows, the output they encode). A second call with
+#   the same OUT measures only the runs it lacks, or whose key changed: a new slimage
+#   binary re-measures the slimage rows and keeps the peer's 14 minutes.
+#   --fresh: start OUT afresh.
 #   --repeat N: run each slimage and floor row N times and report the median run
 #               with the spread (wall times vary by 10-20% between runs on a VM; default 3)
 #   --cuda-arch LIST: one more row, slimage-gzip-cuda-arch (slim --cuda-arch LIST), to set
@@ -38,7 +44,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(dirname "$here")
 source "$here/lib-image.sh"
 
-small=0 repeat=3 out="" image="" cuda_arch="" skip=" "
+small=0 repeat=3 out="" image="" cuda_arch="" skip=" " fresh=0
 while (($#)); do
     case "$1" in
         --small) small=1 ;;
@@ -46,7 +52,8 @@ while (($#)); do
         --cuda-arch) cuda_arch="$2"; shift ;;
         --skip) skip+="$2 "; shift ;;
         --out) out="$2"; shift ;;
-        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        --fresh) fresh=1 ;;
+        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
         *) image="$1" ;;
     esac
     shift
@@ -69,18 +76,43 @@ if [[ "$image" != "$cache/sample-$variant-$kind" ]]; then
     variant=$(basename "$image") kind=$ref  # another image (e.g. the torch one): name rows after it
 fi
 out="${out:-$cache/bench-$variant-$kind}"
-rm -rf -- "$out"; mkdir -p "$out"
+floor="${CODEC_FLOOR:-$repo/build/codec_floor_bench}"
+if [[ ! -x "$floor" ]]; then
+    log "building codec_floor_bench"
+    cmake --build "$repo/build" --target codec_floor_bench -j"$(nproc)" >&2 || die "cannot build codec_floor_bench"
+fi
+# Each row's runs are kept in OUT/rows with a key saying what measured them (the row's
+# binary by sha256, the image, its flags); a later call keeps a run whose key still holds.
+if ((fresh == 1)) || [[ ! -d "$out/rows" ]]; then
+    rm -rf -- "$out"; mkdir -p "$out/rows"
+else
+    log "resuming in $out: runs whose binary, image and flags are unchanged are kept"
+fi
+sha16() { sha256sum <"$1" | cut -c1-16; }
+image_id=$(jq -r '.manifests[0].digest' "$image/index.json")
+slimage_id=$([[ -n $slimage ]] && sha16 "$slimage" || true) floor_id=$(sha16 "$floor")
+# row_key NAME: what NAME's runs are measured with
+row_key() {
+    case "$1" in
+        slimage-gzip-cuda-arch) echo "image=$image_id slimage=$slimage_id cuda_arch=$cuda_arch" ;;
+        slimage-*) echo "image=$image_id slimage=$slimage_id" ;;
+        peer) echo "image=$image_id peer=$(sha16 "$out/work/peer.sh") $(umoci --version | head -1)" ;;
+        floor-inflate) echo "image=$image_id floor=$floor_id" ;;
+        floor-deflate-*) echo "floor=$floor_id output=$(jq -r '.manifests[0].digest' "$plain_from/index.json")" ;;
+    esac
+}
 # Free space first. At its fullest the disk holds slimage's gzip output (the floor reads it
 # back; the other slimage outputs are removed once measured) beside the peer's unpacked
 # tree (about 2.5x the compressed input) and its repacked image (about 1x); later, the
 # floor's uncompressed output tar beside that gzip output. So about 4.5x the compressed
 # input: refuse at once with the numbers rather than fail an hour in.
 in_bytes=$(oci_sizes "$image" "$ref" | jq .compressed_bytes)
-need=$((in_bytes * 9 / 2)) avail=$(df --output=avail -B1 "$out" | tail -1)
+need=$((in_bytes * 9 / 2 - $(du -sb "$out" | cut -f1))) avail=$(df --output=avail -B1 "$out" | tail -1)
+((need > 0)) || need=0  # resumed: what OUT already holds counts toward it
 ((avail >= need)) || die "$out: needs about $(human "$need") free (4.5x the $(human "$in_bytes") compressed input), has $(human "$avail")"
 log "$image:$ref: $(human "$in_bytes") compressed; $(human "$avail") free for about $(human "$need") of outputs and scratch"
 trap 'rm -rf -- "$out/work"' EXIT
-mkdir "$out/work"
+rm -rf -- "$out/work"; mkdir "$out/work"  # a run killed with SIGKILL skips the trap
 
 declare -A wall rss size scratch reported_scratch rss_stage
 # peak_bytes DIR FILE: until killed, keeps in FILE the most bytes DIR has held
@@ -114,16 +146,44 @@ declare -A runs
 # before each run); keeps the median run's wall time, the highest peak RSS,
 # and every wall time in runs[NAME].
 measure_slimage() {
-    local name="$1" dest="$2" i walls=() peak=0; shift 2
+    local name="$1" dest="$2" i walls=() peak=0 done key; shift 2
+    key=$(row_key "$name")
+    # The output (and --report) other steps read comes from the last run: gone, it runs again.
+    [[ $dest == - || -d $dest ]] || rm -f -- "$out/rows/$name.run$((repeat - 1))"
     for ((i = 0; i < repeat; i++)); do
-        [[ $dest == - ]] || rm -rf -- "$dest"
-        measure "$name" "$@"
+        done="$out/rows/$name.run$i"
+        if [[ -f $done && $(sed -n 2p "$done") == "$key" ]]; then  # measured by an earlier call
+            read -r "wall[$name]" "rss[$name]" <"$done"
+            log "$name run $((i + 1)): kept from before (${wall[$name]} s)"
+        else
+            [[ $dest == - ]] || rm -rf -- "$dest"
+            measure "$name" "$@"
+            printf '%s %s\n%s\n' "${wall[$name]}" "${rss[$name]}" "$key" >"$done.tmp" && mv -- "$done.tmp" "$done"
+        fi
         walls+=("${wall[$name]}")
         ((rss[$name] > peak)) && peak=${rss[$name]}
     done
     runs[$name]="${walls[*]}"
     wall[$name]=$(printf '%s\n' "${walls[@]}" | sort -g | sed -n "$(((repeat + 1) / 2))p")
     rss[$name]=$peak
+}
+
+# row_kept NAME [DIR]: true, with NAME's figures loaded, when a call before this one finished
+# the row (and DIR, its output another row reads, is still there). row_save NAME: keep them.
+row_kept() {
+    [[ -f "$out/rows/$1.row" && ( -z ${2:-} || -d ${2:-} ) ]] || return 1
+    [[ $(sed -n 1p "$out/rows/$1.row") == "# $(row_key "$1")" ]] || return 1
+    source "$out/rows/$1.row"
+    log "$1: kept from before (${wall[$1]} s)"
+}
+row_save() {
+    local n="$1"
+    { echo "# $(row_key "$n")"; printf 'wall[%q]=%q\n' "$n" "${wall[$n]:-}"; printf 'rss[%q]=%q\n' "$n" "${rss[$n]:-}"
+      printf 'size[%q]=%q\n' "$n" "${size[$n]:-}"; printf 'scratch[%q]=%q\n' "$n" "${scratch[$n]:-}"
+      printf 'reported_scratch[%q]=%q\n' "$n" "${reported_scratch[$n]:-}"
+      printf 'rss_stage[%q]=%q\n' "$n" "${rss_stage[$n]:-}"; printf 'runs[%q]=%q\n' "$n" "${runs[$n]:-}"
+    } >"$out/rows/$n.row.tmp"
+    mv -- "$out/rows/$n.row.tmp" "$out/rows/$n.row"
 }
 
 # from_report NAME REPORT: the run's own figures, from its --report: scratch bytes at their
@@ -141,35 +201,40 @@ if [[ -n "$slimage" ]]; then
     "$slimage" inspect --quiet "oci:$image:$ref" >/dev/null
     for c in gzip zstd; do
         [[ $skip == *" slimage-$c "* ]] && continue
+        row_kept "slimage-$c" "$([[ $c == gzip ]] && echo "$out/slim-gzip")" && continue
         measure_slimage "slimage-$c" "$out/slim-$c" "$slimage" slim "oci:$image:$ref" "oci:$out/slim-$c:$ref" \
             --compression "$c" --report "$out/slim-$c.report.json" --force
         size[slimage-$c]=$(oci_sizes "$out/slim-$c" "$ref" | jq .compressed_bytes)
         from_report "slimage-$c" "$out/slim-$c.report.json"
+        row_save "slimage-$c"
         [[ $c == gzip ]] || rm -rf -- "$out/slim-$c"  # measured; only the gzip output is read again
     done
-    if [[ -n $cuda_arch ]]; then
+    if [[ -n $cuda_arch ]] && ! row_kept slimage-gzip-cuda-arch; then
         measure_slimage slimage-gzip-cuda-arch "$out/slim-cuda-arch" "$slimage" slim "oci:$image:$ref" \
             "oci:$out/slim-cuda-arch:$ref" --compression gzip --cuda-arch "$cuda_arch" \
             --report "$out/slim-cuda-arch.report.json" --force
         size[slimage-gzip-cuda-arch]=$(oci_sizes "$out/slim-cuda-arch" "$ref" | jq .compressed_bytes)
         from_report slimage-gzip-cuda-arch "$out/slim-cuda-arch.report.json"
+        row_save slimage-gzip-cuda-arch
         rm -rf -- "$out/slim-cuda-arch"
     fi
     # --level 3: the fast gzip mode, a little larger.
-    [[ $skip == *" slimage-gzip-l3 "* ]] || {
+    [[ $skip == *" slimage-gzip-l3 "* ]] || row_kept slimage-gzip-l3 || {
     measure_slimage slimage-gzip-l3 "$out/slim-gzip-l3" "$slimage" slim "oci:$image:$ref" "oci:$out/slim-gzip-l3:$ref" \
         --compression gzip --level 3 --report "$out/slim-gzip-l3.report.json" --force
     size[slimage-gzip-l3]=$(oci_sizes "$out/slim-gzip-l3" "$ref" | jq .compressed_bytes)
     from_report slimage-gzip-l3 "$out/slim-gzip-l3.report.json"
+    row_save slimage-gzip-l3
     rm -rf -- "$out/slim-gzip-l3"
     }
     # --scratch-budget 0: low-disk mode (spill only what the analysis reads, refill kept
     # content before the write); the same output, less scratch, one more decode.
-    [[ $skip == *" slimage-lowdisk "* ]] || {
+    [[ $skip == *" slimage-lowdisk "* ]] || row_kept slimage-lowdisk || {
     measure_slimage slimage-lowdisk "$out/slim-lowdisk" "$slimage" slim "oci:$image:$ref" "oci:$out/slim-lowdisk:$ref" \
         --compression gzip --scratch-budget 0 --report "$out/slim-lowdisk.report.json" --force
     size[slimage-lowdisk]=$(oci_sizes "$out/slim-lowdisk" "$ref" | jq .compressed_bytes)
     from_report slimage-lowdisk "$out/slim-lowdisk.report.json"
+    row_save slimage-lowdisk
     rm -rf -- "$out/slim-lowdisk"
     }
 fi
@@ -191,24 +256,32 @@ rmdir "$work/fresh/rootfs" && mv "$root" "$work/fresh/rootfs"
 umoci repack --image "$dest:$ref" "$work/fresh"
 PEER
 # Its unpacked trees go under its TMPDIR, so they count as its scratch.
+row_kept peer "$out/peer" || {
+rm -rf -- "$out/peer"
 measure peer bash -c 'exec bash "$1" "$2" "$3" "$TMPDIR" "$4"' peer "$out/work/peer.sh" "$image" "$ref" "$out/peer"
 size[peer]=$(oci_sizes "$out/peer" "$ref" | jq .compressed_bytes)
+row_save peer
+}
 
 # Codec floor: slimage's own decoders and encoders, alone, on all cores.
-floor="${CODEC_FLOOR:-$repo/build/codec_floor_bench}"
-if [[ ! -x "$floor" ]]; then
-    log "building codec_floor_bench"
-    cmake --build "$repo/build" --target codec_floor_bench -j"$(nproc)" >&2 || die "cannot build codec_floor_bench"
-fi
 oci_layer_blobs "$image" "$ref" | cut -d' ' -f2 >"$out/work/input-layers"
-measure_slimage floor-inflate - sh -c 'xargs "$1" inflate <"$2"' sh "$floor" "$out/work/input-layers"
+row_kept floor-inflate || {
+    measure_slimage floor-inflate - sh -c 'xargs "$1" inflate <"$2"' sh "$floor" "$out/work/input-layers"
+    row_save floor-inflate
+}
 plain_from=$([[ -n "$slimage" ]] && echo "$out/slim-gzip" || echo "$out/peer")
-oci_layer_blobs "$plain_from" "$ref" | while read -r m p; do decompress_stream "$m" "$p"; done >"$out/work/output.tar"
-measure_slimage floor-deflate-gzip - "$floor" deflate --compression gzip --level 5 "$out/work/output.tar"
-size[floor-deflate-gzip]=$(cut -d' ' -f3 "$out/floor-deflate-gzip.log")
-measure_slimage floor-deflate-zstd - "$floor" deflate --compression zstd --level 3 "$out/work/output.tar"
-size[floor-deflate-zstd]=$(cut -d' ' -f3 "$out/floor-deflate-zstd.log")
-out_plain=$(stat -c %s "$out/work/output.tar")
+for c in gzip zstd; do
+    row_kept "floor-deflate-$c" && continue
+    if [[ ! -f "$out/work/output.tar" ]]; then
+        oci_layer_blobs "$plain_from" "$ref" | while read -r m p; do decompress_stream "$m" "$p"; done >"$out/work/output.tar"
+        stat -c %s "$out/work/output.tar" >"$out/rows/output-tar-bytes"
+    fi
+    level=$([[ $c == gzip ]] && echo 5 || echo 3)
+    measure_slimage "floor-deflate-$c" - "$floor" deflate --compression "$c" --level "$level" "$out/work/output.tar"
+    size[floor-deflate-$c]=$(cut -d' ' -f3 "$out/floor-deflate-$c.log")
+    row_save "floor-deflate-$c"
+done
+out_plain=$(cat "$out/rows/output-tar-bytes")
 rm -f -- "$out/work/output.tar"
 
 limit_gzip=$(echo "${wall[floor-inflate]} + ${wall[floor-deflate-gzip]}" | bc -l)

@@ -10,6 +10,7 @@
 #include <algorithm>
 
 #include "slimage/util/hash.h"
+#include "slimage/util/thread_pool.h"
 
 namespace slimage::plan_detail {
 
@@ -35,27 +36,45 @@ Listed PackageDb::state(const std::string& path, const Node** node) const {
 
 namespace {
 
-// Feeds every checksum a package database may keep at once: one read per file.
-class SumsWriter : public Writer {
+// The bytes of a changed file, counted and fed to the one digest asked for.
+class SumWriter : public Writer {
  public:
+  explicit SumWriter(const char* algorithm) : digest(algorithm) {}
   void write(const void* data, size_t n) override {
-    md5.write(data, n), sha1.write(data, n), sha256.write(data, n);
+    digest.write(data, n);
     size += n;
   }
-  DigestWriter md5{"md5"}, sha1{"sha1"}, sha256{"sha256"};
+  DigestWriter digest;
   uint64_t size = 0;
 };
 
+std::string& field_of(NewSums& sums, SumKind kind) {
+  return kind == SumKind::Md5 ? sums.md5 : kind == SumKind::Sha1 ? sums.sha1 : sums.sha256;
+}
+
 }  // namespace
 
-const NewSums& PackageDb::new_sums(const Node& node) {
-  auto it = sums_.find(&node);
-  if (it != sums_.end()) return it->second;
-  SumsWriter w;
-  const Action& a = b_.action(node.path);
-  const GpuLibrary* gpu = plan_.gpu_prune(node.path);
-  write_emitted(b_.fs, node, a.fate, b_.profile.strip, gpu, w);
-  return sums_[&node] = NewSums{w.md5.raw(), w.sha1.raw(), w.sha256.raw(), w.size};
+// A pruned CUDA stack is gigabytes: hashed three ways (MD5 0.75, SHA-1 1.9,
+// SHA-256 1.8 GB/s here) on one thread, it cost the plan more than the pruning.
+void PackageDb::compute_sum(const Node& node, SumKind kind, NewSums& sums) const {
+  SumWriter w(kind == SumKind::Md5 ? "md5" : kind == SumKind::Sha1 ? "sha1" : "sha256");
+  write_emitted(b_.fs, node, b_.action(node.path).fate, b_.profile.strip, plan_.gpu_prune(node.path), w);
+  field_of(sums, kind) = w.digest.raw();
+  sums.size = w.size;
+}
+
+const NewSums& PackageDb::new_sums(const Node& node, SumKind kind) {
+  NewSums& sums = sums_[&node];
+  if (field_of(sums, kind).empty()) compute_sum(node, kind, sums);
+  return sums;
+}
+
+void PackageDb::warm_sums(const std::vector<const Node*>& nodes, SumKind kind) {
+  std::vector<std::pair<const Node*, NewSums*>> todo;
+  for (const Node* n : nodes)  // the map grows here, on one thread; the workers fill its values
+    if (NewSums& sums = sums_[n]; field_of(sums, kind).empty()) todo.push_back({n, &sums});
+  // write_emitted reads in steps, releasing behind: no file is resident whole.
+  parallel_for(todo.size(), b_.options.jobs, [&](size_t i) { compute_sum(*todo[i].first, kind, *todo[i].second); });
 }
 
 bool PackageDb::read(const std::string& path, std::string* text) const {

@@ -20,9 +20,12 @@ enum class Listed {
   Dropped,
 };
 
-// The checksums of the bytes the writer emits for a changed file.
+// The checksums of the bytes the writer emits for a changed file: each
+// computed when a database first asks for it (dpkg md5, apk sha1, Python
+// RECORD sha256), so a file pays for the one its database keeps.
+enum class SumKind { Md5, Sha1, Sha256 };
 struct NewSums {
-  std::string md5, sha1, sha256;  // raw digests
+  std::string md5, sha1, sha256;  // raw digests; empty until asked for
   uint64_t size = 0;
 };
 
@@ -34,7 +37,10 @@ class PackageDb {
   // pass through symlinked directories (usrmerge's /lib). `node` gets the
   // node it names (nullptr when Absent).
   Listed state(const std::string& path, const Node** node = nullptr) const;
-  const NewSums& new_sums(const Node& node);
+  const NewSums& new_sums(const Node& node, SumKind kind);
+  // Computes `kind` for these nodes up front, in parallel (a database that
+  // knows which of its files changed, before it rewrites them one by one).
+  void warm_sums(const std::vector<const Node*>& nodes, SumKind kind);
 
   // A database file that stays as a regular file: its content; else false.
   bool read(const std::string& path, std::string* text) const;
@@ -55,6 +61,8 @@ class PackageDb {
   void stays(InstalledPackage package);
 
  private:
+  void compute_sum(const Node& node, SumKind kind, NewSums& sums) const;
+
   PlanBuilder& b_;
   Plan& plan_;
   std::map<const Node*, NewSums> sums_;

@@ -52,7 +52,7 @@ ApkPackage trim(PackageDb& db, const Stanza& record, size_t* removed, size_t* up
     } else if (key == 'a' || key == 'M' || key == 'Z') {
       if (skipping) continue;
       if (key == 'Z' && last) {
-        p.lines.push_back("Z:Q1" + registry::base64_encode(db.new_sums(*last).sha1));
+        p.lines.push_back("Z:Q1" + registry::base64_encode(db.new_sums(*last, SumKind::Sha1).sha1));
         ++*updated;
         continue;
       }

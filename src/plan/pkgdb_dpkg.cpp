@@ -70,6 +70,7 @@ class Dpkg {
   }
 
   void edit() {
+    warm_changed_sums();
     for (auto& p : packages_) trim_lists(p);
     decide();
     for (auto& [source, records] : records_) rewrite_status(source, records);
@@ -83,6 +84,23 @@ class Dpkg {
   std::string md5sums_path(const Package& p) const {
     if (p.source == "var/lib/dpkg/status") return std::string(kInfo) + "/" + p.info_base + ".md5sums";
     return p.source + ".md5sums";  // distroless: status.d/NAME.md5sums
+  }
+
+  // The new MD5 of every changed file an md5sums lists, on all cores at
+  // once, before trim_lists asks for them one package at a time.
+  void warm_changed_sums() {
+    std::vector<const Node*> changed;
+    for (auto& p : packages_) {
+      std::string sums;
+      if (!db_.read(md5sums_path(p), &sums)) continue;
+      std::istringstream in(sums);
+      for (std::string line; std::getline(in, line);) {
+        size_t sep = line.find("  ");
+        const Node* n = nullptr;
+        if (sep != std::string::npos && db_.state(line.substr(sep + 2), &n) == Listed::Changed) changed.push_back(n);
+      }
+    }
+    db_.warm_sums(changed, SumKind::Md5);
   }
 
   // Counts the package's files and rewrites its .list and .md5sums.
@@ -127,7 +145,7 @@ class Dpkg {
         continue;
       }
       if (s == Listed::Changed) {
-        out += hex_encode(db_.new_sums(*n).md5) + "  " + path + "\n";
+        out += hex_encode(db_.new_sums(*n, SumKind::Md5).md5) + "  " + path + "\n";
         ++updated;
         continue;
       }

@@ -157,7 +157,7 @@ class Python {
         continue;
       }
       if (s == Listed::Changed && record && row.size() >= 3) {
-        const NewSums& sums = db_.new_sums(*n);
+        const NewSums& sums = db_.new_sums(*n, SumKind::Sha256);
         out += csv_field(row[0]) + ",sha256=" + urlsafe_b64_nopad(sums.sha256) + "," +
                std::to_string(sums.size) + "\n";
         ++updated;

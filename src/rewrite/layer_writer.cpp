@@ -11,9 +11,10 @@
 
 #include "layer_meta.h"
 #include "slimage/rootfs/releasing_writer.h"
+#include "slimage/util/direct_writer.h"
 #include "slimage/util/hash.h"
 #include "slimage/util/progress.h"
-#include "slimage/util/scratch_meter.h"
+#include "slimage/util/file.h"
 
 namespace slimage {
 
@@ -235,20 +236,6 @@ std::string fingerprint(const MergedFs& fs, const Plan& plan, const std::vector<
   return h.hex();
 }
 
-// The staged layer lives in scratch until the sink takes it: charged as written.
-class ScratchCharged : public Writer {
- public:
-  ScratchCharged(Writer& out, const std::string& path) : out_(out), path_(path) {}
-  void write(const void* data, size_t n) override {
-    scratch_charge(path_, n);  // first: over a --scratch-budget it throws, nothing written
-    out_.write(data, n);
-  }
-  void finish() override { out_.finish(); }
-
- private:
-  Writer& out_;
-  const std::string& path_;
-};
 // The plan's kept bytes of these items, as the write stage's total counts
 // them: skipped on the progress line (util/progress.h) when they need not be
 // written (a layer reused, or taken from the cache).
@@ -320,9 +307,10 @@ LayerOutput write_layer(const MergedFs& fs, const Plan& plan, std::vector<Item> 
   // No name: a SIGKILL or crash mid-write leaves nothing in the scratch dir.
   auto staged_file = std::make_shared<ScratchFile>(staging_dir);
   const std::string& staged = staged_file->path();
-  FileWriter file(staged, true, staged_file->name());
-  ScratchCharged charged(file, staged);
-  HashingWriter digest_hash(&charged);
+  // Around the page cache: nothing reads the layer before the sink takes it
+  // (linked into place where it shares the filesystem).
+  DirectWriter file(staged, staged_file->name(), /*all_cold=*/true, /*durable=*/true);
+  HashingWriter digest_hash(&file);
   std::unique_ptr<Writer> encoder;
   Writer* tar_out = &digest_hash;
   if (o.encoder.compression != Compression::None) {

@@ -8,16 +8,11 @@
 #include <string>
 
 #include "slimage/rootfs/sparse_spill.h"
+#include "slimage/util/direct_writer.h"
 #include "slimage/util/hash.h"
 #include "slimage/util/io.h"
 
 namespace slimage {
-
-// A Writer that can also leave `n` bytes unwritten (the file keeps a hole).
-class SkippingWriter : public Writer {
- public:
-  virtual void skip(uint64_t n) = 0;
-};
 
 class SparseFilter : public Writer {
  public:
