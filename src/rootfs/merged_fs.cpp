@@ -22,6 +22,17 @@ namespace slimage {
 
 namespace {
 
+#ifdef __GLIBC__
+// glibc's malloc sets itself up on its first call, without a lock, and
+// attaches the calling thread to the main arena. Under ASan nothing else
+// calls glibc's malloc, so its first call was the malloc_trim after a merge,
+// and batch merges images at once: two threads attached while the arena
+// counted one, and the second one's exit failed glibc's assertion
+// `a->attached_threads > 0` (an abort in layer_fidelity.sh's batch run under
+// ASan). Calling it once here, before main and any thread, keeps it single.
+[[maybe_unused]] const int kMallocReady = ::malloc_trim(0);
+#endif
+
 // True if the stored path climbs above the root ("../x", "a/../../x").
 bool escapes_root(std::string_view raw) {
   int depth = 0;
@@ -101,7 +112,8 @@ MergedFs::MergedFs(std::vector<std::unique_ptr<SpilledLayer>> layers, Diagnostic
   // The headers the merge dropped (LayerEntry::tar) were allocated by the
   // decode threads, in their malloc arenas, which the rest of the run (on
   // this thread) does not reuse: hundreds of MB for a million entries,
-  // returned to the system now rather than at exit.
+  // returned to the system now rather than at exit (kMallocReady: why this
+  // is never glibc malloc's first call).
   ::malloc_trim(0);
 #endif
 }
