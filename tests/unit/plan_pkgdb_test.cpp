@@ -27,14 +27,14 @@ struct Root {
     std::filesystem::create_directories(root + "/" + dirname_of(p));
     std::ofstream(root + "/" + p) << text;
   }
-  Plan plan(std::vector<std::string> drop, StripMode strip = StripMode::None) {
+  Plan plan(std::vector<std::string> drop, StripMode strip = StripMode::None, unsigned jobs = 1) {
     DirFs fs(root);
     PlanOptions o;
     o.profile.name = "test";
     o.profile.strip = strip;
     o.profile.dedupe = false;
     o.drop = std::move(drop);
-    o.jobs = 1;
+    o.jobs = jobs;
     Diagnostics d;
     return build_plan(fs, ImageRuntime{}, o, d);
   }
@@ -132,37 +132,52 @@ TEST_CASE("pkgdb: distroless status.d records and their md5sums") {
 TEST_CASE("pkgdb: stripped files get their new md5 and RECORD sha256" *
           doctest::skip(!test::have_tool("gcc"))) {
   Root r;
-  std::string src = r.tmp.path() + "/x.c";
-  write_file_atomic(src, "int f(void) { return 1; }\n");
+  // Two stripped files in one md5sums: their MD5s are computed at once, on
+  // the plan's threads (PackageDb::warm_sums), each into its own line.
   std::filesystem::create_directories(r.root + "/usr/lib/python3/dist-packages/m");
-  std::string so = r.root + "/usr/lib/python3/dist-packages/m/x.so";
-  REQUIRE(std::system(("gcc -g -shared -fPIC -o '" + so + "' '" + src + "'").c_str()) == 0);
+  auto build = [&](const std::string& name, const std::string& code) {
+    std::string src = r.tmp.path() + "/" + name + ".c";
+    write_file_atomic(src, code);
+    std::string so = r.root + "/usr/lib/python3/dist-packages/m/" + name + ".so";
+    REQUIRE(std::system(("gcc -g -shared -fPIC -o '" + so + "' '" + src + "'").c_str()) == 0);
+    return so;
+  };
+  std::string so = build("x", "int f(void) { return 1; }\n");
+  std::string so_y = build("y", "int g(void) { return 2; }\nint h(void) { return 3; }\n");
   r.write("usr/lib/python3/dist-packages/m-1.0.dist-info/METADATA", "Name: m\nVersion: 1.0\n\nbody\n");
   r.write("usr/lib/python3/dist-packages/m-1.0.dist-info/RECORD",
           "m/x.so,sha256=old,1\nm-1.0.dist-info/RECORD,,\n");
   r.write("var/lib/dpkg/status", stanza("m") + "\n");
-  r.write("var/lib/dpkg/info/m.md5sums", "00  usr/lib/python3/dist-packages/m/x.so\n");
-  Plan plan = r.plan({}, StripMode::Debug);
+  r.write("var/lib/dpkg/info/m.md5sums",
+          "00  usr/lib/python3/dist-packages/m/x.so\n01  usr/lib/python3/dist-packages/m/y.so\n");
+  Plan plan = r.plan({}, StripMode::Debug, /*jobs=*/2);
   REQUIRE(fate(plan, "usr/lib/python3/dist-packages/m/x.so") == Fate::Strip);
+  REQUIRE(fate(plan, "usr/lib/python3/dist-packages/m/y.so") == Fate::Strip);
   // The expected bytes, from the strip planner directly.
-  std::string bytes = read_file(so);
-  std::span<const uint8_t> span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
-  std::string error, why;
-  auto info = parse_elf(span, &error);
-  REQUIRE(info);
-  auto stripped = plan_strip(span, *info, StripMode::Debug, &why);
-  REQUIRE(stripped);
-  DigestWriter md5("md5"), sha("sha256");
-  write_stripped(span, *stripped, md5);
-  write_stripped(span, *stripped, sha);
+  auto stripped_of = [](const std::string& path, Writer& a, Writer& b) {
+    std::string bytes = read_file(path);
+    std::span<const uint8_t> span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+    std::string error, why;
+    auto info = parse_elf(span, &error);
+    REQUIRE(info);
+    auto stripped = plan_strip(span, *info, StripMode::Debug, &why);
+    REQUIRE(stripped);
+    write_stripped(span, *stripped, a);
+    write_stripped(span, *stripped, b);
+    return stripped->output_size;
+  };
+  DigestWriter md5("md5"), sha("sha256"), md5_y("md5"), unused("sha256");
+  uint64_t size = stripped_of(so, md5, sha);
+  stripped_of(so_y, md5_y, unused);
+  const std::string md5_x = hex_encode(md5.raw()), md5_of_y = hex_encode(md5_y.raw());  // raw() finalizes: once
+  CHECK(md5_x != md5_of_y);
   std::string b64 = registry::base64_encode(sha.raw());  // RECORD's form: urlsafe, no padding
   while (b64.back() == '=') b64.pop_back();
   for (char& c : b64) c = c == '+' ? '-' : c == '/' ? '_' : c;
   CHECK(replaced(plan, "var/lib/dpkg/info/m.md5sums") ==
-        hex_encode(md5.raw()) + "  usr/lib/python3/dist-packages/m/x.so\n");
+        md5_x + "  usr/lib/python3/dist-packages/m/x.so\n" + md5_of_y + "  usr/lib/python3/dist-packages/m/y.so\n");
   CHECK(replaced(plan, "usr/lib/python3/dist-packages/m-1.0.dist-info/RECORD") ==
-        "m/x.so,sha256=" + b64 + "," + std::to_string(stripped->output_size) +
-            "\nm-1.0.dist-info/RECORD,,\n");
+        "m/x.so,sha256=" + b64 + "," + std::to_string(size) + "\nm-1.0.dist-info/RECORD,,\n");
 }
 
 TEST_CASE("pkgdb: Python distributions uninstalled, kept for a requirement, RECORD trimmed") {
