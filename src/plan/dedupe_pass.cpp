@@ -130,7 +130,7 @@ class GroupDecider {
   void note_refused(size_t m, size_t copy, const std::string& detail) {
     Action& a = b_.action(node(m).path);
     if (a.reason.find("; not deduplicated") == std::string::npos)
-      a.reason += "; not deduplicated with " + node(copy).path + ": " + detail;
+      a.add_reason("not deduplicated with " + node(copy).path + ": " + detail);
   }
 
   void link(size_t m, size_t copy, Action::LinkKind kind, const std::string& why) {
@@ -140,14 +140,13 @@ class GroupDecider {
     a.fate = Fate::Link;
     a.kind = ReasonKind::Dedupe;
     a.link = kind;
-    a.link_copy = to;
     bool symlink = kind == Action::LinkKind::Symlink;
-    a.link_to = symlink ? relative_target(dirname_of(node(m).path), to) : to;
-    a.bytes_after = symlink ? a.link_to.size() : 0;
+    a.set_link(symlink ? relative_target(dirname_of(node(m).path), to) : to, to);
+    a.bytes_after = symlink ? a.link_to().size() : 0;
     a.bytes_deduped = emitted - std::min(emitted, a.bytes_after);
     std::string where = symlink ? "in layer " + std::to_string(node(copy).layer) + ", below" : "in the same layer";
     a.reason = "identical to " + to + " (" + digest_.substr(0, 19) + "…, same owner, mode and xattrs) " +
-               where + ": written as a " + (symlink ? "symlink to " + a.link_to : std::string("hardlink to it")) +
+               where + ": written as a " + (symlink ? "symlink to " + a.link_to() : std::string("hardlink to it")) +
                ", saves " + human_bytes(a.bytes_deduped) + "; safe: " + why;
   }
 

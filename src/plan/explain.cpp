@@ -49,14 +49,14 @@ std::string explain(const Plan& plan, const FsView& fs, const std::string& path)
     out << p << ": not in the image\n";
     return out.str();
   }
-  out << p << ": " << fate_name(a->fate) << " (" << reason_kind_name(a->kind) << "): " << a->reason
+  out << p << ": " << fate_name(a->fate) << " (" << reason_kind_name(a->kind) << "): " << a->why()
       << "\n";
   if (a->fate == Fate::Strip)
     out << "  size: " << plan_detail::human_bytes(a->bytes) << " -> "
         << plan_detail::human_bytes(a->bytes_after) << "\n";
   if (a->fate == Fate::Link)
-    out << "  written as " << (a->link == Action::LinkKind::Symlink ? "symlink -> " + a->link_to + " (the copy " + a->link_copy + ")"
-                                                                    : "hardlink to " + a->link_copy)
+    out << "  written as " << (a->link == Action::LinkKind::Symlink ? "symlink -> " + a->link_to() + " (the copy " + a->link_copy() + ")"
+                                                                    : "hardlink to " + a->link_copy())
         << ", " << plan_detail::human_bytes(a->bytes_deduped) << " saved\n";
   out << gpu_explain(plan, p);
   if (const Node* n = fs.lookup(p); n && n->type == FileType::Symlink) {
@@ -96,13 +96,13 @@ nlohmann::json explain_json(const Plan& plan, const FsView& fs, const std::strin
   }
   out["fate"] = fate_name(a->fate);
   out["kind"] = reason_kind_name(a->kind);
-  out["reason"] = a->reason;
+  out["reason"] = a->why();
   out["bytes"] = a->bytes;
   if (a->fate == Fate::Strip) out["bytes_after"] = a->bytes_after;
   if (a->fate == Fate::Link)
     out["link"] = {{"kind", a->link == Action::LinkKind::Symlink ? "symlink" : "hardlink"},
-                   {"to", a->link_to},
-                   {"copy", a->link_copy},
+                   {"to", a->link_to()},
+                   {"copy", a->link_copy()},
                    {"bytes_saved", a->bytes_deduped}};
   nlohmann::json gpu = nlohmann::json::array();
   std::istringstream lines(gpu_explain(plan, p));

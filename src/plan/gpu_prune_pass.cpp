@@ -114,10 +114,10 @@ void gpu_prune_pass(PlanBuilder& b, Plan& plan) {
     Action& a = b.action(n.path);
     std::string why = gpu_reason(lib, plan.gpu);
     if (a.fate == Fate::Strip) {
-      a.reason += "; " + why;
+      a.add_reason(why);
     } else {
       a.kind = ReasonKind::GpuPruned;
-      a.reason = why + (a.reason.empty() ? "" : "; " + a.reason);
+      a.reason = why + "; " + a.why();
     }
   }
 }
@@ -126,7 +126,7 @@ void gpu_prune_pass(PlanBuilder& b, Plan& plan) {
 
 namespace slimage {
 
-const GpuLibrary* Plan::gpu_prune(const std::string& path) const {
+const GpuLibrary* Plan::gpu_prune(std::string_view path) const {
   auto it = gpu_libraries.find(path);
   if (it == gpu_libraries.end() || !it->second->error.empty() || !it->second->prune.changed_any())
     return nullptr;

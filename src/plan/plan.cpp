@@ -78,7 +78,7 @@ std::vector<Root> extra_roots(PlanBuilder& b) {
     const Node& n = *b.nodes[i];
     if (!b.elf[i] || b.action(n.path).kind != ReasonKind::KeepGlob) continue;
     bool cli = any_match(b.options.keep, n.path);
-    roots.push_back({n.path, cli ? How::CliRoot : How::ProfileRoot, b.action(n.path).reason});
+    roots.push_back({n.path, cli ? How::CliRoot : How::ProfileRoot, b.action(n.path).why()});
   }
   return roots;
 }
@@ -174,7 +174,7 @@ void needed_and_cuda_pass(PlanBuilder& b, const Graph& graph) {
       }
       a = Action{.type = n.type, .fate = Fate::Keep, .kind = ReasonKind::Needed,
                  .reason = "needed: " + why_needed(n.path) + "; overrides " + reason_kind_name(a.kind) +
-                     " (" + a.reason + ")"};
+                     " (" + a.why() + ")"};
       continue;
     }
     if (needed) {
@@ -221,7 +221,7 @@ bool dangling_and_empty_round(PlanBuilder& b) {
     Action& a = b.action(n->path);
     a.fate = Fate::Drop;
     a.kind = ReasonKind::DanglingSymlink;
-    a.reason = "its target " + culprit + " is dropped (" + b.action(culprit).reason + ")";
+    a.reason = "its target " + culprit + " is dropped (" + b.action(culprit).why() + ")";
     changed = true;
   }
   // dir -> (entries, dropped); keys view the nodes' own paths (no copies).
@@ -280,10 +280,11 @@ Plan build_plan(const FsView& fs, const ImageRuntime& runtime, const PlanOptions
   auto by_path = [](const Node* x, const Node* y) { return x->path < y->path; };
   if (!std::is_sorted(b.nodes.begin(), b.nodes.end(), by_path))
     std::sort(b.nodes.begin(), b.nodes.end(), by_path);
+  size_t path_bytes = 0;
+  for (const Node* n : b.nodes) path_bytes += n->path.size();
+  plan.actions.reserve(b.nodes.size(), path_bytes);
   for (const Node* n : b.nodes)
-    plan.actions.emplace(n->path,
-                         Action{.type = n->type, .fate = Fate::Keep, .kind = ReasonKind::Kept,
-                 .reason = "no rule drops it"});
+    plan.actions.emplace(n->path, Action{.type = n->type, .fate = Fate::Keep, .kind = ReasonKind::Kept});
   b.elf.assign(b.nodes.size(), 0);
   const bool kinds = plan.profile.drop_unreachable_libraries;
   if (kinds) b.elf_kind.assign(b.nodes.size(), 0);
@@ -317,7 +318,7 @@ Plan build_plan(const FsView& fs, const ImageRuntime& runtime, const PlanOptions
   return plan;
 }
 
-const std::string* Plan::replacement(const std::string& path) const {
+const std::string* Plan::replacement(std::string_view path) const {
   if (replaced.empty()) return nullptr;
   auto it = is_normalized(path) ? replaced.find(path) : replaced.find(normalize_path(path));
   return it == replaced.end() ? nullptr : &it->second;

@@ -19,7 +19,7 @@ struct PlanBuilder {
   const Profile& profile;
   Diagnostics& diagnostics;
   std::vector<const Node*> nodes;              // sorted by path
-  std::map<std::string, Action>& actions;      // the plan's
+  ActionMap& actions;                          // the plan's
   std::set<std::string> keep_empty;            // bases of "dir/**" drop globs: kept, emptied
   std::map<std::string, std::string> cli_dropped;  // path -> --drop glob that matched
   // Per Python package dir: imported module -> first non-test importer.

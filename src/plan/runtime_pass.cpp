@@ -80,7 +80,7 @@ void runtime_compilers_pass(PlanBuilder& b) {
         Action& a = b.action(n.path);
         if (a.kind == ReasonKind::KeepGlob || b.cli_dropped.count(n.path)) continue;
         std::string over = a.fate == Fate::Drop ? std::string("; overrides ") +
-                                                      reason_kind_name(a.kind) + " (" + a.reason + ")"
+                                                      reason_kind_name(a.kind) + " (" + a.why() + ")"
                                                 : "";
         a = Action{.type = n.type, .fate = Fate::Keep, .kind = ReasonKind::KeepGlob,
                  .reason = why + over};

@@ -42,10 +42,10 @@ nlohmann::json actions_json(const Plan& plan) {
     actions.push_back({{"path", path},
                        {"fate", fate_name(a.fate)},
                        {"kind", reason_kind_name(a.kind)},
-                       {"reason", a.reason},
+                       {"reason", a.why()},
                        {"bytes", a.bytes},
                        {"bytes_after", a.bytes_after}});
-    if (a.fate == Fate::Link) actions.back()["link"] = {{"to", a.link_to}, {"copy", a.link_copy}};
+    if (a.fate == Fate::Link) actions.back()["link"] = {{"to", a.link_to()}, {"copy", a.link_copy()}};
   }
   return actions;
 }
@@ -93,10 +93,10 @@ std::string plan_text(const Plan& plan) {
     if (a.fate == Fate::Keep) continue;
     uint64_t b = a.fate == Fate::Strip || a.fate == Fate::Link ? a.bytes - a.bytes_after : a.bytes;
     auto& list = groups[a.kind];
-    list.push_back({a.type == FileType::Directory ? path + "/" : path, b, a.reason});
+    list.push_back({std::string(path) + (a.type == FileType::Directory ? "/" : ""), b, a.why()});
     totals[a.kind] += b;
     if (a.fate == Fate::Drop && a.type == FileType::Directory)
-      open.push_back({path, a.kind, list.size() - 1});
+      open.push_back({std::string(path), a.kind, list.size() - 1});
   }
   std::ostringstream out;
   out << "plan (profile " << plan.profile.name << ", strip " << strip_mode_name(plan.profile.strip)
@@ -137,7 +137,7 @@ nlohmann::json package_db_json(const Plan& plan) {
   for (auto& [path, content] : plan.replaced) {
     const Action* a = plan.find(path);
     edited.push_back({{"path", path},
-                      {"reason", a ? a->reason : ""},
+                      {"reason", a ? a->why() : ""},
                       {"bytes", a ? a->bytes : 0},
                       {"bytes_after", content.size()}});
   }

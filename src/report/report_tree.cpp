@@ -88,8 +88,9 @@ std::string tree_dir(const std::string& path) {
 nlohmann::json report_tree_json(const Plan& plan, double min_share) {
   std::map<std::string, Fates> dirs;  // "" is the root
   dirs[""];
-  for (auto& [path, a] : plan.actions) {
-    if (path.empty() || a.type == FileType::Directory) continue;
+  for (auto& [key, a] : plan.actions) {
+    if (key.empty() || a.type == FileType::Directory) continue;
+    const std::string path(key);
     Fates f;
     add_fates(plan, path, a, f);
     for (auto& [k, v] : f) dirs[tree_dir(path)][k] += v;
@@ -117,20 +118,20 @@ nlohmann::json report_tree_json(const Plan& plan, double min_share) {
 }
 
 nlohmann::json largest_kept_json(const Plan& plan, const FsView& fs, size_t count) {
-  std::vector<std::pair<uint64_t, const std::string*>> files;
+  std::vector<std::pair<uint64_t, std::string_view>> files;
   for (auto& [path, a] : plan.actions) {
     if (a.fate == Fate::Drop || a.type != FileType::Regular || a.bytes == 0) continue;
     uint64_t after = a.fate == Fate::Keep && !plan.replacement(path) ? a.bytes : a.bytes_after;
-    files.push_back({after, &path});
+    files.push_back({after, path});
   }
   std::sort(files.begin(), files.end(), [](auto& x, auto& y) {
-    return x.first != y.first ? x.first > y.first : *x.second < *y.second;
+    return x.first != y.first ? x.first > y.first : x.second < y.second;
   });
   if (files.size() > count) files.resize(count);
   nlohmann::json out = nlohmann::json::array();
   for (auto& [after, path] : files) {
-    nlohmann::json why = explain_json(plan, fs, *path);
-    nlohmann::json row = {{"path", *path},      {"bytes", why["bytes"]},   {"bytes_after", after},
+    nlohmann::json why = explain_json(plan, fs, std::string(path));
+    nlohmann::json row = {{"path", path},      {"bytes", why["bytes"]},   {"bytes_after", after},
                           {"fate", why["fate"]}, {"kind", why["kind"]},     {"reason", why["reason"]},
                           {"chains", why["chains"]}};
     out.push_back(row);

@@ -113,7 +113,7 @@ class TarDataWriter : public Writer {
 // symlink (mode 0777, the file's owner, no xattrs) to the lower layer's copy.
 void write_dedupe_link(TarWriter& tar, TarEntry e, const Action& a) {
   e.size = 0;
-  e.link_target = a.link_to;
+  e.link_target = a.link_to();
   if (a.link == Action::LinkKind::Symlink) {
     e.type = TarType::Symlink;
     e.mode = 0777;
@@ -224,7 +224,7 @@ std::string fingerprint(const MergedFs& fs, const Plan& plan, const std::vector<
     add(std::string(fate_name(fate_of(plan, n.path))) +
         (plan.gpu_prune(n.path) ? " gpu " + plan.gpu.describe() : ""));
     add(n.link_target);
-    if (const Action* a = plan.find(n.path); a && a->fate == Fate::Link) add("dedupe " + a->link_to);
+    if (const Action* a = plan.find(n.path); a && a->fate == Fate::Link) add("dedupe " + a->link_to());
     if (const std::string* r = plan.replacement(n.path)) add("replaced " + sha256_digest(*r));
     if (n.is_file()) {
       add(fs.layers()[n.data_layer]->diff_id + "@" + std::to_string(n.data_offset) + "+" +

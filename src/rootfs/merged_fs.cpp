@@ -106,6 +106,13 @@ MergedFs::MergedFs(std::vector<std::unique_ptr<SpilledLayer>> layers, Diagnostic
   root.mode = 0755;
   root.entry_offset = UINT64_MAX;
   insert_node(std::move(root));
+  // Decode counted them as it went; a layer decoded for another image of a
+  // batch (rootfs/spill_cache.h) was counted against that one.
+  uint64_t entries = 0;
+  for (auto& layer : layers_) {
+    entries += layer->entries.size();
+    check_budget(Budget::Entries, layer->where(), entries);
+  }
   for (uint32_t i = 0; i < layers_.size(); i++) apply_layer(i, diagnostics);
   index_children();
 #ifdef __GLIBC__

@@ -125,6 +125,9 @@ std::unique_ptr<SpilledLayer> spill_layer(Source& source, const Descriptor& desc
       if (limits.sparse && entry.type == TarType::Regular && entry.size > kSparseKeepMax)
         sparse.candidate(entry.path, entry.data_offset, entry.size);
       check_path_depth(entry.path);
+      check_budget(Budget::Entries, where,
+                   limits.entries ? limits.entries->fetch_add(1, std::memory_order_relaxed) + 1
+                                  : layer->entries.size() + 1);
       layer->entries.emplace_back(std::move(entry));
       entry = TarEntry();
     }

@@ -1,6 +1,7 @@
 // The reading stages of the pipeline: open (source, sink, the platforms'
 // manifests), decode + merge (load_fs), plan.
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 
 #include "slim_stages.h"
@@ -61,6 +62,8 @@ std::unique_ptr<LoadedImage> load_fs(Source& source, const ImageManifest& image,
   uint64_t bytes = 0, holes = 0;
   SpillLimits limits;
   limits.sparse = mode && mode->low_disk;
+  std::atomic<uint64_t> entries{0};  // every layer's: SLIMAGE_MAX_ENTRIES is the image's
+  limits.entries = &entries;
   parallel_for(layers.size(), jobs, [&](size_t i) {
     layers[i] = spill ? spill(source, image.layers[i], image.diff_ids[i], scratch_parent(), i)
                       : spill_layer(source, image.layers[i], image.diff_ids[i], scratch_parent(), i, limits);

@@ -34,7 +34,7 @@ std::vector<SbomFile> removed_and_changed(const Plan& plan) {
     if (a.type == FileType::Directory) continue;
     bool changed = a.fate == Fate::Strip || a.fate == Fate::Link || plan.gpu_prune(path) || plan.replacement(path);
     if (a.fate == Fate::Drop || changed)
-      files.push_back({path, a.fate == Fate::Drop, reason_kind_name(a.kind)});
+      files.push_back({std::string(path), a.fate == Fate::Drop, reason_kind_name(a.kind)});
   }
   return files;
 }

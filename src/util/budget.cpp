@@ -13,17 +13,22 @@ namespace slimage {
 namespace {
 
 // Defaults: each at least 10x what the largest real sample needs (see README "Budgets").
-constexpr std::array<BudgetInfo, 10> kInfo{{
+constexpr std::array<BudgetInfo, 11> kInfo{{
     {"SLIMAGE_MAX_PATH_DEPTH", "path components", 1024},
     {"SLIMAGE_MAX_SEARCH_PATHS", "search-path entries", 1024},
     {"SLIMAGE_MAX_INCLUDES", "ld.so.conf includes", 1024},
     {"SLIMAGE_MAX_CACHE_ENTRIES", "ld.so.cache entries", 50000},
     {"SLIMAGE_MAX_MANIFESTS", "manifests and indexes", 4096},
-        {"SLIMAGE_MAX_NEEDED", "DT_NEEDED entries", 4096},
+    {"SLIMAGE_MAX_NEEDED", "DT_NEEDED entries", 4096},
     {"SLIMAGE_MAX_SEARCH_PROBES", "library search probes", 500000},
     {"SLIMAGE_MAX_SHELL_COMMANDS", "shell commands", 100000},
     {"SLIMAGE_MAX_PATH_BYTES", "bytes of paths in the merged tree", uint64_t{64} << 20},
     {"SLIMAGE_MAX_CLOSURE_STEPS", "objects walked in one library closure", 700000},
+    // Every entry costs memory from decode to the end (LayerEntry, node, plan
+    // action: about 900 bytes with a 60-byte path), so this bounds peak RSS
+    // where SLIMAGE_MAX_PATH_BYTES alone does not (short paths). 10.3x the
+    // 10 GB PyTorch CUDA image's 106,272.
+    {"SLIMAGE_MAX_ENTRIES", "layer entries", 1100000},
 }};
 
 // 0: not read yet.

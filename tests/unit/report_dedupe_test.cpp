@@ -20,8 +20,7 @@ TEST_CASE("report: dedupe savings are their own reason and keep the invariant") 
   sym.kind = ReasonKind::Dedupe;
   sym.link = Action::LinkKind::Symlink;
   sym.bytes_deduped = 800 - 38;
-  sym.link_to = "../../../../local/cuda/lib64/libx.so.1";
-  sym.link_copy = "usr/local/cuda/lib64/libx.so.1";
+  sym.set_link("../../../../local/cuda/lib64/libx.so.1", "usr/local/cuda/lib64/libx.so.1");
   Action& hard = add("usr/share/b/data.bin", Fate::Link, 500, 0);
   hard.kind = ReasonKind::Dedupe;
   hard.link = Action::LinkKind::Hardlink;

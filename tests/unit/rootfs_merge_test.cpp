@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <map>
 #include <set>
@@ -579,4 +580,33 @@ TEST_CASE("rootfs: is_normalized agrees with normalize_path") {
     CAPTURE(p);
     CHECK(is_normalized(p) == (normalize_path(p) == p));
   }
+}
+
+TEST_CASE("rootfs: layer entries stay within SLIMAGE_MAX_ENTRIES, one layer's and the image's") {
+  Fixture f;
+  ::setenv("SLIMAGE_MAX_ENTRIES", "3", 1);
+  reset_budgets_for_test();
+  const std::vector<Spec> three = {{"a", TarType::Regular, "x"}, {"b", TarType::Regular, "y"}, {"c", TarType::Regular, "z"}};
+  CHECK(f.merge_error({three}) == "");
+  // One layer past it: its decode stops at the fourth entry.
+  auto four = three;
+  four.push_back({"d", TarType::Regular, "w"});
+  CHECK(f.merge_error({four}) == "4 layer entries exceed the budget of 3 (raise it with SLIMAGE_MAX_ENTRIES=N)");
+  // Two layers within it alone, past it together: the merge counts the sum
+  // (decoded without a shared count, as a batch's shared layers are).
+  CHECK(f.merge_error({{three[0], three[1]}, {three[2], four[3]}}) ==
+        "4 layer entries exceed the budget of 3 (raise it with SLIMAGE_MAX_ENTRIES=N)");
+  // With one (slim's decode): the layer that takes the image past it stops.
+  std::atomic<uint64_t> seen{0};
+  SpillLimits limits;
+  limits.entries = &seen;
+  std::string first = make_tar({three[0], three[1]}), second = make_tar({three[2], four[3]});
+  Descriptor a = f.source.add(first), b = f.source.add(second);
+  CHECK_NOTHROW(spill_layer(f.source, a, sha256_digest(first), f.dir.path(), 0, limits));
+  CHECK_THROWS_WITH_AS(spill_layer(f.source, b, sha256_digest(second), f.dir.path(), 1, limits),
+                       ("layer " + short_digest(b.digest) +
+                        ": 4 layer entries exceed the budget of 3 (raise it with SLIMAGE_MAX_ENTRIES=N)").c_str(),
+                       Error);
+  ::unsetenv("SLIMAGE_MAX_ENTRIES");
+  reset_budgets_for_test();
 }

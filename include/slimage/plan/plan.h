@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "slimage/deps/graph.h"
@@ -47,9 +49,9 @@ enum class ReasonKind : uint8_t {
 };
 const char* reason_kind_name(ReasonKind kind);  // "unreachable-cuda", "cache", "tests-dir", …
 
-// One per node, under its path in Plan::actions (the key is its only copy of
-// the path): a layer of a million files holds a million, so the small fields
-// are packed together.
+// One per node, under its path in Plan::actions (ActionMap holds the path):
+// a layer of a million files holds a million, so the small fields are packed
+// together and the reason every untouched node shares is not stored.
 struct Action {
   FileType type = FileType::Regular;
   Fate fate = Fate::Keep;
@@ -57,16 +59,49 @@ struct Action {
   // Fate::Link (dedupe): how the writer emits it instead of its bytes (link_to below).
   enum class LinkKind : uint8_t { None, Hardlink, Symlink };
   LinkKind link = LinkKind::None;
-  std::string reason;
+  // What a person reads (`why()`); "" stands for kNoRuleDrops, the reason of
+  // every node no pass touched.
+  std::string reason = {};
+  static constexpr std::string_view kNoRuleDrops = "no rule drops it";
+  std::string why() const { return reason.empty() ? std::string(kNoRuleDrops) : reason; }
+  // Appends "; MORE" to why().
+  void add_reason(std::string_view more) { reason = why() + "; " + std::string(more); }
   // Regular-file content bytes this entry accounts for. Hardlinked names share
   // one content: it is counted once, on the first name that stays (else the first name).
   uint64_t bytes = 0;
   uint64_t bytes_after = 0;  // after strip; 0 if dropped
-  // Fate::Link: Hardlink: link_to is the copy's path, in the same output
-  // layer. Symlink: link_to is the relative target ("../../x"), bytes_after its length.
-  std::string link_to = {};
-  std::string link_copy = {};  // the copy's normalized path (both kinds)
   uint64_t bytes_deduped = 0;  // emitted bytes (after strip) the link saves
+  // Fate::Link: Hardlink: link_to() is the copy's path, in the same output
+  // layer. Symlink: link_to() is the relative target ("../../x"), bytes_after
+  // its length. link_copy(): the copy's normalized path (both kinds). "" else.
+  const std::string& link_to() const { return targets.get().to; }
+  const std::string& link_copy() const { return targets.get().copy; }
+  void set_link(std::string to, std::string copy) { targets.set({std::move(to), std::move(copy)}); }
+
+  // Held apart, as most actions have none: 8 bytes of each Action, not 64.
+  struct LinkTargets {
+    std::string to, copy;
+  };
+  class LinkSlot {
+   public:
+    LinkSlot() = default;
+    LinkSlot(const LinkSlot& o) : p_(o.p_ ? std::make_unique<LinkTargets>(*o.p_) : nullptr) {}
+    LinkSlot& operator=(const LinkSlot& o) {
+      p_ = o.p_ ? std::make_unique<LinkTargets>(*o.p_) : nullptr;
+      return *this;
+    }
+    LinkSlot(LinkSlot&&) = default;
+    LinkSlot& operator=(LinkSlot&&) = default;
+    const LinkTargets& get() const {
+      static const LinkTargets kNone;
+      return p_ ? *p_ : kNone;
+    }
+    void set(LinkTargets t) { p_ = std::make_unique<LinkTargets>(std::move(t)); }
+
+   private:
+    std::unique_ptr<LinkTargets> p_;
+  };
+  LinkSlot targets = {};
 };
 
 // One library's fat binaries under --cuda-arch: containers and decisions.
@@ -109,24 +144,72 @@ struct PlanOptions {
   std::optional<GpuSelection> gpu;                   // --cuda-arch/--cuda-ptx; overrides the profile's
 };
 
+// Plan::actions: an Action per normalized path, iterated in path order, as a
+// sorted vector whose keys are copied into one arena. A map would cost a node,
+// a key string and three allocations per entry: 320 bytes of a million-file
+// image's plan where this costs the Action, its key view and the path bytes.
+// Entries are added in path order (build_plan's node order appends); an
+// insertion anywhere else moves the entries after it, and every insertion may
+// move all of them: hold no Action reference across one.
+class ActionMap {
+ public:
+  struct Entry {
+    std::string_view first;  // the path, in this map's arena
+    Action second;
+  };
+  using iterator = std::vector<Entry>::iterator;
+  using const_iterator = std::vector<Entry>::const_iterator;
+
+  ActionMap() = default;
+  ActionMap(ActionMap&&) = default;
+  ActionMap& operator=(ActionMap&&) = default;
+  ActionMap(const ActionMap& other) { *this = other; }
+  ActionMap& operator=(const ActionMap& other);
+
+  // Room for `entries` entries whose paths have `path_bytes` bytes in all.
+  void reserve(size_t entries, size_t path_bytes);
+  // Adds `path` -> `action` unless `path` is there; returns its entry and
+  // whether it was added.
+  std::pair<iterator, bool> emplace(std::string_view path, Action action);
+  Action& operator[](std::string_view path) { return emplace(path, Action{}).first->second; }
+  iterator find(std::string_view path);
+  const_iterator find(std::string_view path) const;
+  Action& at(std::string_view path);  // throws std::out_of_range naming the path
+  const Action& at(std::string_view path) const;
+  size_t count(std::string_view path) const { return find(path) != end() ? 1 : 0; }
+  size_t size() const { return entries_.size(); }
+  bool empty() const { return entries_.empty(); }
+  iterator begin() { return entries_.begin(); }
+  iterator end() { return entries_.end(); }
+  const_iterator begin() const { return entries_.begin(); }
+  const_iterator end() const { return entries_.end(); }
+
+ private:
+  std::string_view intern(std::string_view path);
+  std::vector<Entry> entries_;
+  std::vector<std::unique_ptr<char[]>> blocks_;  // the arena: keys never move
+  char* next_ = nullptr;
+  size_t left_ = 0;
+};
+
 struct Plan {
-  std::map<std::string, Action> actions;  // one per node of the fs, keyed by normalized path
+  ActionMap actions;  // one per node of the fs, keyed by normalized path
   Graph graph;
   Profile profile;
   const Action* find(const std::string& path) const;
   // --cuda-arch: the GPUs, and per kept ELF holding fat binaries (every name
   // of its content) what the prune found and decided (src/plan/gpu_prune_pass.cpp).
   GpuSelection gpu;
-  std::map<std::string, std::shared_ptr<const GpuLibrary>> gpu_libraries;
+  std::map<std::string, std::shared_ptr<const GpuLibrary>, std::less<>> gpu_libraries;
   // The library's prune when it changes any byte, else nullptr.
-  const GpuLibrary* gpu_prune(const std::string& path) const;
+  const GpuLibrary* gpu_prune(std::string_view path) const;
   // Package databases told the truth (src/plan/pkgdb.cpp): each edited
   // database file's new content, which the layer writer emits in place of
   // the old (its action: Fate::Keep, ReasonKind::PackageDb, bytes_after the
   // new size). Packages the slimming emptied: removed from the database, or
   // still listed, files removed, because a package that stays depends on them.
-  std::map<std::string, std::string> replaced;
-  const std::string* replacement(const std::string& path) const;
+  std::map<std::string, std::string, std::less<>> replaced;
+  const std::string* replacement(std::string_view path) const;
   std::vector<PackageNote> packages_removed, packages_listed_files_removed;
   std::vector<InstalledPackage> packages;  // those that stay, by database, name, version
 };

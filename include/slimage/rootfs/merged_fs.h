@@ -94,6 +94,9 @@ struct SpillLimits {
   uint64_t direct_min_bytes = uint64_t(1) << 20;
   // Low-disk mode (rootfs/sparse_spill.h): leave content no analysis reads as holes.
   bool sparse = false;
+  // The image's entries so far, every layer's, within SLIMAGE_MAX_ENTRIES
+  // (null: this layer's alone; the merge checks the sum again).
+  std::atomic<uint64_t>* entries = nullptr;
 };
 
 // Decodes a layer blob into an unnamed scratch file in `dir` (ScratchFile;
