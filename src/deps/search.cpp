@@ -11,6 +11,7 @@
 
 #include <fnmatch.h>
 
+#include "slimage/util/budget.h"
 #include "slimage/util/thread_pool.h"
 
 namespace slimage::deps {
@@ -151,6 +152,7 @@ void Search::scan_strings(const std::vector<std::string>& reals) {
 std::optional<Found> Search::try_file(const std::string& raw, const ElfInfo& requester) {
   auto [it, fresh] = lookups_.try_emplace(raw);
   if (fresh) {
+    check_budget(Budget::SearchProbes, "image library search", lookups_.size());
     const Node* node = fs_.resolve(raw, true, &it->second.real);
     it->second.node = node && node->is_file() ? node : nullptr;
   }
@@ -170,12 +172,29 @@ std::optional<Found> Search::try_file(const std::string& raw, const ElfInfo& req
   return f;
 }
 
+bool Search::dir_in_view(const std::string& dir) {
+  auto [known, fresh] = dir_exists_.try_emplace(dir, false);
+  if (fresh) {
+    const Node* n = fs_.resolve(dir);
+    known->second = n && n->type == FileType::Directory;
+  }
+  return known->second;
+}
+
+std::optional<Found> Search::probe(const std::string& dir, const std::string& name, const ElfInfo& requester,
+                                   bool hwcaps) {
+  if (!dir_in_view(dir)) return std::nullopt;  // holds nothing
+  check_budget(Budget::SearchProbes, "image library search", ++probes_);
+  return try_dir(dir, name, requester, hwcaps);
+}
+
 std::optional<Found> Search::try_dir(const std::string& dir, const std::string& name,
                                      const ElfInfo& requester, bool hwcaps) {
   std::string base = dir.empty() || dir.back() != '/' ? dir + "/" : dir;
   if (auto f = try_file(base + name, requester)) return f;
   if (!hwcaps) return std::nullopt;
   for (auto& level : triplet_for(requester.machine, requester.elf_class, requester.data).hwcaps) {
+    if (!dir_in_view(base + "glibc-hwcaps/" + level)) continue;
     if (auto f = try_file(base + "glibc-hwcaps/" + level + "/" + name, requester)) {
       warn(f->real + ": only a glibc-hwcaps/" + level + " build exists: loads only on CPUs with " +
            level);

@@ -109,6 +109,15 @@ class Search {
  private:
   std::optional<Found> try_dir(const std::string& dir, const std::string& name,
                                const ElfInfo& requester, bool hwcaps);
+  // Whether `dir` is a directory in the view, asked once per directory: a
+  // name is probed (and its probe remembered in lookups_) only in those, so
+  // a million names that exist nowhere cost no memory per name and dir.
+  bool dir_in_view(const std::string& dir);
+  // try_dir in a directory of the view, counted against
+  // SLIMAGE_MAX_SEARCH_PROBES (the RPATH/RUNPATH/LD_LIBRARY_PATH dirs, which
+  // a hostile ELF multiplies: every probe counts, remembered or not).
+  std::optional<Found> probe(const std::string& dir, const std::string& name, const ElfInfo& requester,
+                             bool hwcaps);
   std::optional<Found> from_cache(const std::string& name, const ElfInfo& requester,
                                   std::string* searched);
   std::vector<std::string> musl_dirs();
@@ -121,6 +130,7 @@ class Search {
     const Node* node = nullptr;
     std::string real;
   };
+  // Every path probed, remembered: within SLIMAGE_MAX_SEARCH_PROBES too.
   std::unordered_map<std::string, Lookup> lookups_;
   std::optional<LdCache> cache_;
   bool cache_loaded_ = false;

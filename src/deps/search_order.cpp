@@ -52,6 +52,7 @@ std::optional<Found> Search::from_cache(const std::string& name, const ElfInfo& 
   }
   // Cross-check with the conf dirs the cache was (supposedly) built from.
   for (auto& dir : conf_dirs_) {
+    if (!dir_in_view(dir)) continue;
     auto f = try_dir(dir, name, requester, false);
     if (!f) continue;
     if (!hit)
@@ -134,15 +135,7 @@ std::optional<Found> Search::find(const std::string& name, const Object& request
   }
   check_budget(Budget::SearchPaths, "image file " + requester.real + ": DT_NEEDED " + name, dirs.size());
   for (auto& d : dirs) {
-    // A dir missing from the view holds nothing: asked once, not once per name.
-    auto [known, fresh] = dir_exists_.try_emplace(d.dir, false);
-    if (fresh) {
-      const Node* n = fs_.resolve(d.dir);
-      known->second = n && n->type == FileType::Directory;
-    }
-    if (!known->second) continue;
-    check_budget(Budget::SearchProbes, "image library search", ++probes_);
-    if (auto f = try_dir(d.dir, name, info, flavor == Flavor::Glibc)) {
+    if (auto f = probe(d.dir, name, info, flavor == Flavor::Glibc)) {
       f->how = d.how;
       f->detail = name + " in " + display(d.dir) + " (" + d.source + ")";
       return f;
@@ -157,6 +150,7 @@ std::optional<Found> Search::find(const std::string& name, const Object& request
     defaults = musl_dirs();
   }
   for (auto& d : defaults) {
+    if (!dir_in_view(d)) continue;  // holds nothing
     if (auto f = try_dir(d, name, info, flavor == Flavor::Glibc)) {
       f->how = How::DefaultDir;
       f->detail = name + " in " + display(d) +

@@ -8,6 +8,7 @@
 
 #include "deps_fixture.h"
 #include "slimage/deps/ld_cache.h"
+#include "slimage/deps/library_lookup.h"
 #include "slimage/elf/elf.h"
 #include "slimage/util/budget.h"
 
@@ -160,6 +161,24 @@ TEST_CASE("deps budget: RUNPATH entries past SLIMAGE_MAX_SEARCH_PATHS, probes pa
   BudgetEnv env("SLIMAGE_MAX_SEARCH_PROBES", "5");  // 6 existing dirs for one name
   CHECK_THROWS_WITH_AS(resolve(),
                        "image library search: 6 library search probes exceed the budget of 5 "
+                       "(raise it with SLIMAGE_MAX_SEARCH_PROBES=N)",
+                       Error);
+}
+
+TEST_CASE("deps budget: a name found nowhere is probed only in dirs the image has, each remembered probe counted") {
+  Fixture f;
+  f.write("usr/lib/.keep", "");  // the one default dir there: no lib/, lib64/, multiarch or hwcaps dirs
+  DirFs fs(f.root);
+  ImageRuntime runtime;
+  Diagnostics diagnostics;
+  LibraryLookup lookup(fs, runtime, "usr/bin/python3", nullptr, diagnostics);
+  BudgetEnv env("SLIMAGE_MAX_SEARCH_PROBES", "3");
+  CHECK_FALSE(lookup.dlopen("liba.so"));  // usr/lib/liba.so: probe 1
+  CHECK_FALSE(lookup.dlopen("libb.so"));  // 2
+  CHECK_FALSE(lookup.dlopen("liba.so"));  // remembered: no new probe
+  CHECK_FALSE(lookup.dlopen("libc.so"));  // 3
+  CHECK_THROWS_WITH_AS(lookup.dlopen("libd.so"),
+                       "image library search: 4 library search probes exceed the budget of 3 "
                        "(raise it with SLIMAGE_MAX_SEARCH_PROBES=N)",
                        Error);
 }
