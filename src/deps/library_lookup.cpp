@@ -5,11 +5,47 @@
 // so the interpreter's RPATH and the process-wide lists are what count.
 #include "slimage/deps/library_lookup.h"
 
+#include <algorithm>
+#include <map>
 #include <set>
+#include <string_view>
 
 #include "search.h"
 
 namespace slimage {
+
+namespace {
+
+// A list of names (a directory's children, ld.so.cache's entries) and their
+// order by name: the names starting with a prefix, found without reading the
+// others. matching() runs once per find_library/glob in the image's Python
+// code; reading every name per glob made 20,000 calls over a 20,000-file lib
+// dir 400 million fnmatch calls (22 s).
+struct NameIndex {
+  std::vector<std::string> names;  // in their own order
+  std::vector<size_t> by_name;     // positions into names, sorted by name
+
+  explicit NameIndex(std::vector<std::string> list) : names(std::move(list)), by_name(names.size()) {
+    for (size_t i = 0; i < by_name.size(); ++i) by_name[i] = i;
+    std::sort(by_name.begin(), by_name.end(), [&](size_t a, size_t b) { return names[a] < names[b]; });
+  }
+  // Positions of the names starting with `prefix`, in the list's own order.
+  std::vector<size_t> starting_with(std::string_view prefix) const {
+    auto it = std::lower_bound(by_name.begin(), by_name.end(), prefix,
+                               [&](size_t i, std::string_view p) { return names[i] < p; });
+    std::vector<size_t> out;
+    for (; it != by_name.end() && names[*it].starts_with(prefix); ++it) out.push_back(*it);
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+};
+
+// What every name fnmatch(3) can match with `glob` starts with.
+std::string_view literal_prefix(std::string_view glob) {
+  return glob.substr(0, std::min(glob.find_first_of("*?[\\"), glob.size()));
+}
+
+}  // namespace
 
 struct LibraryLookup::Impl {
   const FsView& fs;
@@ -21,6 +57,24 @@ struct LibraryLookup::Impl {
   bool cache_loaded = false;
   std::vector<std::string> dirs;  // LD_LIBRARY_PATH then default dirs, raw, absolute
   bool dirs_done = false;
+  std::map<std::string, NameIndex> dir_names;  // by a dir's real path: its children's basenames
+  std::optional<NameIndex> cache_names;       // ld.so.cache's entry names
+
+  const NameIndex& children_of(const std::string& real) {
+    auto it = dir_names.find(real);
+    if (it != dir_names.end()) return it->second;
+    std::vector<std::string> bases;
+    for (const Node* child : fs.list_dir(real)) bases.push_back(basename_of(child->path));
+    return dir_names.emplace(real, NameIndex(std::move(bases))).first->second;
+  }
+  const NameIndex& cache_entry_names(const LdCache& c) {
+    if (!cache_names) {
+      std::vector<std::string> names;
+      for (auto& e : c.entries()) names.push_back(e.name);
+      cache_names.emplace(std::move(names));
+    }
+    return *cache_names;
+  }
 
   Impl(const FsView& f, const ImageRuntime& runtime, std::shared_ptr<ElfFacts> facts,
        Diagnostics& diagnostics)
@@ -110,12 +164,14 @@ std::vector<LibraryHit> LibraryLookup::matching(const std::string& glob) {
   auto add = [&](std::optional<LibraryHit> h) {
     if (h && seen.insert(h->opened).second) out.push_back(std::move(*h));
   };
+  const std::string_view prefix = literal_prefix(glob);
   auto scan_dir = [&](const std::string& dir, const std::string& why) {
     std::string real;
     const Node* node = m.fs.resolve(dir, true, &real);
     if (!node || node->type != FileType::Directory) return;
-    for (const Node* child : m.fs.list_dir(real)) {
-      std::string base = basename_of(child->path);
+    const NameIndex& children = m.children_of(real);
+    for (size_t i : children.starting_with(prefix)) {
+      const std::string& base = children.names[i];
       if (deps::glob_match(glob, base))
         add(m.hit(dir + "/" + base, base + " in " + deps::display(dir) + " (" + why + ")"));
     }
@@ -124,8 +180,9 @@ std::vector<LibraryHit> LibraryLookup::matching(const std::string& glob) {
   size_t n_library_path = dirs.size() - m.search.default_dirs(m.info()).size();
   for (size_t i = 0; i < n_library_path; ++i) scan_dir(dirs[i], "LD_LIBRARY_PATH");
   if (const LdCache* cache = m.ld_cache())
-    for (auto& e : cache->entries())
-      if (e.hwcap == 0 && ld_cache_flags_match(e.flags, m.info().machine, m.info().elf_class, m.info().flags) &&
+    for (size_t i : m.cache_entry_names(*cache).starting_with(prefix))
+      if (const auto& e = cache->entries()[i];
+          e.hwcap == 0 && ld_cache_flags_match(e.flags, m.info().machine, m.info().elf_class, m.info().flags) &&
           deps::glob_match(glob, e.name))
         add(m.hit(e.path, e.name + " in " + deps::display(dirname_of(normalize_path(e.path))) +
                               " (ld.so.cache)"));
@@ -137,8 +194,9 @@ bool LibraryLookup::in_ld_cache(const std::string& prefix) {
   Impl& m = *impl_;
   const LdCache* cache = m.ld_cache();
   if (!cache) return false;
-  for (auto& e : cache->entries())
-    if (e.name.starts_with(prefix) && e.name.size() > prefix.size() &&
+  for (size_t i : m.cache_entry_names(*cache).starting_with(prefix))
+    if (const auto& e = cache->entries()[i];
+        e.name.size() > prefix.size() &&
         ld_cache_flags_match(e.flags, m.info().machine, m.info().elf_class, m.info().flags))
       return true;
   return false;

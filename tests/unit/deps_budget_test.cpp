@@ -3,6 +3,7 @@
 // count (SLIMAGE_MAX_NEEDED). Exact messages.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -181,4 +182,69 @@ TEST_CASE("deps budget: a name found nowhere is probed only in dirs the image ha
                        "image library search: 4 library search probes exceed the budget of 3 "
                        "(raise it with SLIMAGE_MAX_SEARCH_PROBES=N)",
                        Error);
+}
+
+TEST_CASE("deps budget: a glob reads only the names that start with its literal part, in the dir's own order") {
+  Fixture f;
+  auto elf = elf_with_needed(0);
+  const std::string lib(elf.begin(), elf.end());
+  for (const char* name : {"libfoo.so.2", "libfoo.so.1", "libfob.so", "libbar.so", "libfo"})
+    f.write(std::string("usr/lib/") + name, lib);
+  DirFs fs(f.root);
+  ImageRuntime runtime;
+  Diagnostics diagnostics;
+  LibraryLookup lookup(fs, runtime, "usr/bin/python3", nullptr, diagnostics);
+  std::vector<std::string> list_order;  // what the dir scan meets first comes first
+  for (const Node* n : fs.list_dir("usr/lib")) list_order.push_back(basename_of(n->path));
+  auto opened = [&](const std::string& glob) {
+    std::vector<std::string> out;
+    for (auto& h : lookup.matching(glob)) out.push_back(basename_of(h.opened));
+    return out;
+  };
+  auto in_list_order = [&](std::vector<std::string> names) {
+    std::vector<std::string> out;
+    for (auto& n : list_order)
+      if (std::find(names.begin(), names.end(), n) != names.end()) out.push_back(n);
+    return out;
+  };
+  CHECK(opened("libfo[ob]*") == in_list_order({"libfoo.so.2", "libfoo.so.1", "libfob.so"}));
+  CHECK(opened("libfoo.so.*") == in_list_order({"libfoo.so.2", "libfoo.so.1"}));
+  CHECK(opened("*bar*") == in_list_order({"libbar.so"}));  // no literal part: every name
+  CHECK(opened("libfo") == in_list_order({"libfo"}));      // all literal
+  CHECK(opened("lib\\fob.so") == in_list_order({"libfob.so"}));  // an escape ends the literal part
+  CHECK(opened("libz*").empty());
+}
+
+TEST_CASE("deps budget: ld.so.cache names found by a glob's literal part keep the cache's order") {
+  Fixture f;
+  auto elf = elf_with_needed(0);
+  const std::string lib(elf.begin(), elf.end());
+  // A new-format cache of three x86-64 libc6 entries, names out of order.
+  const std::vector<std::string> names = {"libc2.so", "liba1.so", "libb3.so"};
+  std::string cache = "glibc-ld.so.cache1.1", strings;
+  cache.resize(48 + names.size() * 24, '\0');
+  for (size_t i = 0; i < names.size(); i++) {
+    f.write("usr/lib/" + names[i], lib);
+    size_t e = 48 + i * 24;
+    put(cache, e, 0x0303, 4);
+    put(cache, e + 4, cache.size() + strings.size(), 4);
+    strings += names[i] + std::string(1, '\0');
+    put(cache, e + 8, cache.size() + strings.size(), 4);
+    strings += "/usr/lib/" + names[i] + std::string(1, '\0');
+  }
+  put(cache, 20, names.size(), 4);
+  put(cache, 24, strings.size(), 4);
+  cache[28] = 2;  // little-endian
+  f.write("etc/ld.so.cache", cache + strings);
+  DirFs fs(f.root);
+  ImageRuntime runtime;
+  Diagnostics diagnostics;
+  LibraryLookup lookup(fs, runtime, "usr/bin/python3", nullptr, diagnostics);
+  std::vector<std::string> got;
+  for (auto& h : lookup.matching("lib[abc]?.so")) got.push_back(h.detail);
+  CHECK(got == std::vector<std::string>{"libc2.so in usr/lib (ld.so.cache)", "liba1.so in usr/lib (ld.so.cache)",
+                                        "libb3.so in usr/lib (ld.so.cache)"});
+  CHECK(lookup.in_ld_cache("libb"));
+  CHECK_FALSE(lookup.in_ld_cache("libb3.so"));  // ctypes asks for longer names than its prefix
+  CHECK_FALSE(lookup.in_ld_cache("libz"));
 }
