@@ -81,6 +81,7 @@ ParsedManifest parse_manifest_json(std::string_view bytes, const std::string& wh
   out.config = Descriptor::from_json(*c, where + ": config");
   auto l = out.json.find("layers");
   if (l == out.json.end() || !l->is_array()) fail(where + ": manifest has no layers array");
+  check_budget(Budget::Layers, where, l->size());
   for (size_t i = 0; i < l->size(); ++i) {
     std::string at = where + ": layers[" + std::to_string(i) + "]";
     out.layers.push_back(Descriptor::from_json((*l)[i], at));

@@ -13,7 +13,7 @@ namespace slimage {
 namespace {
 
 // Defaults: each at least 10x what the largest real sample needs (see README "Budgets").
-constexpr std::array<BudgetInfo, 11> kInfo{{
+constexpr std::array<BudgetInfo, 12> kInfo{{
     {"SLIMAGE_MAX_PATH_DEPTH", "path components", 1024},
     {"SLIMAGE_MAX_SEARCH_PATHS", "search-path entries", 1024},
     {"SLIMAGE_MAX_INCLUDES", "ld.so.conf includes", 1024},
@@ -29,6 +29,10 @@ constexpr std::array<BudgetInfo, 11> kInfo{{
     // where SLIMAGE_MAX_PATH_BYTES alone does not (short paths). 10.3x the
     // 10 GB PyTorch CUDA image's 106,272.
     {"SLIMAGE_MAX_ENTRIES", "layer entries", 1100000},
+    // Each layer costs a decode (threads, a scratch file) and an output blob
+    // (an fsync): about 5 ms of the kernel's time. 10x Docker's own limit
+    // (overlayfs: about 127), so 10,000 one-file layers stop before a minute.
+    {"SLIMAGE_MAX_LAYERS", "layers", 1280},
 }};
 
 // 0: not read yet.

@@ -18,6 +18,7 @@ inline void use_small_budgets() {
       {"SLIMAGE_MAX_MANIFESTS", "3"},       {"SLIMAGE_MAX_NEEDED", "4"},
       {"SLIMAGE_MAX_SEARCH_PROBES", "24"},  {"SLIMAGE_MAX_SHELL_COMMANDS", "4"},
       {"SLIMAGE_MAX_PATH_BYTES", "4096"},   {"SLIMAGE_MAX_ENTRIES", "64"},
+      {"SLIMAGE_MAX_LAYERS", "8"},
   };
   for (const auto& [name, value] : kSmall) ::setenv(name, value, 1);
   reset_budgets_for_test();

@@ -237,3 +237,27 @@ TEST_CASE("image: a nested index listed again counts again against SLIMAGE_MAX_M
   ::unsetenv("SLIMAGE_MAX_MANIFESTS");
   reset_budgets_for_test();
 }
+
+TEST_CASE("image: a manifest listing more layers than SLIMAGE_MAX_LAYERS is refused before any is read") {
+  auto manifest = [](size_t n) {
+    nlohmann::json layers = nlohmann::json::array();
+    for (size_t i = 0; i < n; ++i)
+      layers.push_back({{"mediaType", "application/vnd.oci.image.layer.v1.tar+gzip"},
+                        {"digest", "sha256:" + std::string(64, 'a')},
+                        {"size", 1}});
+    return nlohmann::json{{"schemaVersion", 2},
+                          {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+                          {"config", {{"mediaType", "application/vnd.oci.image.config.v1+json"},
+                                      {"digest", "sha256:" + std::string(64, 'b')},
+                                      {"size", 2}}},
+                          {"layers", layers}}
+        .dump();
+  };
+  ::setenv("SLIMAGE_MAX_LAYERS", "3", 1);
+  reset_budgets_for_test();
+  CHECK(parse_manifest_json(manifest(3), "m").layers.size() == 3);
+  CHECK(error_of([&] { parse_manifest_json(manifest(4), "m"); }) ==
+        "m: 4 layers exceed the budget of 3 (raise it with SLIMAGE_MAX_LAYERS=N)");
+  ::unsetenv("SLIMAGE_MAX_LAYERS");
+  reset_budgets_for_test();
+}

@@ -1,5 +1,5 @@
 // Budgets: explicit caps on what a hostile image can make slimage do (path depth,
-// layer entries, bytes of the merged tree's paths, search-path entries, ld.so.conf includes, manifests, xattr bytes, DT_NEEDED entries,
+// layers, layer entries, bytes of the merged tree's paths, search-path entries, ld.so.conf includes, manifests, xattr bytes, DT_NEEDED entries,
 // closure edges, shell commands). Each has a default well above what real images need
 // and is raised (or lowered) through its environment variable, SLIMAGE_MAX_<NAME>.
 // Exceeding one is an Error naming the budget and the variable that raises it.
@@ -22,6 +22,7 @@ enum class Budget {
   PathBytes,          // SLIMAGE_MAX_PATH_BYTES: bytes of every path the merged tree holds
   ClosureSteps,       // SLIMAGE_MAX_CLOSURE_STEPS: objects walked, every root's process together
   Entries,            // SLIMAGE_MAX_ENTRIES: tar entries in one image's layers, all together
+  Layers,             // SLIMAGE_MAX_LAYERS: layers one image manifest lists
 };
 
 struct BudgetInfo {
