@@ -19,25 +19,37 @@ std::string Diagnostic::to_string() const {
 }
 
 void Diagnostics::warn(std::string where, std::string message) {
-  std::lock_guard lock(mu_);
-  items_.push_back({Diagnostic::Level::Warning, std::move(where), std::move(message)});
+  add(Diagnostic::Level::Warning, std::move(where), std::move(message));
 }
 
 void Diagnostics::error(std::string where, std::string message) {
+  add(Diagnostic::Level::Error, std::move(where), std::move(message));
+}
+
+void Diagnostics::add(Diagnostic::Level level, std::string where, std::string message) {
   std::lock_guard lock(mu_);
-  items_.push_back({Diagnostic::Level::Error, std::move(where), std::move(message)});
+  const bool is_error = level == Diagnostic::Level::Error;
+  errors_ += is_error;
+  if (items_.size() < kKept) {
+    items_.push_back({level, std::move(where), std::move(message)});
+    return;
+  }
+  (is_error ? unkept_errors_ : unkept_warnings_)++;
 }
 
 std::vector<Diagnostic> Diagnostics::items() const {
   std::lock_guard lock(mu_);
-  return items_;
+  std::vector<Diagnostic> out = items_;
+  if (unkept_errors_ + unkept_warnings_ > 0)
+    out.push_back({Diagnostic::Level::Warning, "diagnostics",
+                   std::to_string(unkept_errors_) + " more errors and " + std::to_string(unkept_warnings_) +
+                       " more warnings not kept (the first " + std::to_string(kKept) + " are)"});
+  return out;
 }
 
 size_t Diagnostics::error_count() const {
   std::lock_guard lock(mu_);
-  size_t n = 0;
-  for (auto& d : items_) n += d.level == Diagnostic::Level::Error;
-  return n;
+  return errors_;
 }
 
 std::string short_digest(std::string_view digest) {

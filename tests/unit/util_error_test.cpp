@@ -57,3 +57,18 @@ TEST_CASE("error: with_location returns the body's value") {
   CHECK(with_location("x", [] { return 42; }) == 42);
   CHECK(Error("plain").where().empty());
 }
+
+TEST_CASE("util: diagnostics past the first kKept are counted, not kept; errors are counted either way") {
+  Diagnostics d;
+  for (size_t i = 0; i < Diagnostics::kKept; ++i) d.warn("w", std::to_string(i));
+  CHECK(d.items().size() == Diagnostics::kKept);  // all kept: no summary
+  d.error("e", "one");
+  d.warn("w", "two");
+  d.warn("w", "three");
+  auto items = d.items();
+  REQUIRE(items.size() == Diagnostics::kKept + 1);
+  CHECK(items[Diagnostics::kKept - 1].message == std::to_string(Diagnostics::kKept - 1));
+  CHECK(items.back().where == "diagnostics");
+  CHECK(items.back().message == "1 more errors and 2 more warnings not kept (the first 10000 are)");
+  CHECK(d.error_count() == 1);
+}

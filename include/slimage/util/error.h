@@ -58,17 +58,23 @@ struct Diagnostic {
   std::string to_string() const;  // "where: message"
 };
 
-// Thread-safe collection of diagnostics.
+// Thread-safe collection of diagnostics. The first kKept are kept; the rest
+// are counted: a hostile layer of a million "../x" entries makes a million
+// diagnostics (each a report object too: 500,000 of them took 1.2 GiB).
 class Diagnostics {
  public:
+  static constexpr size_t kKept = 10000;
   void warn(std::string where, std::string message);
   void error(std::string where, std::string message);
+  // The kept ones, then, if any were not, one warning saying how many of each level.
   std::vector<Diagnostic> items() const;
-  size_t error_count() const;
+  size_t error_count() const;  // all of them, kept or not
 
  private:
+  void add(Diagnostic::Level level, std::string where, std::string message);
   mutable std::mutex mu_;
   std::vector<Diagnostic> items_;
+  size_t errors_ = 0, unkept_errors_ = 0, unkept_warnings_ = 0;
 };
 
 // "sha256:ab12cd34ef56…" — the spec's algorithm prefix and 12 hex digits.
