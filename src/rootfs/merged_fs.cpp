@@ -116,11 +116,11 @@ MergedFs::MergedFs(std::vector<std::unique_ptr<SpilledLayer>> layers, Diagnostic
   for (uint32_t i = 0; i < layers_.size(); i++) apply_layer(i, diagnostics);
   index_children();
 #ifdef __GLIBC__
-  // The headers the merge dropped (LayerEntry::tar) were allocated by the
-  // decode threads, in their malloc arenas, which the rest of the run (on
-  // this thread) does not reuse: hundreds of MB for a million entries,
-  // returned to the system now rather than at exit (kMallocReady: why this
-  // is never glibc malloc's first call).
+  // What the decode threads allocated and freed (each header's strings as it
+  // was read, the entry vectors as they grew) sits in their malloc arenas,
+  // which the rest of the run (on this thread) does not reuse; and the merge
+  // freed most of the headers it unpacked. Returned to the system now rather
+  // than at exit (kMallocReady: why this is never glibc malloc's first call).
   ::malloc_trim(0);
 #endif
 }
@@ -331,7 +331,12 @@ void MergedFs::apply_layer(uint32_t index, Diagnostics& d) {
   current_layer_ = index;
   std::vector<std::pair<std::string, std::string>> unmade_parents;  // where, directory
   ParentCache parents;
+  // Alone in holding the headers (no other job of a batch merges a copy of
+  // this layer), the merge gives each block back once it has gone past it.
+  bool sole = layer.headers.use_count() == 1;
   for (auto& e : layer.entries) {
+    if (sole) layer.headers->release_before(e.packed);
+    e.tar = std::make_unique<const TarEntry>(layer.headers->get(e.packed));
     apply_entry(index, e, parents, unmade_parents, d);
     e.verbatim = stored_verbatim(e);
     // The header's last reader was the line above, unless a later stage reads it (merged_fs.h).
@@ -340,6 +345,7 @@ void MergedFs::apply_layer(uint32_t index, Diagnostics& d) {
                        (e.type == TarType::Regular && e.size > kSparseKeepMax);
     if (!keep_header) e.tar.reset();
   }
+  layer.headers.reset();  // every header is applied: the blocks go back (unless a batch job shares them)
   for (auto& [where, dir] : unmade_parents) {
     const Node* n = lookup(dir);
     if (!n || n->type != FileType::Directory)

@@ -118,6 +118,7 @@ std::unique_ptr<SpilledLayer> spill_layer(Source& source, const Descriptor& desc
     HashingWriter hashed(limits.sparse ? static_cast<Writer*>(&sparse) : &file);
     TeeReader tee(*decoder, hashed);
     TarReader tar(tee);
+    auto headers = std::make_shared<PackedHeaders>();
     TarEntry entry;
     while (tar.next(entry)) {
       if (entry.type == TarType::Regular && entry.size >= limits.direct_min_bytes)
@@ -128,9 +129,10 @@ std::unique_ptr<SpilledLayer> spill_layer(Source& source, const Descriptor& desc
       check_budget(Budget::Entries, where,
                    limits.entries ? limits.entries->fetch_add(1, std::memory_order_relaxed) + 1
                                   : layer->entries.size() + 1);
-      layer->entries.emplace_back(std::move(entry));
+      layer->entries.emplace_back(entry, headers->add(entry));
       entry = TarEntry();
     }
+    layer->headers = std::move(headers);
     layer->pax_global_header = tar.saw_global_header();
     // The diff_id covers the whole stream, trailing blocks included.
     char buf[65536];

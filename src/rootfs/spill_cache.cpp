@@ -19,6 +19,7 @@ std::unique_ptr<SpilledLayer> SpillCache::copy_of(const SpilledLayer& layer,
   out->tar_path = layer.tar_path;
   out->tar_size = layer.tar_size;
   out->entries = layer.entries;
+  out->headers = layer.headers;
   out->map = MappedFile(layer.tar_path);
   return out;
 }

@@ -293,7 +293,7 @@ TEST_CASE("rootfs: gzip layers decode and keep their digest check") {
   auto layer = spill_layer(f.source, d, sha256_digest(tar), f.dir.path(), 0);
   CHECK(layer->diff_id == sha256_digest(tar));
   REQUIRE(layer->entries.size() == 1);
-  CHECK(layer->entries[0].tar->path == "a");
+  CHECK(layer->headers->get(layer->entries[0].packed).path == "a");
 }
 
 TEST_CASE("rootfs: SLIMAGE_MAX_LAYER_BYTES lowers the decode limit and names the layer") {

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "slimage/image/image.h"
+#include "slimage/layer/packed_headers.h"
 #include "slimage/layer/tar.h"
 #include "slimage/rootfs/fs_view.h"
 #include "slimage/rootfs/sparse_spill.h"
@@ -37,14 +38,16 @@
 namespace slimage {
 
 // One entry of a layer and what became of it in the merge. A layer of a
-// million entries holds a million of these for the whole run: the header as
-// read (`tar`, a few hundred bytes) is dropped once the merge has applied it,
-// except where a later stage reads it — directories and whiteout or opaque
-// markers (the writer gives them their own layer's header again), and
-// regular files over kSparseKeepMax (the low-disk estimate reads their
-// stored name); what the rest need is copied out into the fields below.
+// million entries holds a million of these for the whole run. The header as
+// read waits packed in its layer's PackedHeaders (`packed`) until the merge
+// unpacks it into `tar` to apply it; the merge then drops it, except where a
+// later stage reads it — directories and whiteout or opaque markers (the
+// writer gives them their own layer's header again), and regular files over
+// kSparseKeepMax (the low-disk estimate reads their stored name). What the
+// rest need is copied out into the fields below.
 struct LayerEntry {
-  std::unique_ptr<const TarEntry> tar;  // null once dropped (see above)
+  std::unique_ptr<const TarEntry> tar;  // set by the merge; null once dropped (see above)
+  PackedHeaders::Ref packed = 0;        // the header, in SpilledLayer::headers
   std::string path;          // normalized, parents resolved through symlinks
   uint64_t header_offset = 0, size = 0;  // as in TarEntry
   TarType type = TarType::Regular;
@@ -54,12 +57,11 @@ struct LayerEntry {
   // not skipped — so a layer could pass the entry on byte for byte.
   bool verbatim = false;
   LayerEntry() = default;
-  explicit LayerEntry(TarEntry header)
-      : tar(std::make_unique<const TarEntry>(std::move(header))), header_offset(tar->header_offset),
-        size(tar->size), type(tar->type) {}
+  LayerEntry(const TarEntry& header, PackedHeaders::Ref ref)
+      : packed(ref), header_offset(header.header_offset), size(header.size), type(header.type) {}
   // A copy (a batch job's own, rootfs/spill_cache.h) copies the header too.
   LayerEntry(const LayerEntry& o)
-      : tar(o.tar ? std::make_unique<const TarEntry>(*o.tar) : nullptr), path(o.path),
+      : tar(o.tar ? std::make_unique<const TarEntry>(*o.tar) : nullptr), packed(o.packed), path(o.path),
         header_offset(o.header_offset), size(o.size), type(o.type), kind(o.kind), verbatim(o.verbatim) {}
   LayerEntry& operator=(const LayerEntry& o) {
     if (this != &o) *this = LayerEntry(o);
@@ -76,6 +78,9 @@ struct SpilledLayer {
   std::string tar_path;         // file->path(): reopens it while `file` lives
   uint64_t tar_size = 0;
   std::vector<LayerEntry> entries;
+  // The entries' headers until the merge has applied them (shared by the
+  // copies a batch's jobs merge, rootfs/spill_cache.h).
+  std::shared_ptr<PackedHeaders> headers;
   MappedFile map;               // of tar_path, opened after decoding
   // It holds a PAX global header: containerd ignores it, umoci refuses the
   // layer and GNU tar applies it to every later entry, so it is never reused
