@@ -21,9 +21,10 @@ measured() { grep -c '^bench.sh: running ' "$SCRATCH/log" || true; }
 
 bench "$SLIMAGE" || { cat "$SCRATCH/log" >&2; fail "first call: rc $?"; }
 first=$(rows_of)
-# 4 slimage rows x 2 runs, the peer once, 3 floor rows x 2 runs
-[[ $(measured) == 15 ]] || fail "first call measured $(measured) runs, want 15"
-[[ $(jq '.rows | length' "$SCRATCH/b/bench.json") == 8 ]] || fail "rows: $(jq -c '.rows | keys' "$SCRATCH/b/bench.json")"
+# 4 slimage rows x 2 runs, the peer once, 4 floor rows x 2 runs (inflate; deflate
+# gzip at 5 and at 3, for the --level 3 row; zstd)
+[[ $(measured) == 17 ]] || fail "first call measured $(measured) runs, want 17"
+[[ $(jq '.rows | length' "$SCRATCH/b/bench.json") == 9 ]] || fail "rows: $(jq -c '.rows | keys' "$SCRATCH/b/bench.json")"
 
 # Everything done: nothing runs again, the same table comes out, and a stale work
 # dir (a call killed with SIGKILL skips its cleanup) is no obstacle.
@@ -45,9 +46,21 @@ bench.sh: running floor-deflate-zstd"
     fail "resumed call ran: $(grep '^bench.sh: running ' "$SCRATCH/log" | tr '\n' ';')"
 grep -q '^bench.sh: slimage-zstd run 1: kept from before' "$SCRATCH/log" || fail "zstd run 1 not kept"
 [[ $(jq '.rows["slimage-zstd"].runs_wall_s | length' "$SCRATCH/b/bench.json") == 2 ]] || fail "zstd runs"
-for row in slimage-gzip slimage-gzip-cuda-arch slimage-gzip-l3 peer floor-inflate floor-deflate-gzip; do
+for row in slimage-gzip slimage-gzip-cuda-arch slimage-gzip-l3 peer floor-inflate floor-deflate-gzip floor-deflate-gzip-l3; do
     [[ $(rows_of | jq -c ".\"$row\"") == "$(jq -c ".\"$row\"" <<<"$first")" ]] ||
         fail "$row not kept as it was: $(rows_of | jq -c ".\"$row\"") against $(jq -c ".\"$row\"" <<<"$first")"
+done
+
+# Each slimage row is set against the floor of its own codec and level: the limit
+# is inflate + that deflate row, and the ratio is the row's wall over it.
+for pair in "slimage-gzip gzip" "slimage-gzip-l3 gzip-l3" "slimage-zstd zstd"; do
+    read -r row codec <<<"$pair"
+    jq -e --arg r "$row" --arg c "$codec" '
+        .rows[$r].codec_floor == $c and
+        ((.codec_limit_s[$c] - .rows["floor-inflate"].wall_s - .rows["floor-deflate-" + $c].wall_s) | fabs) < 1e-6 and
+        ((.rows[$r].ratio_to_codec_limit - .rows[$r].wall_s / .codec_limit_s[$c]) | fabs) <= 0.0005' \
+        "$SCRATCH/b/bench.json" >/dev/null ||
+        fail "$row: not set against the $codec floor: $(jq -c --arg r "$row" '{row: .rows[$r], limits: .codec_limit_s}' "$SCRATCH/b/bench.json")"
 done
 
 resumed=$(rows_of)
@@ -59,10 +72,10 @@ bench "$SCRATCH/slimage2" || fail "call with another binary: rc $?"
 want="slimage-gzip slimage-gzip slimage-zstd slimage-zstd slimage-gzip-cuda-arch slimage-gzip-cuda-arch slimage-gzip-l3 slimage-gzip-l3 "
 [[ $(grep '^bench.sh: running ' "$SCRATCH/log" | cut -d' ' -f3 | tr '\n' ' ') == "$want" ]] ||
     fail "another binary ran: $(grep '^bench.sh: running ' "$SCRATCH/log" | tr '\n' ';')"
-for row in peer floor-inflate floor-deflate-gzip floor-deflate-zstd; do
+for row in peer floor-inflate floor-deflate-gzip floor-deflate-gzip-l3 floor-deflate-zstd; do
     [[ $(rows_of | jq -c ".\"$row\"") == "$(jq -c ".\"$row\"" <<<"$resumed")" ]] || fail "$row not kept for another binary"
 done
 # --fresh: afresh even with everything kept.
 bench "$SCRATCH/slimage2" --fresh || fail "--fresh: rc $?"
-[[ $(measured) == 15 ]] || fail "--fresh measured $(measured) runs, want 15"
+[[ $(measured) == 17 ]] || fail "--fresh measured $(measured) runs, want 17"
 pass "finished rows kept, a stopped row resumed at its run, another binary re-measures only its rows, --fresh starts afresh"
