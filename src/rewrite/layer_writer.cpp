@@ -588,6 +588,7 @@ std::vector<LayerOutput> write_layers(const MergedFs& fs, const Plan& plan,
     LayerOutput out = write_layer(fs, plan, std::move(job.items), options, staging_dir, std::move(job.linked),
                                   planned.shared);
     out.source_index = job.source_index;
+    if (options.staged) options.staged(out);
     outputs.push_back(std::move(out));
   }
   return outputs;

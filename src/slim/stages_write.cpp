@@ -126,8 +126,24 @@ Written write_image(const LoadedImage& loaded, const Planned& planned, const Sli
       !oci_layout && use_docker_media_types(loaded.image, w.options.encoder.compression);
   Refill refill;
   refill_per_layer(w.options, loaded, context, io, refill);
+  if (mode.low_disk && to != Transport::Docker) {
+    // Each staged blob goes to the destination before the next layer is
+    // written (linked where it shares the scratch filesystem, else copied),
+    // so scratch holds one staged layer, not all of them. A local sink shows
+    // nothing before commit: a run that fails or is refused later still
+    // leaves nothing. A registry would hold the blobs it was sent, so
+    // there they wait for the verdict, in scratch, as in a normal run.
+    Sink& sink = *io.sink;
+    w.options.staged = [&sink](LayerOutput& out) {
+      sink.put_blob_file(out.descriptor, out.staged_path);
+      left_scratch(out.staged_path);
+      out.staged_file.reset();  // closes it: a copied blob's scratch is freed
+      out.staged_path.clear();
+    };
+  }
   w.layers = write_layers(*loaded.fs, planned.plan, w.options, scratch_parent());
   w.options.content = {};  // they refer to this frame
+  w.options.staged = {};
   if (refill.layers)
     stages.record("refill", refill.seconds,
                   human_bytes(refill.bytes) + " of kept content re-decoded into scratch for " +
@@ -147,7 +163,8 @@ Published publish_image(const ImageManifest& image, const Written& written, Endp
   for (auto& d : image.layers) p.compressed_before += static_cast<uint64_t>(d.size);
   for (size_t i = 0; i < layers.size(); i++) {
     p.compressed_after += static_cast<uint64_t>(p.out.layers[i].size);
-    if (io.sink->has_blob(p.out.layers[i].digest)) continue;
+    // Put already: the same blob twice, or handed over as it was written (low-disk mode).
+    if (io.sink->has_blob(p.out.layers[i].digest) || (!layers[i].reused && !layers[i].staged_file)) continue;
     if (layers[i].reused) {
       reused++;
       std::string local = io.source->blob_path(image.layers[layers[i].source_index]);

@@ -131,6 +131,44 @@ run_slim squash-low "oci:$SCRATCH/multi:img" "${MARGS[@]}" --layers squash --scr
     fail "--layers squash refill (want all 17 MiB at once): $(jq -c .scratch "$SCRATCH/squash-low.json")"
 pass "3 layers: same manifest (--jobs default and 1, and squashed); reused layer not refilled; peak $mp (spilled $ms + one layer)"
 
+# 1d. Each staged layer goes to the destination as soon as it is written: two rewritten
+#     layers of 8 MiB of kept random bytes (incompressible, so each staged blob is 8 MiB).
+#     Scratch peaks at the spilled tars plus one layer's refill and its staged blob, about
+#     16 MiB over the spilled; holding every staged blob until the publish made it 24.
+mkdir -p "$SCRATCH/r1/data" "$SCRATCH/r2/data"
+head -c $((8 << 20)) /dev/urandom >"$SCRATCH/r1/data/one.bin"
+head -c $((8 << 20)) /dev/urandom >"$SCRATCH/r2/data/two.bin"
+head -c $((1 << 20)) /dev/urandom >"$SCRATCH/r1/data/gone1.bin"
+head -c $((1 << 20)) /dev/urandom >"$SCRATCH/r2/data/gone2.bin"
+make_layout_from_dirs "$SCRATCH/rand" img "$SCRATCH/r1" "$SCRATCH/r2"
+run_slim rand-normal "oci:$SCRATCH/rand:img" "${MARGS[@]}"
+run_slim rand-low "oci:$SCRATCH/rand:img" "${MARGS[@]}" --scratch-budget 0
+[[ $(field rand-low .manifest_digest) == "$(field rand-normal .manifest_digest)" ]] ||
+    fail "staged layers handed over: low-disk output differs"
+[[ $(jq -c '.scratch | [.refill_bytes, .refill_peak_bytes]' "$SCRATCH/rand-low.json") == "[16777216,8388608]" ]] ||
+    fail "random layers' refill: $(jq -c .scratch "$SCRATCH/rand-low.json")"
+"$SLIMAGE" plan "oci:$SCRATCH/rand:img" --profile none --drop '/data/gone*' --json -q >"$SCRATCH/rand-plan.json" \
+    2>"$SCRATCH/stderr" || fail "plan failed: $(cat "$SCRATCH/stderr")"
+rs=$(jq .scratch.low_disk.spilled_bytes "$SCRATCH/rand-plan.json") rp=$(field rand-low .scratch.peak_bytes)
+((rp < rs + (20 << 20))) || fail "staged layers: low-disk peak $rp is not below spilled $rs + 20 MiB (each staged blob held to the end?)"
+only_names_in "$SLIMAGE_TMPDIR"
+pass "staged layers handed over as written: peak $rp = spilled $rs + $(( (rp - rs) >> 20 )) MiB"
+
+# 1e. A run verify refuses (the one library hello needs is dropped) after low-disk mode has
+#     handed staged layers to the destination: exit 3, and the destination holds nothing.
+make_elf_root "$SCRATCH/e1"
+mkdir -p "$SCRATCH/e2/data"
+head -c $((4 << 20)) /dev/urandom >"$SCRATCH/e2/data/kept.bin"
+head -c $((1 << 20)) /dev/urandom >"$SCRATCH/e2/data/gone.bin"
+ENTRYPOINT=/usr/bin/hello make_layout_from_dirs "$SCRATCH/elfin" img "$SCRATCH/e1" "$SCRATCH/e2"
+mkdir "$SCRATCH/refusedst"
+slim slim "oci:$SCRATCH/elfin:img" "oci:$SCRATCH/refusedst/out:img" --profile none --scratch-budget 0 \
+    --drop '/data/gone.bin' --drop '/usr/lib/greet/libgreet.so.1'
+[[ $RC == 3 ]] || fail "low-disk slim dropping a needed library exited $RC, want 3: $(tail -3 "$SCRATCH/stderr")"
+only_names_in "$SCRATCH/refusedst"
+only_names_in "$SLIMAGE_TMPDIR"
+pass "refused by verify in low-disk mode: exit 3, nothing at the destination"
+
 # 2. Automatic: a scratch disk smaller than the layers (25 MiB compressed) switches to
 #    low-disk mode; the dropped file is never written, so the run fits in 18 MiB.
 mkdir -p "$SCRATCH/small"

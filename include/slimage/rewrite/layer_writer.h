@@ -80,6 +80,11 @@ struct WriteOptions {
   struct ContentHooks {
     std::function<void(const std::vector<const Node*>&)> before, after;
   } content;
+  // Called with each layer write_layers encoded (not a reused one), once its
+  // blob is staged, before the next layer is written. Low-disk mode hands the
+  // blob to the destination here and releases it (staged_file null), so
+  // scratch holds one staged layer at a time instead of all of them.
+  std::function<void(LayerOutput&)> staged;
 };
 
 struct LayerOutput {
@@ -87,8 +92,8 @@ struct LayerOutput {
   size_t source_index = 0;     // which input layer it comes from (squash: 0)
   Descriptor descriptor;       // of the blob
   std::string diff_id;
-  std::shared_ptr<ScratchFile> staged_file;  // the new blob, unnamed (null if reused)
-  std::string staged_path;     // staged_file->path(), while it lives ("" if reused)
+  std::shared_ptr<ScratchFile> staged_file;  // the new blob, unnamed (null if reused or handed over)
+  std::string staged_path;     // staged_file->path(), while it lives ("" if reused or handed over)
   uint64_t uncompressed_size = 0;
   uint64_t entries = 0;
   std::string fingerprint;     // the LayerCache key ("" if reused)
