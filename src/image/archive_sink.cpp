@@ -44,6 +44,7 @@ class ArchiveSink : public Sink, public ReferrerSink {
   }
 
   std::string name() const override { return name_; }
+  std::string staging_dir() const override { return staging_->path(); }
   bool has_blob(const std::string& digest) override { return blobs_->has(digest); }
 
   void put_blob_file(const Descriptor& d, const std::string& path) override {

@@ -64,6 +64,7 @@ class OciSink : public Sink, public ReferrerSink {
   }
 
   std::string name() const override { return name_; }
+  std::string staging_dir() const override { return staging_->path(); }
 
   bool has_blob(const std::string& digest) override {
     if (blobs_->has(digest)) return true;

@@ -304,12 +304,13 @@ LayerOutput write_layer(const MergedFs& fs, const Plan& plan, std::vector<Item> 
   std::vector<const Node*> reads;
   if (o.content.before || o.content.after) reads = content_read(plan, items, shared, linked);
   if (o.content.before) o.content.before(reads);
-  // No name: a SIGKILL or crash mid-write leaves nothing in the scratch dir.
+  // No name: a SIGKILL or crash mid-write leaves nothing in the staging dir.
   auto staged_file = std::make_shared<ScratchFile>(staging_dir);
   const std::string& staged = staged_file->path();
   // Around the page cache: nothing reads the layer before the sink takes it
   // (linked into place where it shares the filesystem).
-  DirectWriter file(staged, staged_file->name(), /*all_cold=*/true, /*durable=*/true);
+  DirectWriter file(staged, staged_file->name(), /*all_cold=*/true, /*durable=*/true,
+                    /*scratch=*/!o.staging_at_destination);
   HashingWriter digest_hash(&file);
   std::unique_ptr<Writer> encoder;
   Writer* tar_out = &digest_hash;

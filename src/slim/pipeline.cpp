@@ -65,10 +65,10 @@ SlimResult slim(const SlimOptions& o, const SlimContext& context, SlimEvents& ev
     require_destination_space(*loaded, *planned, o, io);
     // budget: with --scratch-budget SIZE, the decoded layers that stay plus
     // the largest layer's refill must fit, or the run stops before writing.
-    require_scratch_budget(*loaded, *planned, o, context, mode);
+    require_scratch_budget(*loaded, *planned, o, context, mode, io.sink->staging_dir().empty());
     // verify: the kept ELFs' closure in the output against the input. With
     // no --test it runs on a thread beside the write; its verdict is taken
-    // before the sink sees a byte. Dropped files' scratch is freed after it.
+    // before the sink commits. Dropped files' scratch is freed after it.
     VerifyStage verify(*loaded, *planned, o, /*shared_layers=*/bool(context.spill));
     verify.start(stages, /*beside=*/!o.test);
     // test: --test CMD in a chroot of the original and of the slimmed root;
@@ -81,7 +81,8 @@ SlimResult slim(const SlimOptions& o, const SlimContext& context, SlimEvents& ev
     // write: untouched layers reused byte for byte, the others rewritten
     // into unnamed scratch files with digests and diff_ids computed on the fly.
     // Low-disk mode refills each rewritten layer's kept content just before
-    // writing it, and punches it again once the layer is staged.
+    // writing it, and punches it again once the layer is staged (at a local
+    // destination, in its staging dir, taken by the sink at once).
     Written written = write_image(*loaded, *planned, o, context, io, mode, stages);
     refill.bytes += written.refill_bytes;
     refill.peak_bytes = std::max(refill.peak_bytes, written.refill_peak_bytes);

@@ -124,10 +124,11 @@ ScratchMode scratch_mode(const ImageManifest& image, const SlimOptions& o, const
 // budget (stages_write.cpp): with --scratch-budget SIZE, refuses (an Error
 // with the numbers) before anything is written when the run clearly cannot
 // fit: the decoded layers as spilled, less all dropped content, plus the
-// largest one layer's refill — a floor, since staged output comes on top.
-// Past that, the scratch meter enforces SIZE on every write.
+// largest one layer's refill — a floor where the staged output comes on top
+// (a registry destination: `staged_in_scratch`; a local one stages it at the
+// destination). Past that, the scratch meter enforces SIZE on every write.
 void require_scratch_budget(const LoadedImage& loaded, const Planned& planned, const SlimOptions& o,
-                            const SlimContext& context, const ScratchMode& mode);
+                            const SlimContext& context, const ScratchMode& mode, bool staged_in_scratch);
 
 // sbom (stages_sbom.cpp): the slimmed image's packages, removed and changed
 // files and os-release, added to result.sbom for the CLI's --sbom.

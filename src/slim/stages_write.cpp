@@ -72,7 +72,7 @@ void refill_per_layer(WriteOptions& w, const LoadedImage& loaded, const SlimCont
 }  // namespace
 
 void require_scratch_budget(const LoadedImage& loaded, const Planned& planned, const SlimOptions& o,
-                            const SlimContext& context, const ScratchMode& mode) {
+                            const SlimContext& context, const ScratchMode& mode, bool staged_in_scratch) {
   if (!mode.low_disk || mode.budget == 0) return;
   const MergedFs& fs = *loaded.fs;
   const auto& layers = fs.layers();
@@ -99,7 +99,8 @@ void require_scratch_budget(const LoadedImage& loaded, const Planned& planned, c
   fail("--scratch-budget " + human_bytes(mode.budget) + " cannot hold this run: " + human_bytes(stays) +
        " of decoded layers stay in scratch (tar headers and the content the analysis reads, less what the plan "
        "drops)" + (most ? " and " + where + " needs " + human_bytes(most) + " of kept content refilled to be written" : "") +
-       ": at least " + human_bytes(need) + " (" + std::to_string(need) + " bytes) before any staged layer; " +
+       ": at least " + human_bytes(need) + " (" + std::to_string(need) + " bytes)" +
+       (staged_in_scratch ? " before any staged layer" : "") + "; " +
        "nothing was written. Give a larger --scratch-budget (0: low-disk mode with no limit)");
 }
 
@@ -126,22 +127,24 @@ Written write_image(const LoadedImage& loaded, const Planned& planned, const Sli
       !oci_layout && use_docker_media_types(loaded.image, w.options.encoder.compression);
   Refill refill;
   refill_per_layer(w.options, loaded, context, io, refill);
-  if (mode.low_disk && to != Transport::Docker) {
-    // Each staged blob goes to the destination before the next layer is
-    // written (linked where it shares the scratch filesystem, else copied),
-    // so scratch holds one staged layer, not all of them. A local sink shows
-    // nothing before commit: a run that fails or is refused later still
-    // leaves nothing. A registry would hold the blobs it was sent, so
-    // there they wait for the verdict, in scratch, as in a normal run.
+  std::string staging = scratch_parent();
+  if (mode.low_disk && !io.sink->staging_dir().empty()) {
+    // A local destination (oci:, oci-archive:, docker-archive:) stages each
+    // rewritten layer in its own staging dir, out of scratch, and takes it
+    // (a link) before the next layer is written. It shows nothing before
+    // commit: a run that fails or is refused later still leaves nothing. A
+    // registry has no staging dir: there the blobs wait for the verdict in
+    // scratch, as in a normal run, since it would keep what it was sent.
+    staging = io.sink->staging_dir();
+    w.options.staging_at_destination = true;
     Sink& sink = *io.sink;
     w.options.staged = [&sink](LayerOutput& out) {
       sink.put_blob_file(out.descriptor, out.staged_path);
-      left_scratch(out.staged_path);
-      out.staged_file.reset();  // closes it: a copied blob's scratch is freed
+      out.staged_file.reset();
       out.staged_path.clear();
     };
   }
-  w.layers = write_layers(*loaded.fs, planned.plan, w.options, scratch_parent());
+  w.layers = write_layers(*loaded.fs, planned.plan, w.options, staging);
   w.options.content = {};  // they refer to this frame
   w.options.staged = {};
   if (refill.layers)

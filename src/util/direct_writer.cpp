@@ -14,8 +14,9 @@
 
 namespace slimage {
 
-DirectWriter::DirectWriter(const std::string& path, const std::string& name, bool all_cold, bool durable)
-    : path_(path), name_(name), durable_(durable) {
+DirectWriter::DirectWriter(const std::string& path, const std::string& name, bool all_cold, bool durable,
+                           bool scratch)
+    : path_(path), name_(name), durable_(durable), scratch_(scratch) {
   fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd_ < 0) fail(name_ + ": " + std::strerror(errno));
   dfd_ = ::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_DIRECT);
@@ -172,7 +173,7 @@ void DirectWriter::stop_io() {
 
 // IO thread only (direct_ok_ is read there alone once the thread runs).
 void DirectWriter::pwrite_all(int fd, const char* p, size_t n, uint64_t off) {
-  scratch_charge(path_, n);  // first: over a --scratch-budget it throws, nothing written
+  if (scratch_) scratch_charge(path_, n);  // first: over a --scratch-budget it throws, nothing written
   while (n > 0) {
     ssize_t w = ::pwrite(fd, p, n, static_cast<off_t>(off));
     if (w < 0 && errno == EINTR) continue;

@@ -45,18 +45,23 @@ disk_full_error() {  # disk_full_error WHAT DIR: the run failed cleanly, naming 
     return 0
 }
 
-# 1. The destination's disk is full: nothing is left there.
+# 1. The destination's disk is full: nothing is left there. Also in low-disk mode, which
+#    stages the rewritten layer in the destination's own staging dir.
 export SLIMAGE_TMPDIR="$SCRATCH/tmp"
 mkdir "$SLIMAGE_TMPDIR"
 small_disk "$SCRATCH/full-dst"
-for dst in "oci:$SCRATCH/full-dst/out:img" "oci-archive:$SCRATCH/full-dst/out.tar:img" \
-           "docker-archive:$SCRATCH/full-dst/out.tar:x/y:1"; do
-    input=in-1536
-    [[ $dst == oci:* ]] && input=in-3072
-    slim slim "$(in_layout $input)" "$dst" --profile none --compression gzip --level 1
-    disk_full_error "$dst" "$SCRATCH/full-dst"
-    only_names_in "$SCRATCH/full-dst"
-    only_names_in "$SLIMAGE_TMPDIR"
+for mode in normal low-disk; do
+    extra=()
+    [[ $mode == low-disk ]] && extra=(--scratch-budget 0)
+    for dst in "oci:$SCRATCH/full-dst/out:img" "oci-archive:$SCRATCH/full-dst/out.tar:img" \
+               "docker-archive:$SCRATCH/full-dst/out.tar:x/y:1"; do
+        input=in-1536
+        [[ $dst == oci:* ]] && input=in-3072
+        slim slim "$(in_layout $input)" "$dst" --profile none --compression gzip --level 1 "${extra[@]}"
+        disk_full_error "$mode $dst" "$SCRATCH/full-dst"
+        only_names_in "$SCRATCH/full-dst"
+        only_names_in "$SLIMAGE_TMPDIR"
+    done
 done
 
 # 2. An existing layout on the full disk: refused the same way, its files unchanged.

@@ -156,6 +156,10 @@ class Sink {
   virtual bool has_blob(const std::string& digest) = 0;
   // Adds a blob from a local file staged by the caller (moved in if possible).
   virtual void put_blob_file(const Descriptor& d, const std::string& path) = 0;
+  // A directory on the destination's filesystem (removed with the sink
+  // unless committed) where a caller may stage a blob for put_blob_file to
+  // link into place; "" where the destination has none (a registry).
+  virtual std::string staging_dir() const { return {}; }
   // Adds a blob from a stream (pass-through from a Source); verified.
   virtual void put_blob_stream(const Descriptor& d, Reader& in) = 0;
   void put_blob_bytes(const Descriptor& d, std::string_view bytes);

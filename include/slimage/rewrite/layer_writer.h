@@ -85,6 +85,9 @@ struct WriteOptions {
   // blob to the destination here and releases it (staged_file null), so
   // scratch holds one staged layer at a time instead of all of them.
   std::function<void(LayerOutput&)> staged;
+  // write_layers' staging_dir is the destination's, not scratch: the staged
+  // blobs are not charged to the scratch meter.
+  bool staging_at_destination = false;
 };
 
 struct LayerOutput {

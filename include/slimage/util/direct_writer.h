@@ -32,8 +32,10 @@ class DirectWriter : public SkippingWriter {
   // `name`: what messages call it (a ScratchFile's name(), not its fd path).
   // `all_cold`: every aligned byte goes direct (an output layer); otherwise
   // only the ranges declared with cold(). `durable`: finish() fsyncs.
+  // `scratch`: the file is in scratch, so its bytes are charged to the
+  // meter (util/scratch_meter.h); false for a blob staged at the destination.
   DirectWriter(const std::string& path, const std::string& name, bool all_cold = false,
-               bool durable = false);
+               bool durable = false, bool scratch = true);
   ~DirectWriter() override;
   DirectWriter(const DirectWriter&) = delete;
   DirectWriter& operator=(const DirectWriter&) = delete;
@@ -71,6 +73,7 @@ class DirectWriter : public SkippingWriter {
 
   std::string path_, name_;
   bool durable_ = false;
+  bool scratch_ = true;
   int fd_ = -1, dfd_ = -1;
   bool direct_ok_ = true;
   uint64_t pos_ = 0;
