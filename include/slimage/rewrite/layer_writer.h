@@ -81,9 +81,9 @@ struct WriteOptions {
     std::function<void(const std::vector<const Node*>&)> before, after;
   } content;
   // Called with each layer write_layers encoded (not a reused one), once its
-  // blob is staged, before the next layer is written. Low-disk mode hands the
-  // blob to the destination here and releases it (staged_file null), so
-  // scratch holds one staged layer at a time instead of all of them.
+  // blob is staged, before the next layer is written. Low-disk mode, staging
+  // at a local destination, hands the blob to the sink here and releases it
+  // (staged_file null): the sink links it into place at once.
   std::function<void(LayerOutput&)> staged;
   // write_layers' staging_dir is the destination's, not scratch: the staged
   // blobs are not charged to the scratch meter.
