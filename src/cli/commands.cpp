@@ -185,14 +185,15 @@ int run_plan(const Command& cmd) {
       // Measured by this run's own decode: slim needs that much scratch, plus its staged layers.
       j["scratch"] = {{"decode_peak_bytes", scratch_peak()}};
       // slim --scratch-budget 0 (low-disk mode): what its decode spills, and the kept rest it
-      // refills layer by layer (as slim writes them without --compression or --layers squash).
+      // streams or refills layer by layer (as slim writes them without --compression or --layers squash).
       std::vector<std::vector<const Node*>> written;
       for (LayerReads& r : layer_reads(*loaded->fs, plan, WriteOptions{})) written.push_back(std::move(r.content));
       LowDiskEstimate low = estimate_low_disk(*loaded->fs, written);
       j["scratch"]["low_disk"] = {{"spilled_bytes", low.spilled_bytes},
                                   {"unspilled_bytes", low.unspilled_bytes},
                                   {"refill_bytes", low.refill_bytes},
-                                  {"refill_peak_bytes", low.refill_peak_bytes}};
+                                  {"refill_peak_bytes", low.refill_peak_bytes},
+                                  {"streamed_bytes", low.streamed_bytes}};
       all.push_back(j);
     } else {
       if (o.images.size() > 1)  // one plan per platform, headed by it

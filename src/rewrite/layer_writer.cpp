@@ -300,10 +300,14 @@ LayerOutput write_layer(const MergedFs& fs, const Plan& plan, std::vector<Item> 
       return *hit;
     }
   }
-  // Low-disk mode: this layer's kept content refilled now, punched once staged.
+  // Low-disk mode: this layer's kept content streamed from its input layer
+  // where it comes in order, else refilled now and punched once staged.
   std::vector<const Node*> reads;
-  if (o.content.before || o.content.after) reads = content_read(plan, items, shared, linked);
-  if (o.content.before) o.content.before(reads);
+  std::unique_ptr<HoleStream> stream;
+  if (o.content.stream || o.content.before || o.content.after) reads = content_read(plan, items, shared, linked);
+  if (o.content.stream)
+    stream = o.content.stream(reads, [&plan](const Node& n) { return copied_plain(plan, n); });
+  if (o.content.before) o.content.before(stream ? stream->rest() : reads);
   // No name: a SIGKILL or crash mid-write leaves nothing in the staging dir.
   auto staged_file = std::make_shared<ScratchFile>(staging_dir);
   const std::string& staged = staged_file->path();
@@ -357,6 +361,12 @@ LayerOutput write_layer(const MergedFs& fs, const Plan& plan, std::vector<Item> 
         continue;
       case Body::Content: break;
     }
+    if (stream && stream->serves(n)) {
+      e.size = n.size;
+      tar.add(e);
+      stream->copy(n, data);
+      continue;
+    }
     auto bytes = fs.content(n);
     std::optional<StripResult> stripped;
     if (fate_of(plan, n.path) == Fate::Strip) {
@@ -385,6 +395,7 @@ LayerOutput write_layer(const MergedFs& fs, const Plan& plan, std::vector<Item> 
       since_trim = 0;
     }
   }
+  if (stream) stream->finish();  // each re-decoded layer to its end: its diff_id as pass 1 saw it
   tar.finish();
   if (o.content.after) o.content.after(reads);
   out.descriptor.media_type = layer_media_type(o);
@@ -609,6 +620,10 @@ std::vector<LayerReads> layer_reads(const MergedFs& fs, const Plan& plan, const 
     reads.push_back(std::move(r));
   }
   return reads;
+}
+
+bool copied_plain(const Plan& plan, const Node& node) {
+  return fate_of(plan, node.path) != Fate::Strip && !plan.gpu_prune(node.path);
 }
 
 }  // namespace slimage

@@ -17,6 +17,7 @@
 #include "slimage/util/error.h"
 #include "slimage/util/scratch_meter.h"
 #include "slimage/util/strings.h"
+#include "slimage/util/read_ahead.h"
 #include "slimage/util/thread_pool.h"
 #include "sparse_filter.h"
 
@@ -258,6 +259,95 @@ uint64_t unfilled_bytes(const MergedFs& fs, const std::vector<const Node*>& node
   return unfilled_holes(fs, nodes).bytes;
 }
 
+std::vector<bool> select_streamed(const std::vector<const Node*>& reads,
+                                  const std::function<bool(const Node&)>& is_hole,
+                                  const std::function<bool(const Node&)>& plain) {
+  std::vector<bool> streamed(reads.size());
+  std::map<size_t, uint64_t> next;  // per input layer: the least offset still ahead of its decode
+  for (size_t i = 0; i < reads.size(); i++) {
+    const Node& n = *reads[i];
+    if (!n.is_file() || n.size == 0 || !is_hole(n) || !plain(n)) continue;
+    auto [at, fresh] = next.try_emplace(n.data_layer, 0);
+    if (!fresh && n.data_offset < at->second) continue;  // behind the decode: refilled
+    at->second = n.data_offset + n.size;
+    streamed[i] = true;
+  }
+  return streamed;
+}
+
+// One input layer decoded forward for HoleStream, with pass 1's checks.
+struct HoleStream::Decode {
+  Decode(Source& source, const SpilledLayer& l)
+      : layer(l),
+        where(l.where() + ": re-decoded for low-disk mode"),
+        decoder(read_ahead(open_decoder(read_ahead(source.open_blob(l.descriptor)), l.tar_size))),
+        hashed(*decoder),
+        tar(hashed) {}
+  const SpilledLayer& layer;
+  const std::string where;
+  std::unique_ptr<Reader> decoder;
+  HashingReader hashed;
+  TarReader tar;
+};
+
+HoleStream::HoleStream(Source& source, const MergedFs& fs, const std::vector<const Node*>& reads,
+                       const std::function<bool(const Node&)>& plain)
+    : source_(source), fs_(fs) {
+  auto is_hole = [&fs](const Node& n) { return fs.unspilled_digest(n) != nullptr; };
+  std::vector<bool> streamed = select_streamed(reads, is_hole, plain);
+  for (size_t i = 0; i < reads.size(); i++) {
+    if (!streamed[i]) {
+      rest_.push_back(reads[i]);
+      continue;
+    }
+    streamed_.insert(reads[i]);
+    bytes_ += reads[i]->size;
+  }
+}
+
+HoleStream::~HoleStream() = default;
+
+bool HoleStream::serves(const Node& node) const { return streamed_.count(&node) > 0; }
+
+void HoleStream::copy(const Node& node, Writer& out) {
+  const SpilledLayer& layer = *fs_.layers().at(node.data_layer);
+  auto& decode = open_[node.data_layer];
+  if (!decode) decode = std::make_unique<Decode>(source_, layer);
+  const Hole* hole = hole_at(layer, node.data_offset);
+  if (!hole) fail(decode->where + ": " + node.path + ": internal error: not a hole");
+  TarEntry entry;
+  for (;;) {
+    if (!decode->tar.next(entry))
+      fail(decode->where + ": " + node.path + ": not found at offset " + std::to_string(node.data_offset) +
+           " where the first decode had it");
+    if (entry.data_offset > node.data_offset)
+      fail(decode->where + ": " + node.path + ": internal error: streamed out of order");
+    if (entry.data_offset == node.data_offset && entry.type == TarType::Regular) break;
+  }
+  HashingWriter check;
+  std::vector<char> buf(1 << 20);
+  for (size_t k; (k = decode->tar.read_data(buf.data(), buf.size())) > 0;) {
+    check.write(buf.data(), k);
+    out.write(buf.data(), k);
+  }
+  if (check.bytes() != hole->size || check.bytes() != node.size || check.digest() != hole->digest)
+    fail(decode->where + ": " + entry.path + ": content differs from the first decode");
+}
+
+void HoleStream::finish() {
+  for (auto& [index, decode] : open_) {
+    char rest[65536];
+    while (decode->hashed.read(rest, sizeof rest)) {
+    }
+    const SpilledLayer& layer = decode->layer;
+    const std::string diff_id = decode->hashed.digest();  // once: digest() finalizes
+    if (diff_id != layer.diff_id || decode->hashed.bytes() != layer.tar_size)
+      fail(decode->where + ": decodes to " + diff_id + " (" + std::to_string(decode->hashed.bytes()) +
+           " bytes), the first decode to " + layer.diff_id + " (" + std::to_string(layer.tar_size) + " bytes)");
+  }
+  open_.clear();
+}
+
 LowDiskEstimate estimate_low_disk(const MergedFs& fs, const std::vector<std::vector<const Node*>>& written) {
   LowDiskEstimate e;
   const auto& layers = fs.layers();
@@ -285,11 +375,20 @@ LowDiskEstimate estimate_low_disk(const MergedFs& fs, const std::vector<std::vec
     fs.trim();
   }
   e.spilled_bytes -= e.unspilled_bytes;
+  auto is_hole = [&](const Node& n) { return n.data_layer < layers.size() && holes[n.data_layer].count(n.data_offset); };
+  // Strip and GPU pruning read ELFs, which are always spilled: every hole is a plain copy.
+  auto plain = [](const Node&) { return true; };
   for (const std::vector<const Node*>& nodes : written) {
+    std::vector<bool> streamed = select_streamed(nodes, is_hole, plain);
     std::set<std::pair<size_t, uint64_t>> counted;  // one layer refills each hole once
     uint64_t bytes = 0;
-    for (const Node* n : nodes) {
-      if (!n->is_file() || n->data_layer >= layers.size() || !holes[n->data_layer].count(n->data_offset)) continue;
+    for (size_t i = 0; i < nodes.size(); i++) {
+      const Node* n = nodes[i];
+      if (!n->is_file() || !is_hole(*n)) continue;
+      if (streamed[i]) {
+        e.streamed_bytes += n->size;
+        continue;
+      }
       if (counted.insert({n->data_layer, n->data_offset}).second) bytes += n->size;
     }
     e.refill_bytes += bytes;

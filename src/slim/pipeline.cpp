@@ -86,6 +86,7 @@ SlimResult slim(const SlimOptions& o, const SlimContext& context, SlimEvents& ev
     Written written = write_image(*loaded, *planned, o, context, io, mode, stages);
     refill.bytes += written.refill_bytes;
     refill.peak_bytes = std::max(refill.peak_bytes, written.refill_peak_bytes);
+    refill.streamed_bytes += written.streamed_bytes;
     if (!o.test)
       if (auto refusal = verify.verdict(stages, o.force)) return refused(std::move(refusal));
     // check: --check's rules (dive's and slimage's) on the image as it

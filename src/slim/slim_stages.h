@@ -83,8 +83,9 @@ struct Written {
   WriteOptions options;
   std::vector<LayerOutput> layers;
   // Low-disk mode: kept content re-decoded into scratch for the layers
-  // rewritten, and the most of it one layer needed at once.
-  uint64_t refill_bytes = 0, refill_peak_bytes = 0;
+  // rewritten, and the most of it one layer needed at once; kept content
+  // streamed from the re-decoded layers straight to the encoder.
+  uint64_t refill_bytes = 0, refill_peak_bytes = 0, streamed_bytes = 0;
   bool low_disk = false;  // publish streams reused blobs into the sink, not through scratch
 };
 Written write_image(const LoadedImage& loaded, const Planned& planned, const SlimOptions& options,
@@ -112,7 +113,7 @@ void report_image(const LoadedImage& loaded, const Planned& planned, const Writt
                   SlimResult& result, Stages& stages);
 // Low-disk mode's refill, over the run's images.
 struct RefillTotals {
-  uint64_t bytes = 0, peak_bytes = 0;
+  uint64_t bytes = 0, peak_bytes = 0, streamed_bytes = 0;
 };
 void finish_report(SlimResult& result, const Stages& stages, const ScratchMode& mode, const RefillTotals& refill);
 

@@ -44,6 +44,7 @@ struct Refill {
   uint64_t bytes = 0, peak = 0;  // all refilled; the most one layer needed
   unsigned layers = 0;          // output layers that needed some
   double seconds = 0;
+  uint64_t streamed = 0;        // kept content streamed to the encoder instead (no scratch)
 };
 
 void refill_per_layer(WriteOptions& w, const LoadedImage& loaded, const SlimContext& context, const Endpoints& io,
@@ -54,6 +55,12 @@ void refill_per_layer(WriteOptions& w, const LoadedImage& loaded, const SlimCont
   const MergedFs& fs = *loaded.fs;
   Source& source = *io.source;
   const unsigned jobs = context.jobs;
+  w.content.stream = [&fs, &source, &refill](const std::vector<const Node*>& nodes,
+                                             const std::function<bool(const Node&)>& plain) {
+    auto stream = std::make_unique<HoleStream>(source, fs, nodes, plain);
+    refill.streamed += stream->bytes();
+    return stream;
+  };
   w.content.before = [&fs, &source, jobs, &refill](const std::vector<const Node*>& nodes) {
     auto start = std::chrono::steady_clock::now();
     // Refused at once, with the numbers, when the layer's kept content clearly cannot fit.
@@ -90,8 +97,15 @@ void require_scratch_budget(const LoadedImage& loaded, const Planned& planned, c
   // The one layer whose refill needs most, written with the decoded layers in scratch.
   uint64_t most = 0;
   std::string where;
+  auto is_hole = [&fs](const Node& n) { return fs.unspilled_digest(n) != nullptr; };
+  auto plain = [&planned](const Node& n) { return copied_plain(planned.plan, n); };
   for (const LayerReads& r : layer_reads(fs, planned.plan, write_options(o, context, planned.strip))) {
-    uint64_t bytes = r.reused ? 0 : unfilled_bytes(fs, r.content);
+    if (r.reused) continue;
+    std::vector<bool> streamed = select_streamed(r.content, is_hole, plain);  // as the writer will
+    std::vector<const Node*> refilled;
+    for (size_t i = 0; i < r.content.size(); i++)
+      if (!streamed[i]) refilled.push_back(r.content[i]);
+    uint64_t bytes = unfilled_bytes(fs, refilled);
     if (bytes > most) most = bytes, where = layers[r.source_index]->where();
   }
   const uint64_t need = stays + most;
@@ -147,12 +161,18 @@ Written write_image(const LoadedImage& loaded, const Planned& planned, const Sli
   w.layers = write_layers(*loaded.fs, planned.plan, w.options, staging);
   w.options.content = {};  // they refer to this frame
   w.options.staged = {};
+  std::string refilled;
+  if (refill.streamed)
+    refilled = human_bytes(refill.streamed) +
+               " of kept content streamed from its re-decoded layers to the encoder (within the write)";
   if (refill.layers)
-    stages.record("refill", refill.seconds,
-                  human_bytes(refill.bytes) + " of kept content re-decoded into scratch for " +
-                      std::to_string(refill.layers) + " layer(s), " + human_bytes(refill.peak) + " at most at once");
+    refilled += (refilled.empty() ? "" : "; ") + human_bytes(refill.bytes) +
+                " of kept content re-decoded into scratch for " + std::to_string(refill.layers) + " layer(s), " +
+                human_bytes(refill.peak) + " at most at once";
+  if (!refilled.empty()) stages.record("refill", refill.seconds, refilled);
   w.refill_bytes = refill.bytes;
   w.refill_peak_bytes = refill.peak;
+  w.streamed_bytes = refill.streamed;
   return w;
 }
 
@@ -273,9 +293,11 @@ void finish_report(SlimResult& result, const Stages& stages, const ScratchMode& 
   if (mode.low_disk) {
     result.report["scratch"]["mode_reason"] = mode.reason;
     if (mode.budget) result.report["scratch"]["budget_bytes"] = mode.budget;
-    // Pass 2, layer by layer: all it re-decoded, and the most one layer held at once.
+    // Pass 2, layer by layer: all it re-decoded into scratch, the most one
+    // layer held at once, and what went from the re-decode to the encoder.
     result.report["scratch"]["refill_bytes"] = refill.bytes;
     result.report["scratch"]["refill_peak_bytes"] = refill.peak_bytes;
+    result.report["scratch"]["streamed_bytes"] = refill.streamed_bytes;
   }
   result.report["peak_rss"] = {{"bytes", stages.peak_rss_bytes()},
                                {"stage", stages.peak_rss_stage()},

@@ -103,11 +103,25 @@ grep -qF -- "--scratch" "$SCRATCH/stderr" || fail "--scratch error does not name
 pass "--scratch DIR is where scratch goes; a missing DIR is a usage error"
 
 # 5. The layers' compressed size alone exceeds the scratch disk: the run switches to
-# low-disk mode (tests/e2e/low_disk.sh), which decodes without spilling the 8 MiB file, and
-# is refused before refilling it (kept; the layer is rewritten, as data/small is dropped),
-# with the numbers. Untouched, the layer is reused byte for byte: never refilled, streamed
-# into the destination, so the same short disk writes it.
-slim slim "$(in_layout in)" "oci:$SCRATCH/dst/out:img" --profile none --drop /data/small --scratch "$SCRATCH/full-tmp"
+# low-disk mode (tests/e2e/low_disk.sh), which decodes without spilling the 8 MiB file.
+# The layer is rewritten (data/small is dropped) and the kept file streams from a second
+# decode straight into the destination's staged layer: the same short disk writes it.
+slim slim "$(in_layout in)" "oci:$SCRATCH/dst/streamed:img" --profile none --drop /data/small \
+    --scratch "$SCRATCH/full-tmp" --report "$SCRATCH/streamed.json"
+[[ $RC == 0 ]] || fail "short scratch, the kept file streamed: exit $RC: $(tail -3 "$SCRATCH/stderr")"
+grep -q "low-disk mode (automatic: " "$SCRATCH/stderr" || fail "no switch to low-disk mode: $(cat "$SCRATCH/stderr")"
+[[ $(jq -c '.scratch | [.refill_bytes, .streamed_bytes]' "$SCRATCH/streamed.json") == "[0,8388608]" ]] ||
+    fail "the kept 8 MiB was not streamed: $(jq -c .scratch "$SCRATCH/streamed.json")"
+only_names_in "$SCRATCH/full-tmp"
+rm -rf "$SCRATCH/dst/streamed"
+# The same two files in a tar not in path order, and a second kept one (data/a, 1 MiB):
+# the writer reads data/a first (streamed), then data/blob, which the decode has passed:
+# refused before refilling its 8 MiB, with the numbers.
+mkdir -p "$SCRATCH/root-rev/data"
+cp "$SCRATCH/root/data/blob" "$SCRATCH/root/data/small" "$SCRATCH/root-rev/data/"
+head -c $((1 << 20)) /dev/urandom >"$SCRATCH/root-rev/data/a"
+LAYER_ORDER=reversed COMPRESSION=none make_layout_from_dirs "$SCRATCH/in-rev" img "$SCRATCH/root-rev"
+slim slim "$(in_layout in-rev)" "oci:$SCRATCH/dst/out:img" --profile none --drop /data/small --scratch "$SCRATCH/full-tmp"
 [[ $RC == 1 ]] || fail "short scratch exited $RC, want 1: $(cat "$SCRATCH/stderr")"
 grep -q "low-disk mode (automatic: " "$SCRATCH/stderr" || fail "no switch to low-disk mode: $(cat "$SCRATCH/stderr")"
 grep -qE "scratch $SCRATCH/full-tmp: needs at least 8\.0 MiB \(low-disk mode: the kept content to refill for a layer\), the filesystem has [0-9.]+ [KM]iB free" "$SCRATCH/stderr" ||
@@ -121,7 +135,7 @@ slim slim "$(in_layout in)" "oci:$SCRATCH/dst/reused:img" --profile none --scrat
 grep -q "refill" "$SCRATCH/stderr" && fail "a reused layer was refilled: $(grep refill "$SCRATCH/stderr")"
 only_names_in "$SCRATCH/full-tmp"
 rm -rf "$SCRATCH/dst/reused"
-pass "a scratch disk smaller than the compressed layers: low-disk mode, refused before the refill, with the numbers; a reused layer is not refilled"
+pass "a scratch disk smaller than the compressed layers: low-disk mode; kept content in path order streamed, out of order refused before the refill, with the numbers; a reused layer is not refilled"
 
 # 6. The output estimate (8 MiB kept at the input's ratio, 1.0) is more than twice the 2 MiB
 # destination disk: refused after the plan, before the write stage, with the numbers; for

@@ -1,5 +1,5 @@
 // What the layer writer reads per output layer (rewrite/layer_writer.h's
-// layer_reads): low-disk mode refills exactly that, layer by layer.
+// layer_reads): low-disk mode streams or refills exactly that, layer by layer.
 #include <doctest/doctest.h>
 
 #include <algorithm>

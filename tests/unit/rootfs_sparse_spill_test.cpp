@@ -154,3 +154,84 @@ TEST_CASE("low-disk refill: a blob that decodes differently the second time is a
                           diff_id + " (308736 bytes), the first decode to " + sha256_digest("other") + " (308736 bytes)",
                       0) == 0);
 }
+
+TEST_CASE("select_streamed: per input layer, the plain holes at increasing offsets; the rest is refilled") {
+  auto node = [](uint32_t layer, uint64_t offset, uint64_t size) {
+    Node n;
+    n.data_layer = layer;
+    n.data_offset = offset;
+    n.size = size;
+    return n;
+  };
+  Node a = node(0, 1024, 10), b = node(0, 512, 10), c = node(1, 512, 10), d = node(0, 2048, 10);
+  Node spilled = node(0, 3072, 10), stripped = node(0, 4096, 10), empty = node(0, 8192, 0), e = node(0, 1034, 10);
+  // The writer's order: b comes after a in it but before a in the tar; a is read twice.
+  std::vector<const Node*> reads{&a, &b, &c, &spilled, &d, &a, &stripped, &empty};
+  auto is_hole = [&](const Node& n) { return &n != &spilled; };
+  auto plain = [&](const Node& n) { return &n != &stripped; };
+  CHECK(select_streamed(reads, is_hole, plain) ==
+        std::vector<bool>{true, false, true, false, true, false, false, false});
+  // A hole that starts right where the last streamed one ends is still ahead of the decode.
+  CHECK(select_streamed({&a, &e}, is_hole, plain) == std::vector<bool>{true, true});
+}
+
+TEST_CASE("low-disk stream: holes in tar order go from a second decode to the writer; the rest is refilled") {
+  const std::string other(400 << 10, 'y');
+  const std::string third = kBig + "c";
+  Sparse s({{"keep/b.bin", other}, {"keep/a.bin", kBig}, {"keep/c.bin", third}});  // the tar: b, a, c
+  const Node& a = s.node("keep/a.bin");
+  const Node& b = s.node("keep/b.bin");
+  const Node& c = s.node("keep/c.bin");
+  const uint64_t before = scratch_in_use();
+  HoleStream stream(s.source, *s.fs, {&a, &b, &c}, [](const Node&) { return true; });  // the writer's: by path
+  CHECK(stream.rest() == std::vector<const Node*>{&b});
+  CHECK(stream.bytes() == kBig.size() + third.size());
+  CHECK(stream.serves(a));
+  CHECK(!stream.serves(b));
+  CHECK(stream.serves(c));
+  StringWriter out;
+  stream.copy(a, out);
+  stream.copy(c, out);
+  stream.finish();
+  CHECK(out.str() == kBig + third);
+  CHECK(scratch_in_use() == before);  // nothing went through scratch
+  CHECK(s.fs->unspilled_digest(a));   // still a hole
+}
+
+TEST_CASE("low-disk stream: a file or a layer that decodes differently the second time is an error naming it") {
+  Sparse s({{"keep/a.bin", kBig}});
+  const Node& a = s.node("keep/a.bin");
+  const std::string where = "layer " + short_digest(s.descriptor.digest) + ": re-decoded for low-disk mode: ";
+  auto plain = [](const Node&) { return true; };
+  auto& hole = const_cast<Hole&>(s.fs->layers()[0]->holes->by_offset.at(a.data_offset));
+  const std::string digest = hole.digest;
+  hole.digest = sha256_digest("other");
+  std::string message;
+  {
+    HoleStream stream(s.source, *s.fs, {&a}, plain);
+    StringWriter out;
+    try {
+      stream.copy(a, out);
+    } catch (const Error& e) {
+      message = e.what();
+    }
+  }
+  CHECK(message == where + "keep/a.bin: content differs from the first decode");
+  hole.digest = digest;
+  const std::string diff_id = s.fs->layers()[0]->diff_id;
+  const_cast<SpilledLayer&>(*s.fs->layers()[0]).diff_id = sha256_digest("other");
+  message.clear();
+  {
+    HoleStream stream(s.source, *s.fs, {&a}, plain);
+    StringWriter out;
+    stream.copy(a, out);
+    CHECK(out.str() == kBig);
+    try {
+      stream.finish();
+    } catch (const Error& e) {
+      message = e.what();
+    }
+  }
+  CHECK(message == where + "decodes to " + diff_id + " (308736 bytes), the first decode to " +
+                        sha256_digest("other") + " (308736 bytes)");
+}

@@ -11,6 +11,7 @@
 #pragma once
 #include <condition_variable>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -22,6 +23,7 @@
 #include "slimage/layer/compression.h"
 #include "slimage/plan/plan.h"
 #include "slimage/rootfs/merged_fs.h"
+#include "slimage/rootfs/sparse_spill.h"
 
 namespace slimage {
 
@@ -73,11 +75,17 @@ struct WriteOptions {
   // re-encoded even if the plan leaves it untouched.
   bool recompress_other_encodings = false;
   LayerCache* cache = nullptr;
-  // Low-disk mode (rootfs/sparse_spill.h): a rewritten layer calls `before`
-  // with the nodes whose content it is about to read (the refill), and
-  // `after` with the same once its tar is written (punched again). A layer
-  // reused byte for byte, or found in the cache, reads none.
+  // Low-disk mode (rootfs/sparse_spill.h): a rewritten layer first calls
+  // `stream` with the nodes whose content it is about to read and whether it
+  // copies a node byte for byte; the HoleStream it returns serves some of them
+  // straight from a re-decode of their input layer. It calls `before` with the
+  // rest (the refill), and `after` with all of them once its tar is written
+  // (punched again). A layer reused byte for byte, or found in the cache,
+  // reads none.
   struct ContentHooks {
+    std::function<std::unique_ptr<HoleStream>(const std::vector<const Node*>&,
+                                              const std::function<bool(const Node&)>& plain)>
+        stream;
     std::function<void(const std::vector<const Node*>&)> before, after;
   } content;
   // Called with each layer write_layers encoded (not a reused one), once its
@@ -117,6 +125,10 @@ struct LayerReads {
   std::vector<const Node*> content;
 };
 std::vector<LayerReads> layer_reads(const MergedFs& fs, const Plan& plan, const WriteOptions& options);
+
+// Whether the writer copies `node`'s content byte for byte (neither stripped
+// nor GPU-pruned): what a HoleStream may serve.
+bool copied_plain(const Plan& plan, const Node& node);
 
 // SOURCE_DATE_EPOCH from the environment, if set and valid.
 std::optional<int64_t> source_date_epoch_from_env();

@@ -8,19 +8,24 @@
 // tar (seeked over: no blocks), hashing it on the way (the sha256 dedupe
 // compares). MergedFs::content() of such a node throws an internal Error
 // ("not spilled in low-disk mode"): never zeros.
-// Pass 2 (refill_nodes): as the writer comes to each layer it rewrites, the
-// input layers holding that layer's kept-but-unspilled content are decoded
-// again (the same digest and diff_id checks; a docker:// source downloads
-// the blob again) and only those files' bytes are written into their holes;
-// once the layer is staged, release_refilled() punches them again. So
-// scratch holds one output layer's refilled content at a time, none for a
-// layer reused byte for byte, and dropped content is never written.
+// Pass 2: as the writer comes to each layer it rewrites, the input layers
+// holding that layer's kept-but-unspilled content are decoded again (the
+// same digest and diff_id checks; a docker:// source downloads the blob
+// again). Content their tar holds in the order the writer reads it (by
+// path: select_streamed) goes from that decode straight into the layer
+// being written (HoleStream), never into scratch; the rest is refilled
+// first (refill_nodes: written into its holes) and punched again once the
+// layer is staged (release_refilled). So scratch holds at most one output
+// layer's out-of-order content at a time, none for a layer reused byte for
+// byte, and dropped content is never written.
 #pragma once
 #include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -86,13 +91,57 @@ uint64_t refill_nodes(Source& source, const MergedFs& fs, const std::vector<cons
 // The bytes refill_nodes would write for `nodes` now (unfilled holes, each once).
 uint64_t unfilled_bytes(const MergedFs& fs, const std::vector<const Node*>& nodes);
 
+// Which of one output layer's `reads` (the nodes it reads, in the writer's
+// order: by path) pass 2 streams instead of refilling: per input layer, the
+// holes (`is_hole`) the writer copies byte for byte (`plain`) at increasing
+// tar offsets, taken greedily. A layer tar written in path order (Docker's
+// and buildah's are, nearly) streams whole; a hole that comes before one
+// already streamed from its layer, or one read twice, is refilled.
+std::vector<bool> select_streamed(const std::vector<const Node*>& reads,
+                                  const std::function<bool(const Node&)>& is_hole,
+                                  const std::function<bool(const Node&)>& plain);
+
+// Pass 2, streamed: the selected holes of one output layer go straight from a
+// re-decode of their input layer into the layer being written, never into
+// scratch. One decode per input layer, opened at its first streamed read and
+// read forward only; each file is checked against pass 1's sha256 as it goes
+// out, and finish() decodes every opened layer to its end and checks its
+// diff_id (the source checks the blob's digest as it streams). A mismatch
+// throws Error naming the layer and the path: the layer being written is
+// scratch (or unnamed in the sink's staging dir) and is thrown away.
+class HoleStream {
+ public:
+  HoleStream(Source& source, const MergedFs& fs, const std::vector<const Node*>& reads,
+             const std::function<bool(const Node&)>& plain);
+  ~HoleStream();
+  HoleStream(const HoleStream&) = delete;
+  HoleStream& operator=(const HoleStream&) = delete;
+
+  const std::vector<const Node*>& rest() const { return rest_; }  // reads less the streamed: refilled
+  bool serves(const Node& node) const;
+  uint64_t bytes() const { return bytes_; }  // the content it streams, all together
+  void copy(const Node& node, Writer& out);  // node.size bytes, checked
+  void finish();
+
+ private:
+  struct Decode;
+  Source& source_;
+  const MergedFs& fs_;
+  std::vector<const Node*> rest_;
+  std::set<const Node*> streamed_;
+  std::map<size_t, std::unique_ptr<Decode>> open_;
+  uint64_t bytes_ = 0;
+};
+
 // What low-disk mode would write to scratch for `fs` as decoded normally
 // (`plan --json`): the spilled tar bytes (all less the would-be holes), and
 // the content among those holes that pass 2 writes back, given the nodes
 // each rewritten output layer reads (`written`, rewrite/layer_writer.h's
-// layer_reads): in all, and the most for one layer (held at once).
+// layer_reads): in all, and the most for one layer (held at once); and the
+// content it streams instead.
 struct LowDiskEstimate {
   uint64_t spilled_bytes = 0, unspilled_bytes = 0, refill_bytes = 0, refill_peak_bytes = 0;
+  uint64_t streamed_bytes = 0;  // the holes pass 2 streams (select_streamed): no scratch
 };
 LowDiskEstimate estimate_low_disk(const MergedFs& fs, const std::vector<std::vector<const Node*>>& written);
 
