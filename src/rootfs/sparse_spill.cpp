@@ -261,14 +261,27 @@ uint64_t unfilled_bytes(const MergedFs& fs, const std::vector<const Node*>& node
 
 std::vector<bool> select_streamed(const std::vector<const Node*>& reads,
                                   const std::function<bool(const Node&)>& is_hole,
-                                  const std::function<bool(const Node&)>& plain) {
-  std::vector<bool> streamed(reads.size());
-  std::map<size_t, uint64_t> next;  // per input layer: the least offset still ahead of its decode
+                                  const std::function<bool(const Node&)>& plain, size_t max_layers) {
+  std::vector<bool> candidate(reads.size()), streamed(reads.size());
+  std::map<size_t, uint64_t> hole_bytes;  // per input layer
   for (size_t i = 0; i < reads.size(); i++) {
     const Node& n = *reads[i];
-    if (!n.is_file() || n.size == 0 || !is_hole(n) || !plain(n)) continue;
-    auto [at, fresh] = next.try_emplace(n.data_layer, 0);
-    if (!fresh && n.data_offset < at->second) continue;  // behind the decode: refilled
+    candidate[i] = n.is_file() && n.size > 0 && is_hole(n) && plain(n);
+    if (candidate[i]) hole_bytes[n.data_layer] += n.size;
+  }
+  // The layers worth a decode: most hole bytes first, then the lower layer.
+  std::vector<std::pair<uint64_t, size_t>> by_bytes;
+  for (auto [layer, bytes] : hole_bytes) by_bytes.push_back({bytes, layer});
+  std::sort(by_bytes.begin(), by_bytes.end(),
+            [](auto& a, auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
+  std::map<size_t, uint64_t> next;  // per streamed input layer: the least offset still ahead of its decode
+  for (size_t k = 0; k < by_bytes.size() && k < max_layers; k++) next[by_bytes[k].second] = 0;
+  for (size_t i = 0; i < reads.size(); i++) {
+    const Node& n = *reads[i];
+    if (!candidate[i]) continue;
+    auto at = next.find(n.data_layer);
+    if (at == next.end()) continue;                // past max_layers: refilled
+    if (n.data_offset < at->second) continue;  // behind the decode: refilled
     at->second = n.data_offset + n.size;
     streamed[i] = true;
   }

@@ -162,6 +162,23 @@ run_slim squash-low "oci:$SCRATCH/multi:img" "${MARGS[@]}" --layers squash --scr
 [[ $(jq -c '.scratch | [.refill_bytes, .refill_peak_bytes, .streamed_bytes]' "$SCRATCH/squash-low.json") == "[0,0,17825792]" ]] ||
     fail "--layers squash (want all 17 MiB streamed): $(jq -c .scratch "$SCRATCH/squash-low.json")"
 pass "3 layers: same manifest (--jobs default and 1, and squashed); reused layer not re-decoded; peak $mp (spilled $ms)"
+# A squash of five layers holding 0.5, 1, 1.5, 2 and 2.5 MiB of kept holes: a decode stays
+# open per streamed layer, so only the four with the most bytes stream; the 0.5 MiB is
+# refilled. The same image as a normal squash.
+qdirs=()
+for k in 1 2 3 4 5; do
+    mkdir -p "$SCRATCH/q$k/data"
+    head -c $((k << 19)) /dev/urandom >"$SCRATCH/q$k/data/q$k.bin"
+    qdirs+=("$SCRATCH/q$k")
+done
+make_layout_from_dirs "$SCRATCH/five" img "${qdirs[@]}"
+run_slim five-normal "oci:$SCRATCH/five:img" --profile none --layers squash --compression gzip --level 1
+run_slim five-low "oci:$SCRATCH/five:img" --profile none --layers squash --compression gzip --level 1 --scratch-budget 0
+[[ $(field five-low .manifest_digest) == "$(field five-normal .manifest_digest)" ]] ||
+    fail "five layers squashed: low-disk output differs"
+[[ $(jq -c '.scratch | [.refill_bytes, .refill_peak_bytes, .streamed_bytes]' "$SCRATCH/five-low.json") == "[524288,524288,7340032]" ]] ||
+    fail "five layers squashed (want 4 layers streamed, 0.5 MiB refilled): $(jq -c .scratch "$SCRATCH/five-low.json")"
+pass "five layers squashed: the same image; four decodes streamed, the smallest layer's 0.5 MiB refilled"
 
 # 1d. Rewritten layers are staged at the destination (its staging dir), not in scratch, and
 #     taken by the sink as each is written: two rewritten layers of 8 MiB of kept random

@@ -63,6 +63,15 @@ struct Sparse {
   }
 };
 
+// A file whose content lies at `offset` in input layer `layer` (for select_streamed).
+Node node(uint32_t layer, uint64_t offset, uint64_t size) {
+  Node n;
+  n.data_layer = layer;
+  n.data_offset = offset;
+  n.size = size;
+  return n;
+}
+
 }  // namespace
 
 TEST_CASE("sparse_keeps_content: small, ELF, #!, analysed paths are spilled; other big files are not") {
@@ -156,13 +165,6 @@ TEST_CASE("low-disk refill: a blob that decodes differently the second time is a
 }
 
 TEST_CASE("select_streamed: per input layer, the plain holes at increasing offsets; the rest is refilled") {
-  auto node = [](uint32_t layer, uint64_t offset, uint64_t size) {
-    Node n;
-    n.data_layer = layer;
-    n.data_offset = offset;
-    n.size = size;
-    return n;
-  };
   Node a = node(0, 1024, 10), b = node(0, 512, 10), c = node(1, 512, 10), d = node(0, 2048, 10);
   Node spilled = node(0, 3072, 10), stripped = node(0, 4096, 10), empty = node(0, 8192, 0), e = node(0, 1034, 10);
   // The writer's order: b comes after a in it but before a in the tar; a is read twice.
@@ -234,4 +236,16 @@ TEST_CASE("low-disk stream: a file or a layer that decodes differently the secon
   }
   CHECK(message == where + "decodes to " + diff_id + " (308736 bytes), the first decode to " +
                         sha256_digest("other") + " (308736 bytes)");
+}
+
+TEST_CASE("select_streamed: at most max_layers input layers stream, those with the most hole bytes") {
+  // A squash of four layers read in path order, interleaved: layer 2 holds the most,
+  // then layers 0 and 3 (a tie: the lower layer first), then layer 1.
+  Node a0 = node(0, 512, 30), a1 = node(1, 512, 10), a2 = node(2, 512, 50), a3 = node(3, 512, 30);
+  Node b2 = node(2, 1024, 20), b1 = node(1, 1024, 5);
+  std::vector<const Node*> reads{&a0, &a1, &a2, &a3, &b2, &b1};
+  auto hole = [](const Node&) { return true; };
+  CHECK(select_streamed(reads, hole, hole, 2) == std::vector<bool>{true, false, true, false, true, false});
+  CHECK(select_streamed(reads, hole, hole, 3) == std::vector<bool>{true, false, true, true, true, false});
+  CHECK(select_streamed(reads, hole, hole) == std::vector<bool>(6, true));  // kMaxStreamedLayers: 4
 }

@@ -96,10 +96,16 @@ uint64_t unfilled_bytes(const MergedFs& fs, const std::vector<const Node*>& node
 // holes (`is_hole`) the writer copies byte for byte (`plain`) at increasing
 // tar offsets, taken greedily. A layer tar written in path order (Docker's
 // and buildah's are, nearly) streams whole; a hole that comes before one
-// already streamed from its layer, or one read twice, is refilled.
+// already streamed from its layer, or one read twice, is refilled. Each
+// streamed input layer is a decode open for the whole output layer (about
+// 40 MiB of read-ahead and two threads), so at most `max_layers` of them
+// stream: those with the most hole bytes (--layers squash of many layers;
+// a layer written normally reads from its own input layer alone).
+constexpr size_t kMaxStreamedLayers = 4;
 std::vector<bool> select_streamed(const std::vector<const Node*>& reads,
                                   const std::function<bool(const Node&)>& is_hole,
-                                  const std::function<bool(const Node&)>& plain);
+                                  const std::function<bool(const Node&)>& plain,
+                                  size_t max_layers = kMaxStreamedLayers);
 
 // Pass 2, streamed: the selected holes of one output layer go straight from a
 // re-decode of their input layer into the layer being written, never into
