@@ -15,9 +15,9 @@
 #include "slimage/layer/tar.h"
 #include "slimage/rootfs/merged_fs.h"
 #include "slimage/util/error.h"
+#include "slimage/util/read_ahead.h"
 #include "slimage/util/scratch_meter.h"
 #include "slimage/util/strings.h"
-#include "slimage/util/read_ahead.h"
 #include "slimage/util/thread_pool.h"
 #include "sparse_filter.h"
 
@@ -64,6 +64,18 @@ const Hole* hole_at(const SpilledLayer& layer, uint64_t offset) {
   return it == layer.holes->by_offset.end() ? nullptr : &it->second;
 }
 
+// A second decode read to its end (the rest drained through `hashed`): the
+// layer's diff_id and size as pass 1 saw them.
+void check_redecoded(const SpilledLayer& layer, const std::string& where, HashingReader& hashed) {
+  char rest[65536];
+  while (hashed.read(rest, sizeof rest)) {
+  }
+  const std::string diff_id = hashed.digest();  // once: digest() finalizes
+  if (diff_id != layer.diff_id || hashed.bytes() != layer.tar_size)
+    fail(where + ": decodes to " + diff_id + " (" + std::to_string(hashed.bytes()) + " bytes), the first decode to " +
+         layer.diff_id + " (" + std::to_string(layer.tar_size) + " bytes)");
+}
+
 void pwrite_all(int fd, const std::string& path, const char* p, size_t n, uint64_t off) {
   scratch_charge(path, n);  // first: over a --scratch-budget it throws, nothing written
   while (n > 0) {
@@ -103,13 +115,7 @@ uint64_t refill_layer(Source& source, const SpilledLayer& layer, const std::set<
       if (!hole || check.bytes() != hole->size || check.digest() != hole->digest)  // digest() once
         fail(where + ": " + entry.path + ": content differs from the first decode");
     }
-    char rest[65536];
-    while (hashed.read(rest, sizeof rest)) {
-    }
-    const std::string diff_id = hashed.digest();  // once: digest() finalizes
-    if (diff_id != layer.diff_id || hashed.bytes() != layer.tar_size)
-      fail(where + ": decodes to " + diff_id + " (" + std::to_string(hashed.bytes()) + " bytes), the first decode to " +
-           layer.diff_id + " (" + std::to_string(layer.tar_size) + " bytes)");
+    check_redecoded(layer, where, hashed);
   } catch (...) {
     ::close(fd);
     throw;
@@ -301,6 +307,7 @@ struct HoleStream::Decode {
   std::unique_ptr<Reader> decoder;
   HashingReader hashed;
   TarReader tar;
+  std::vector<char> buf = std::vector<char>(1 << 20);  // one file's bytes on their way out
 };
 
 HoleStream::HoleStream(Source& source, const MergedFs& fs, const std::vector<const Node*>& reads,
@@ -338,7 +345,7 @@ void HoleStream::copy(const Node& node, Writer& out) {
     if (entry.data_offset == node.data_offset && entry.type == TarType::Regular) break;
   }
   HashingWriter check;
-  std::vector<char> buf(1 << 20);
+  std::vector<char>& buf = decode->buf;
   for (size_t k; (k = decode->tar.read_data(buf.data(), buf.size())) > 0;) {
     check.write(buf.data(), k);
     out.write(buf.data(), k);
@@ -348,16 +355,7 @@ void HoleStream::copy(const Node& node, Writer& out) {
 }
 
 void HoleStream::finish() {
-  for (auto& [index, decode] : open_) {
-    char rest[65536];
-    while (decode->hashed.read(rest, sizeof rest)) {
-    }
-    const SpilledLayer& layer = decode->layer;
-    const std::string diff_id = decode->hashed.digest();  // once: digest() finalizes
-    if (diff_id != layer.diff_id || decode->hashed.bytes() != layer.tar_size)
-      fail(decode->where + ": decodes to " + diff_id + " (" + std::to_string(decode->hashed.bytes()) +
-           " bytes), the first decode to " + layer.diff_id + " (" + std::to_string(layer.tar_size) + " bytes)");
-  }
+  for (auto& [index, decode] : open_) check_redecoded(decode->layer, decode->where, decode->hashed);
   open_.clear();
 }
 
