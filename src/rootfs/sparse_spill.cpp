@@ -310,11 +310,15 @@ struct HoleStream::Decode {
   std::vector<char> buf = std::vector<char>(1 << 20);  // one file's bytes on their way out
 };
 
+std::vector<bool> streamed_reads(const MergedFs& fs, const std::vector<const Node*>& reads,
+                                 const std::function<bool(const Node&)>& plain) {
+  return select_streamed(reads, [&fs](const Node& n) { return fs.unspilled_digest(n) != nullptr; }, plain);
+}
+
 HoleStream::HoleStream(Source& source, const MergedFs& fs, const std::vector<const Node*>& reads,
                        const std::function<bool(const Node&)>& plain)
     : source_(source), fs_(fs) {
-  auto is_hole = [&fs](const Node& n) { return fs.unspilled_digest(n) != nullptr; };
-  std::vector<bool> streamed = select_streamed(reads, is_hole, plain);
+  std::vector<bool> streamed = streamed_reads(fs, reads, plain);
   for (size_t i = 0; i < reads.size(); i++) {
     if (!streamed[i]) {
       rest_.push_back(reads[i]);

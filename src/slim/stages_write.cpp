@@ -97,11 +97,10 @@ void require_scratch_budget(const LoadedImage& loaded, const Planned& planned, c
   // The one layer whose refill needs most, written with the decoded layers in scratch.
   uint64_t most = 0;
   std::string where;
-  auto is_hole = [&fs](const Node& n) { return fs.unspilled_digest(n) != nullptr; };
   auto plain = [&planned](const Node& n) { return copied_plain(planned.plan, n); };
   for (const LayerReads& r : layer_reads(fs, planned.plan, write_options(o, context, planned.strip))) {
     if (r.reused) continue;
-    std::vector<bool> streamed = select_streamed(r.content, is_hole, plain);  // as the writer will
+    std::vector<bool> streamed = streamed_reads(fs, r.content, plain);  // as the writer will
     std::vector<const Node*> refilled;
     for (size_t i = 0; i < r.content.size(); i++)
       if (!streamed[i]) refilled.push_back(r.content[i]);

@@ -107,6 +107,11 @@ std::vector<bool> select_streamed(const std::vector<const Node*>& reads,
                                   const std::function<bool(const Node&)>& plain,
                                   size_t max_layers = kMaxStreamedLayers);
 
+// select_streamed as the writer runs it on `fs` now: the holes are the
+// unfilled ones (HoleStream's choice, and the --scratch-budget floor's).
+std::vector<bool> streamed_reads(const MergedFs& fs, const std::vector<const Node*>& reads,
+                                 const std::function<bool(const Node&)>& plain);
+
 // Pass 2, streamed: the selected holes of one output layer go straight from a
 // re-decode of their input layer into the layer being written, never into
 // scratch. One decode per input layer, opened at its first streamed read and
