@@ -188,7 +188,7 @@ int run_plan(const Command& cmd) {
       // streams or refills layer by layer (as slim writes them without --compression or --layers squash).
       std::vector<std::vector<const Node*>> written;
       for (LayerReads& r : layer_reads(*loaded->fs, plan, WriteOptions{})) written.push_back(std::move(r.content));
-      LowDiskEstimate low = estimate_low_disk(*loaded->fs, written);
+      LowDiskEstimate low = estimate_low_disk(*loaded->fs, written, low_disk_summarizer(cmd.slim.plan));
       j["scratch"]["low_disk"] = {{"spilled_bytes", low.spilled_bytes},
                                   {"unspilled_bytes", low.unspilled_bytes},
                                   {"refill_bytes", low.refill_bytes},

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "search.h"
+#include "slimage/rootfs/sparse_spill.h"
 #include "slimage/util/strings.h"
 #include "slimage/util/budget.h"
 
@@ -253,9 +254,12 @@ std::vector<Root> find_roots(const FsView& fs, const ImageRuntime& runtime,
     bool python = python_extension(node.path);
     if (!python && !(kept_elf && kept_elf(node))) return;
     if (excluded && excluded(node.path)) return;
-    if (fs.unspilled_digest(node)) return;  // not ELF: low-disk mode spills those
-    bool elf = is_elf(fs.content(node));
-    fs.release(node);
+    bool elf = fs.elf_summary(node) != nullptr;  // low-disk mode, a big ELF file
+    if (!elf && fs.unspilled_digest(node)) return;  // not ELF: low-disk mode spills the rest
+    if (!elf) {
+      elf = is_elf(fs.content(node));
+      fs.release(node);
+    }
     if (!elf) return;
     if (python) finder.add(node.path, How::PythonExtension, "Python extension module");
     else finder.add(node.path, How::KeptElf, "kept by the plan");

@@ -11,6 +11,7 @@
 
 #include <fnmatch.h>
 
+#include "slimage/rootfs/sparse_spill.h"
 #include "slimage/util/budget.h"
 #include "slimage/util/thread_pool.h"
 
@@ -97,7 +98,13 @@ static void parse_into(const FsView& fs, Diagnostics& diagnostics, const std::st
                        ElfEntry& e) {
   e.parsed = true;
   const Node* node = fs.lookup(real);
-  if (!node || !node->is_file() || fs.unspilled_digest(*node)) return;  // not ELF: low-disk mode spills those
+  if (!node || !node->is_file()) return;
+  if (const ElfSummary* s = fs.elf_summary(*node)) {  // low-disk mode, a big ELF file
+    e.info = s->info;
+    if (!e.info) diagnostics.warn(real, s->parse_error);
+    return;
+  }
+  if (fs.unspilled_digest(*node)) return;  // not ELF: low-disk mode spills the rest
   auto bytes = fs.content(*node);
   if (!is_elf(bytes)) {
     fs.release(*node);
@@ -142,6 +149,10 @@ void Search::scan_strings(const std::vector<std::string>& reals) {
   }
   parallel_for(todo.size(), kIoBoundJobs, [&](size_t i) {
     auto& [node, e] = todo[i];
+    if (const ElfSummary* s = fs_.elf_summary(*node)) {  // low-disk mode, a big ELF file
+      e->strings = s->strings;
+      return;
+    }
     e->strings = library_name_strings(fs_.content(*node), *e->info);
     fs_.release(*node);
   });

@@ -17,6 +17,7 @@
 #include <tuple>
 
 #include "dedupe.h"
+#include "slimage/rootfs/sparse_spill.h"
 #include "slimage/util/thread_pool.h"
 
 namespace slimage::plan_detail {
@@ -103,6 +104,11 @@ class GroupDecider {
     parsed_ = true;
     if (!b_.elf[members_.front()]) return;
     const Node& n = node(members_.front());
+    if (const ElfSummary* s = b_.fs.elf_summary(n)) {  // low-disk mode, a big ELF file
+      info_ = s->info;
+      if (info_ && info_->type == 3 && b_.profile.string_heuristic) strings_ = s->strings;
+      return;
+    }
     auto bytes = b_.fs.content(n);
     std::string error;
     info_ = parse_elf(bytes, &error);

@@ -18,6 +18,7 @@
 #include "python_roots.h"
 #include "slimage/elf/elf.h"
 #include "slimage/plan/glob.h"
+#include "slimage/rootfs/sparse_spill.h"
 #include "slimage/util/thread_pool.h"
 
 namespace slimage {
@@ -290,7 +291,12 @@ Plan build_plan(const FsView& fs, const ImageRuntime& runtime, const PlanOptions
   if (kinds) b.elf_kind.assign(b.nodes.size(), 0);
   parallel_for(b.nodes.size(), options.jobs ? options.jobs : kIoBoundJobs, [&](size_t i) {
     if (b.nodes[i]->type == FileType::Regular || b.nodes[i]->type == FileType::Hardlink) {
-      if (fs.unspilled_digest(*b.nodes[i])) return;  // low-disk mode spills every ELF file
+      if (const ElfSummary* s = fs.elf_summary(*b.nodes[i])) {  // low-disk mode, a big ELF file
+        b.elf[i] = 1;
+        if (kinds) b.elf_kind[i] = s->kind;
+        return;
+      }
+      if (fs.unspilled_digest(*b.nodes[i])) return;  // not ELF: low-disk mode spills the rest
       b.elf[i] = is_elf(fs.content(*b.nodes[i]));
       if (kinds && b.elf[i]) b.elf_kind[i] = plan_detail::elf_kind_of(fs.content(*b.nodes[i]));
       fs.release(*b.nodes[i]);

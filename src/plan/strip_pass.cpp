@@ -13,6 +13,7 @@
 #include "plan_internal.h"
 #include "slimage/elf/elf.h"
 #include "slimage/plan/glob.h"
+#include "slimage/rootfs/sparse_spill.h"
 #include "slimage/util/thread_pool.h"
 
 namespace slimage::plan_detail {
@@ -91,6 +92,11 @@ void strip_and_account_pass(PlanBuilder& b, StripMode mode) {
   ByteGate resident(kResidentContentCap);
   parallel_for(candidates.size(), b.options.jobs, [&](size_t k) {
     const Node& n = *b.nodes[list[candidates[k]].representative];
+    // Low-disk mode summarized only big ELF files strip leaves as they are.
+    if (const ElfSummary* s = b.fs.elf_summary(n)) {
+      if (!s->info) b.diagnostics.warn(n.path, "not stripped: " + s->parse_error);
+      return;
+    }
     ByteGate::Hold hold(resident, n.size);
     auto bytes = b.fs.content(n);
     std::string error;

@@ -483,6 +483,16 @@ const std::string* MergedFs::unspilled_digest(const Node& node) const {
   return &it->second.digest;
 }
 
+// Whether or not pass 2 has refilled it: a refilled file is punched again
+// once written, so its readers keep to the summary throughout.
+const ElfSummary* MergedFs::elf_summary(const Node& node) const {
+  if (!node.is_file() || node.data_layer >= layers_.size()) return nullptr;
+  const auto& holes = layers_[node.data_layer]->holes;
+  if (!holes) return nullptr;
+  auto it = holes->by_offset.find(node.data_offset);
+  return it == holes->by_offset.end() ? nullptr : it->second.elf.get();
+}
+
 void MergedFs::release(const Node& node) const {
   auto bytes = mapped(node);
   if (bytes.empty()) return;

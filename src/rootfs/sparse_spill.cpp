@@ -9,12 +9,14 @@
 #include <cerrno>
 #include <cstring>
 #include <set>
+#include <utility>
 #include <vector>
 
 #include "slimage/layer/compression.h"
 #include "slimage/layer/tar.h"
 #include "slimage/rootfs/merged_fs.h"
 #include "slimage/util/error.h"
+#include "slimage/util/file.h"
 #include "slimage/util/read_ahead.h"
 #include "slimage/util/scratch_meter.h"
 #include "slimage/util/strings.h"
@@ -57,6 +59,12 @@ class HashingReader : public Reader {
   Reader& in_;
   HashingWriter hash_;
 };
+
+// A big file pass 1 gives the summarizer rather than the tar: ELF by its
+// first bytes, at a path no text reader looks at.
+bool summarized_kind(std::string_view path, std::string_view head) {
+  return head.size() >= 4 && head.substr(0, 4) == std::string_view("\x7f" "ELF", 4) && !analysis_reads(path);
+}
 
 const Hole* hole_at(const SpilledLayer& layer, uint64_t offset) {
   if (!layer.holes) return nullptr;
@@ -143,15 +151,21 @@ void SparseFilter::candidate(std::string path, uint64_t begin, uint64_t size) {
 }
 
 void SparseFilter::decide() {
-  if (sparse_keeps_content(path_, end_ - begin_, head_)) {
+  const bool elf = summarize_ && end_ - begin_ > kSparseKeepMax && summarized_kind(path_, head_);
+  if (!elf && sparse_keeps_content(path_, end_ - begin_, head_)) {
     state_ = State::Keep;
     out_.write(head_.data(), head_.size());
     return;
   }
-  state_ = State::Hole;
+  state_ = elf ? State::Elf : State::Hole;
   hash_ = std::make_unique<HashingWriter>();
   hash_->write(head_.data(), head_.size());
   out_.skip(head_.size());
+  if (state_ != State::Elf) return;
+  // Buffered (no cold range): the summarizer reads it back at once.
+  elf_file_ = std::make_unique<ScratchFile>(dir_);
+  elf_out_ = std::make_unique<DirectWriter>(elf_file_->path(), elf_file_->name());
+  elf_out_->write(head_.data(), head_.size());
 }
 
 void SparseFilter::write(const void* data, size_t n) {
@@ -171,6 +185,7 @@ void SparseFilter::write(const void* data, size_t n) {
       out_.write(p, k);
     } else {
       hash_->write(p, k);
+      if (state_ == State::Elf) elf_out_->write(p, k);
       out_.skip(k);
     }
     p += k, n -= k, pos_ += k;
@@ -181,14 +196,56 @@ void SparseFilter::write(const void* data, size_t n) {
 }
 
 void SparseFilter::close_entry() {
-  if (state_ == State::Hole) {
+  std::shared_ptr<const ElfSummary> summary;
+  if (state_ == State::Elf) {
+    elf_out_->finish();
+    elf_out_.reset();
+    {
+      MappedFile mapped(elf_file_->path());
+      summary = summarize_(mapped.bytes());
+    }
+    uint64_t& files = summary ? holes_->summarized_files : holes_->declined_files;
+    uint64_t& bytes = summary ? holes_->summarized_bytes : holes_->declined_bytes;
+    files++, bytes += end_ - begin_;
+    if (!summary) write_back(*elf_file_, begin_, end_ - begin_);
+    elf_file_.reset();  // its bytes go now
+  }
+  if (state_ == State::Hole || summary) {
     Hole& h = holes_->by_offset[begin_];
     h.digest = hash_->digest();
     h.size = end_ - begin_;
+    h.elf = std::move(summary);
     holes_->bytes += h.size;
-    hash_.reset();
   }
+  hash_.reset();
   state_ = State::None;
+}
+
+SparseFilter::~SparseFilter() {
+  if (tar_fd_ >= 0) ::close(tar_fd_);
+}
+
+void SparseFilter::finish() {
+  out_.finish();
+  if (tar_fd_ < 0) return;
+  int fd = std::exchange(tar_fd_, -1);
+  if (::close(fd) != 0) fail(where_ + ": " + tar_path_ + ": close: " + std::strerror(errno));
+}
+
+// A declined ELF file into its hole in the tar, through a descriptor of its
+// own: the DirectWriter skipped that range and never writes inside it.
+void SparseFilter::write_back(const ScratchFile& file, uint64_t offset, uint64_t size) {
+  if (tar_fd_ < 0) tar_fd_ = ::open(tar_path_.c_str(), O_WRONLY | O_CLOEXEC);
+  if (tar_fd_ < 0) fail(where_ + ": " + tar_path_ + ": " + std::strerror(errno));
+  std::vector<char> buf(static_cast<size_t>(std::min<uint64_t>(size, 1 << 20)));
+  for (uint64_t done = 0; done < size;) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), size - done));
+    ssize_t got = ::pread(file.fd(), buf.data(), want, static_cast<off_t>(done));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) fail(where_ + ": " + file.name() + ": read: " + (got < 0 ? std::strerror(errno) : "short"));
+    pwrite_all(tar_fd_, tar_path_, buf.data(), static_cast<size_t>(got), offset + done);
+    done += static_cast<uint64_t>(got);
+  }
 }
 
 uint64_t normal_scratch_estimate(const ImageManifest& image) {
@@ -363,7 +420,8 @@ void HoleStream::finish() {
   open_.clear();
 }
 
-LowDiskEstimate estimate_low_disk(const MergedFs& fs, const std::vector<std::vector<const Node*>>& written) {
+LowDiskEstimate estimate_low_disk(const MergedFs& fs, const std::vector<std::vector<const Node*>>& written,
+                                  const ElfSummarizer& summarize) {
   LowDiskEstimate e;
   const auto& layers = fs.layers();
   std::vector<std::set<uint64_t>> holes(layers.size());
@@ -383,7 +441,14 @@ LowDiskEstimate estimate_low_disk(const MergedFs& fs, const std::vector<std::vec
       const TarEntry& t = *entry.tar;
       if (++peeks % 64 == 0) fs.trim();
       std::string_view head(reinterpret_cast<const char*>(bytes.data()) + t.data_offset, 4);
-      if (sparse_keeps_content(t.path, t.size, head)) continue;
+      if (summarize && summarized_kind(t.path, head)) {
+        if (t.data_offset + t.size > bytes.size()) continue;
+        bool hole = summarize(bytes.subspan(t.data_offset, t.size)) != nullptr;
+        fs.trim();  // the pages the summarizer read
+        if (!hole) continue;
+      } else if (sparse_keeps_content(t.path, t.size, head)) {
+        continue;
+      }
       e.unspilled_bytes += t.size;
       holes[i].insert(t.data_offset);
     }
@@ -391,7 +456,7 @@ LowDiskEstimate estimate_low_disk(const MergedFs& fs, const std::vector<std::vec
   }
   e.spilled_bytes -= e.unspilled_bytes;
   auto is_hole = [&](const Node& n) { return n.data_layer < layers.size() && holes[n.data_layer].count(n.data_offset); };
-  // Strip and GPU pruning read ELFs, which are always spilled: every hole is a plain copy.
+  // Strip and GPU pruning rewrite ELFs, which the summarizer declines: every hole is a plain copy.
   auto plain = [](const Node&) { return true; };
   for (const std::vector<const Node*>& nodes : written) {
     std::vector<bool> streamed = select_streamed(nodes, is_hole, plain);

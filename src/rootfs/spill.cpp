@@ -114,7 +114,8 @@ std::unique_ptr<SpilledLayer> spill_layer(Source& source, const Descriptor& desc
         read_ahead(std::make_unique<ProgressReader>(source.open_blob(descriptor))),
         max_layer_bytes(limits)));
     DirectWriter file(layer->tar_path, layer->file->name());
-    SparseFilter sparse(file);  // low-disk mode: content nothing reads before the write stays a hole
+    // Low-disk mode: content nothing reads before the write stays a hole.
+    SparseFilter sparse(file, layer->tar_path, where, dir, limits.summarize);
     HashingWriter hashed(limits.sparse ? static_cast<Writer*>(&sparse) : &file);
     TeeReader tee(*decoder, hashed);
     TarReader tar(tee);

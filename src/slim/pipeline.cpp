@@ -56,8 +56,13 @@ SlimResult slim(const SlimOptions& o, const SlimContext& context, SlimEvents& ev
     if (mode.low_disk) run_mode = mode;
     budget.arm(mode);  // every scratch write from here on is charged first, and refused past SIZE
     // decode + merge: each layer inflated in parallel into a scratch tar,
-    // then merged (whiteouts, opaque dirs, hardlinks) into one view.
-    auto loaded = load_fs(*io.source, image, context.jobs, stages, context.spill, &mode);
+    // then merged (whiteouts, opaque dirs, hardlinks) into one view. In
+    // low-disk mode only what the plan reads is spilled: of a big ELF file,
+    // the facts it reads (unless strip or GPU pruning will rewrite it).
+    auto loaded = load_fs(*io.source, image, context.jobs, stages, context.spill, &mode,
+                          low_disk_summarizer(o.plan));
+    for (auto& layer : loaded->fs->layers())
+      if (layer->holes) refill.unspilled.count(*layer->holes);
     // plan: roots, the closure as the image's own loader resolves it, and an
     // action with a reason for every file.
     auto planned = plan_image(*loaded, o.plan, stages);

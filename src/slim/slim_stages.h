@@ -111,8 +111,10 @@ Published publish_image(const ImageManifest& image, const Written& written, Endp
 void report_image(const LoadedImage& loaded, const Planned& planned, const Written& written,
                   const Published& published, const Endpoints& io, const VerifyResult& verified,
                   SlimResult& result, Stages& stages);
-// Low-disk mode's refill, over the run's images.
+// Low-disk mode's two passes, over the run's images: what pass 1 left out
+// (the counts; no holes), and pass 2's refill.
 struct RefillTotals {
+  SparseHoles unspilled;
   uint64_t bytes = 0, peak_bytes = 0, streamed_bytes = 0;
 };
 void finish_report(SlimResult& result, const Stages& stages, const ScratchMode& mode, const RefillTotals& refill);

@@ -47,7 +47,8 @@ Endpoints open_endpoints(const SlimOptions& o, const SlimContext& context, Stage
 }
 
 std::unique_ptr<LoadedImage> load_fs(Source& source, const ImageManifest& image, unsigned jobs,
-                                     Stages& stages, const SpillFunction& spill, const ScratchMode* mode) {
+                                     Stages& stages, const SpillFunction& spill, const ScratchMode* mode,
+                                     const ElfSummarizer& summarize) {
   auto loaded = std::make_unique<LoadedImage>();
   loaded->image = image;
   uint64_t compressed = 0;
@@ -59,23 +60,43 @@ std::unique_ptr<LoadedImage> load_fs(Source& source, const ImageManifest& image,
                           "the layers' compressed size; decoded they are larger");
   stages.begin("decode", compressed);
   std::vector<std::unique_ptr<SpilledLayer>> layers(image.layers.size());
-  uint64_t bytes = 0, holes = 0;
+  uint64_t bytes = 0;
   SpillLimits limits;
   limits.sparse = mode && mode->low_disk;
+  if (limits.sparse) limits.summarize = summarize;
   std::atomic<uint64_t> entries{0};  // every layer's: SLIMAGE_MAX_ENTRIES is the image's
   limits.entries = &entries;
   parallel_for(layers.size(), jobs, [&](size_t i) {
     layers[i] = spill ? spill(source, image.layers[i], image.diff_ids[i], scratch_parent(), i)
                       : spill_layer(source, image.layers[i], image.diff_ids[i], scratch_parent(), i, limits);
   });
-  for (auto& l : layers) bytes += l->tar_size, holes += l->holes ? l->holes->bytes : 0;
-  stages.end(std::to_string(layers.size()) + " layers, " + human_bytes(bytes) + " of tar" +
-             (limits.sparse ? "; low-disk mode (" + mode->reason + "): " + human_bytes(holes) + " not spilled"
-                            : std::string()));
+  SparseHoles all;  // the counts
+  for (auto& l : layers) {
+    bytes += l->tar_size;
+    if (l->holes) all.count(*l->holes);
+  }
+  std::string low_disk;
+  if (limits.sparse) {
+    low_disk = "; low-disk mode (" + mode->reason + "): " + human_bytes(all.bytes) + " not spilled";
+    if (all.summarized_files || all.declined_files)
+      low_disk += ", big ELF files summarized " + std::to_string(all.summarized_files) + " (" +
+                  human_bytes(all.summarized_bytes) + "), spilled whole " + std::to_string(all.declined_files) +
+                  " (" + human_bytes(all.declined_bytes) + ")";
+  }
+  stages.end(std::to_string(layers.size()) + " layers, " + human_bytes(bytes) + " of tar" + low_disk);
   stages.begin("merge");
   loaded->fs = std::make_unique<MergedFs>(std::move(layers), loaded->diagnostics);
   stages.end();
   return loaded;
+}
+
+ElfSummarizer low_disk_summarizer(const PlanSettings& settings) {
+  const Profile profile = load_profile(settings.profile);
+  const StripMode strip = settings.strip.empty() ? profile.strip : parse_strip_mode(settings.strip);
+  // A superset of the plan's GpuSelection::active(): its pass reads every ELF file's
+  // fat binaries, so none is summarized (nor sent through a scratch file of its own).
+  if (!settings.cuda_arch.empty() || !settings.cuda_ptx.empty() || !profile.cuda_archs.empty()) return {};
+  return [strip](std::span<const uint8_t> bytes) { return summarize_elf(bytes, strip, false); };
 }
 
 Plan make_plan(const FsView& fs, const ImageRuntime& runtime, const PlanSettings& settings,

@@ -297,6 +297,12 @@ void finish_report(SlimResult& result, const Stages& stages, const ScratchMode& 
     result.report["scratch"]["refill_bytes"] = refill.bytes;
     result.report["scratch"]["refill_peak_bytes"] = refill.peak_bytes;
     result.report["scratch"]["streamed_bytes"] = refill.streamed_bytes;
+    // Pass 1: content left out of scratch, and the big ELF files among it
+    // whose facts it kept (those it spilled whole beside them).
+    const SparseHoles& u = refill.unspilled;
+    result.report["scratch"]["unspilled_bytes"] = u.bytes;
+    result.report["scratch"]["elf_summarized"] = {{"files", u.summarized_files}, {"bytes", u.summarized_bytes}};
+    result.report["scratch"]["elf_spilled_whole"] = {{"files", u.declined_files}, {"bytes", u.declined_bytes}};
   }
   result.report["peak_rss"] = {{"bytes", stages.peak_rss_bytes()},
                                {"stage", stages.peak_rss_stage()},

@@ -7,6 +7,7 @@
 
 #include "slimage/elf/elf.h"
 #include "slimage/plan/profile.h"
+#include "slimage/rootfs/sparse_spill.h"
 
 namespace slimage {
 
@@ -42,7 +43,9 @@ VerifyResult verify_slimmed(const FsView& fs, const FsView& slimmed, const Image
 std::vector<Root> closure_roots(const FsView& fs, const ImageRuntime& runtime,
                                 Diagnostics& diagnostics) {
   auto is_elf_file = [&](const Node& n) {
-    if (n.type != FileType::Regular || fs.unspilled_digest(n)) return false;  // not ELF: low-disk mode spills those
+    if (n.type != FileType::Regular) return false;
+    if (fs.elf_summary(n)) return true;  // low-disk mode, a big ELF file
+    if (fs.unspilled_digest(n)) return false;  // not ELF: low-disk mode spills the rest
     bool elf = is_elf(fs.content(n));
     fs.release(n);
     return elf;

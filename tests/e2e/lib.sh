@@ -235,6 +235,12 @@ C
     cp -L /lib/x86_64-linux-gnu/libc.so.6 "$root/lib/x86_64-linux-gnu/"
 }
 
+# human BYTES — as slimage's messages write sizes ("1.5 MiB", "512 B")
+human() { python3 -c 'import sys
+v, u = float(sys.argv[1]), 0
+while v >= 1024 and u < 4: v, u = v / 1024, u + 1
+print(sys.argv[1] + " B" if u == 0 else "%.1f %s" % (v, ["B", "KiB", "MiB", "GiB", "TiB"][u]))' "$1"; }
+
 # in_layout NAME -> oci:$SCRATCH/NAME:img ; the usual SRC/DST spelling in these tests
 in_layout() { printf 'oci:%s/%s:img\n' "$SCRATCH" "$1"; }
 

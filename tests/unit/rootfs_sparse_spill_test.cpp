@@ -4,6 +4,8 @@
 
 #include <sys/stat.h>
 
+#include <mutex>
+
 #include "slimage/layer/tar.h"
 #include "slimage/rootfs/merged_fs.h"
 #include "slimage/rootfs/sparse_spill.h"
@@ -43,11 +45,12 @@ struct Sparse {
   Diagnostics diagnostics;
   Descriptor descriptor;
   std::unique_ptr<MergedFs> fs;
-  explicit Sparse(const std::vector<std::pair<std::string, std::string>>& files) {
+  explicit Sparse(const std::vector<std::pair<std::string, std::string>>& files, ElfSummarizer summarize = {}) {
     std::string tar = make_tar(files);
     descriptor = source.add(tar);
     SpillLimits limits;
     limits.sparse = true;
+    limits.summarize = std::move(summarize);
     std::vector<std::unique_ptr<SpilledLayer>> layers;
     layers.push_back(spill_layer(source, descriptor, sha256_digest(tar), dir.path(), 0, limits));
     fs = std::make_unique<MergedFs>(std::move(layers), diagnostics);
@@ -105,6 +108,56 @@ TEST_CASE("low-disk spill: unspilled content is a hole, and content() refuses to
   struct stat st {};
   REQUIRE(::stat(s.fs->layers()[0]->tar_path.c_str(), &st) == 0);
   CHECK(uint64_t(st.st_blocks) * 512 + kBig.size() - 8192 <= uint64_t(st.st_size));
+}
+
+TEST_CASE("low-disk spill: a big ELF file is summarized and left out, or, declined, spilled whole") {
+  // Summarized: marked 'S' after the magic. Declined: anything else. The sizes are not
+  // multiples of a page or a tar block, so each restore lands between neighbours.
+  const std::string summed = std::string("\x7f" "ELF" "S", 5) + std::string((300 << 10) + 123, 's');
+  std::string declined = std::string("\x7f" "ELF" "D", 5);
+  for (int i = 0; declined.size() < (310 << 10) + 7; i++) declined += static_cast<char>(i * 31 + 7);
+  const std::string config_elf = std::string("\x7f" "ELF" "S", 5) + std::string(300 << 10, 'c');
+  std::vector<std::string> seen;  // sha256 of each file the summarizer was given
+  std::mutex m;
+  auto summarize = [&](std::span<const uint8_t> bytes) -> std::shared_ptr<const ElfSummary> {
+    std::string text(bytes.begin(), bytes.end());
+    std::lock_guard lock(m);
+    seen.push_back(sha256_digest(text));
+    if (text[4] != 'S') return nullptr;
+    auto s = std::make_shared<ElfSummary>();
+    s->kind = 's';
+    s->strings = {"libseen.so." + std::to_string(text.size())};
+    return s;
+  };
+  const uint64_t before = scratch_in_use();
+  Sparse s({{"usr/lib/a.so", summed}, {"usr/share/data.bin", kBig}, {"usr/lib/b.so", declined},
+            {"etc/elf.conf", config_elf}, {"usr/lib/small.so", kElf.substr(0, 1000)}},
+           summarize);
+  // Given the whole of each big ELF file outside the paths text readers look at, once.
+  CHECK(seen == std::vector<std::string>{sha256_digest(summed), sha256_digest(declined)});
+  const Node& a = s.node("usr/lib/a.so");
+  REQUIRE(s.fs->elf_summary(a));
+  CHECK(s.fs->elf_summary(a)->kind == 's');
+  CHECK(s.fs->elf_summary(a)->strings == std::vector<std::string>{"libseen.so." + std::to_string(summed.size())});
+  REQUIRE(s.fs->unspilled_digest(a));
+  CHECK(*s.fs->unspilled_digest(a) == sha256_digest(summed));  // dedupe and pass 2 check against it
+  CHECK_THROWS_AS(s.fs->content(a), Error);
+  // Declined: written into its place in the tar as soon as it was whole, neighbours intact.
+  CHECK(s.text("usr/lib/b.so") == declined);
+  CHECK(s.fs->elf_summary(s.node("usr/lib/b.so")) == nullptr);
+  CHECK(s.fs->unspilled_digest(s.node("usr/lib/b.so")) == nullptr);
+  CHECK(s.text("etc/elf.conf") == config_elf);
+  CHECK(s.text("usr/lib/small.so") == kElf.substr(0, 1000));
+  CHECK(s.fs->unspilled_digest(s.node("usr/share/data.bin")) != nullptr);
+  const SparseHoles& h = *s.fs->layers()[0]->holes;
+  CHECK(std::vector<uint64_t>{h.bytes, h.summarized_files, h.summarized_bytes, h.declined_files, h.declined_bytes} ==
+        std::vector<uint64_t>{kBig.size() + summed.size(), 1, summed.size(), 1, declined.size()});
+  // The summarized file's own scratch file is gone; the tar holds neither it nor data.bin.
+  struct stat st {};
+  REQUIRE(::stat(s.fs->layers()[0]->tar_path.c_str(), &st) == 0);
+  CHECK(uint64_t(st.st_blocks) * 512 + kBig.size() + summed.size() - 16384 <= uint64_t(st.st_size));
+  // Charged: the tar less its holes (the declined file's restore included); its scratch file went.
+  CHECK(scratch_in_use() - before == s.fs->layers()[0]->tar_size - kBig.size() - summed.size());
 }
 
 TEST_CASE("low-disk refill: kept holes get their bytes back, dropped ones stay holes") {

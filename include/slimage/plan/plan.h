@@ -9,6 +9,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -216,6 +217,14 @@ struct Plan {
 
 Plan build_plan(const FsView& fs, const ImageRuntime& runtime, const PlanOptions& options,
                 Diagnostics& diagnostics);
+
+// Low-disk mode's pass 1 (rootfs/sparse_spill.h ElfSummary): what the plan
+// passes read of one big ELF file's `bytes`, when that is all they will read
+// of it. Null (keep it spilled) for a file strip in mode `strip` would
+// rewrite (the writer needs its bytes, pkgdb its new digests), with
+// `gpu_pruning` (that pass reads the fat binaries), or for bytes that are
+// not ELF at all.
+std::shared_ptr<const ElfSummary> summarize_elf(std::span<const uint8_t> bytes, StripMode strip, bool gpu_pruning);
 
 // For `slimage why PATH`: the chains from roots with how each edge was found,
 // or the rule that drops it.

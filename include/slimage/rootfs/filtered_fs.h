@@ -28,6 +28,7 @@ class FilteredFs : public FsView {
   }
   std::span<const uint8_t> content(const Node& node) const override { return base_.content(node); }
   const std::string* unspilled_digest(const Node& node) const override { return base_.unspilled_digest(node); }
+  const ElfSummary* elf_summary(const Node& node) const override { return base_.elf_summary(node); }
   void release(const Node& node) const override { base_.release(node); }
   void release_range(const Node& node, uint64_t offset, uint64_t length) const override {
     base_.release_range(node, offset, length);

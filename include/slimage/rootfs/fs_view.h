@@ -65,6 +65,7 @@ struct Node {
 };
 
 class Writer;
+struct ElfSummary;
 
 class FsView {
  public:
@@ -80,8 +81,13 @@ class FsView {
   virtual std::span<const uint8_t> content(const Node& node) const = 0;
   // Low-disk mode (rootfs/sparse_spill.h): the sha256 digest ("sha256:…") of
   // a file whose content was not spilled, so content() would throw; nullptr
-  // when content() can read it. Such a file is neither ELF nor a "#!" script.
+  // when content() can read it. Such a file is neither ELF nor a "#!" script,
+  // unless elf_summary() holds what the analysis reads of it.
   virtual const std::string* unspilled_digest(const Node& node) const { return nullptr; }
+  // Low-disk mode: the ELF facts pass 1 took from a big ELF file it then left
+  // unspilled (rootfs/sparse_spill.h ElfSummary); nullptr for any other file.
+  // Every reader of ELF content asks this first.
+  virtual const ElfSummary* elf_summary(const Node& node) const { return nullptr; }
   // Done with this node's content for now: lets a view backed by mappings
   // drop the pages from this process (they stay in the page cache), so
   // resident memory does not grow with the image.

@@ -99,6 +99,10 @@ struct SpillLimits {
   uint64_t direct_min_bytes = uint64_t(1) << 20;
   // Low-disk mode (rootfs/sparse_spill.h): leave content no analysis reads as holes.
   bool sparse = false;
+  // Low-disk mode: what the analysis reads of a big ELF file, taken from its
+  // bytes in a scratch file of its own, which then goes; the file stays a
+  // hole in the layer's tar. Null (or a null summary): spilled whole.
+  ElfSummarizer summarize;
   // The image's entries so far, every layer's, within SLIMAGE_MAX_ENTRIES
   // (null: this layer's alone; the merge checks the sum again).
   std::atomic<uint64_t>* entries = nullptr;
@@ -123,6 +127,7 @@ class MergedFs : public FsView {
   // Throws an internal Error for a node whose content low-disk mode did not spill.
   std::span<const uint8_t> content(const Node& node) const override;
   const std::string* unspilled_digest(const Node& node) const override;
+  const ElfSummary* elf_summary(const Node& node) const override;
   void release(const Node& node) const override;
   void release_range(const Node& node, uint64_t offset, uint64_t length) const override;
   void trim() const override;

@@ -6,8 +6,15 @@
 // small files, ELF and "#!" files by their first bytes, Python, etc/, package
 // databases) and leaves every other file's content as a hole in the scratch
 // tar (seeked over: no blocks), hashing it on the way (the sha256 dedupe
-// compares). MergedFs::content() of such a node throws an internal Error
-// ("not spilled in low-disk mode"): never zeros.
+// compares). A big ELF file goes to a scratch file of its own instead; once
+// it is whole, SpillLimits::summarize takes from it every fact a plan pass
+// reads of an ELF file (ElfSummary) and the file goes: it is a hole like the
+// rest. Where it cannot (a file strip would rewrite, GPU-code pruning, a
+// malformed file the summarizer declines) the bytes are copied into the
+// tar's hole once the layer is decoded: spilled, as before. So scratch holds
+// one big ELF file per decoding layer beyond the tar. MergedFs::content() of
+// a hole throws an internal Error ("not spilled in low-disk mode"): never
+// zeros; every ELF reader asks FsView::elf_summary() first.
 // Pass 2: as the writer comes to each layer it rewrites, the input layers
 // holding that layer's kept-but-unspilled content are decoded again (the
 // same digest and diff_id checks; a docker:// source downloads the blob
@@ -26,10 +33,12 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "slimage/elf/elf.h"
 #include "slimage/image/image.h"
 
 namespace slimage {
@@ -37,10 +46,26 @@ namespace slimage {
 class MergedFs;
 struct Node;
 
+// What the analysis reads of a big ELF file low-disk mode left unspilled:
+// each field what the reader named computes from its bytes, so a reader
+// that finds a summary (FsView::elf_summary) gives the answer it would give
+// reading the file. A new reader of ELF content adds its fact here, or the
+// summarizer declines files it would read.
+struct ElfSummary {
+  char kind = 0;                        // plan's elf_kind_of: 'p', 's', 'o'
+  std::optional<ElfInfo> info;          // parse_elf; nullopt: parse_error says why
+  std::string parse_error;
+  std::vector<std::string> strings;     // library_name_strings, when info
+};
+// Summarizes one whole ELF file's bytes, or returns null: keep it spilled
+// (plan/plan.h summarize_elf decides what a summary may stand for).
+using ElfSummarizer = std::function<std::shared_ptr<const ElfSummary>(std::span<const uint8_t> bytes)>;
+
 // One file's content left out of the scratch tar.
 struct Hole {
   std::string digest;  // "sha256:…" of its bytes, as HashingWriter gives it
   uint64_t size = 0;
+  std::shared_ptr<const ElfSummary> elf;  // a big ELF file's facts, else null
   mutable std::atomic<bool> filled{false};  // written back by refill_nodes
 };
 
@@ -48,6 +73,15 @@ struct Hole {
 struct SparseHoles {
   std::map<uint64_t, Hole> by_offset;
   uint64_t bytes = 0;  // their content, all together
+  // Big ELF files: summarized (holes, counted in `bytes` too), and declined
+  // by the summarizer (spilled whole).
+  uint64_t summarized_files = 0, summarized_bytes = 0, declined_files = 0, declined_bytes = 0;
+  // Adds another layer's counts (not its holes): an image's totals.
+  void count(const SparseHoles& o) {
+    bytes += o.bytes;
+    summarized_files += o.summarized_files, summarized_bytes += o.summarized_bytes;
+    declined_files += o.declined_files, declined_bytes += o.declined_bytes;
+  }
 };
 
 // Files up to this size are always spilled (config, scripts, metadata).
@@ -154,7 +188,9 @@ struct LowDiskEstimate {
   uint64_t spilled_bytes = 0, unspilled_bytes = 0, refill_bytes = 0, refill_peak_bytes = 0;
   uint64_t streamed_bytes = 0;  // the holes pass 2 streams (select_streamed): no scratch
 };
-LowDiskEstimate estimate_low_disk(const MergedFs& fs, const std::vector<std::vector<const Node*>>& written);
+// `summarize`: slim's (big ELF files it summarizes are holes too).
+LowDiskEstimate estimate_low_disk(const MergedFs& fs, const std::vector<std::vector<const Node*>>& written,
+                                  const ElfSummarizer& summarize);
 
 // Once written: punches the refilled holes again (they read as unspilled
 // from now on) — all of them, or those of `only`'s content. Returns the

@@ -85,10 +85,17 @@ struct LoadedImage {
 
 // decode + merge: every layer of `image` decoded (in parallel) into an
 // unnamed scratch file under scratch_parent(), then merged. `mode` (slim):
-// low-disk mode's sparse spill, and the free space it requires.
+// low-disk mode's sparse spill, and the free space it requires;
+// `summarize` (low-disk mode): low_disk_summarizer's.
 std::unique_ptr<LoadedImage> load_fs(Source& source, const ImageManifest& image, unsigned jobs,
                                      Stages& stages, const SpillFunction& spill = {},
-                                     const ScratchMode* mode = nullptr);
+                                     const ScratchMode* mode = nullptr, const ElfSummarizer& summarize = {});
+
+// What low-disk mode's pass 1 keeps of a big ELF file for a plan with these
+// settings (plan/plan.h summarize_elf, in their strip mode); none (every ELF
+// file spilled as it comes) when GPU code may be pruned (--cuda-arch,
+// --cuda-ptx or the profile's cuda_archs).
+ElfSummarizer low_disk_summarizer(const PlanSettings& settings);
 
 // The plan for the settings ("none" plans nothing: every file kept as is).
 Plan make_plan(const FsView& fs, const ImageRuntime& runtime, const PlanSettings& settings,
