@@ -28,7 +28,8 @@ namespace slimage {
 namespace {
 
 // Paths some pass reads whatever their size: configuration, Python (sources
-// and bytecode are scanned for imports), package databases, loader config.
+// and bytecode are scanned for imports), package databases and the Debian
+// copyright files the SBOM takes licenses from, loader and gconv config.
 bool analysis_reads(std::string_view path) {
   while (path.starts_with("./")) path.remove_prefix(2);
   while (path.starts_with("/")) path.remove_prefix(1);
@@ -39,6 +40,8 @@ bool analysis_reads(std::string_view path) {
                                ".cnf", ".sh"})
     if (path.ends_with(ext)) return true;
   if (path.find(".dist-info/") != std::string_view::npos || path.find(".egg-info/") != std::string_view::npos)
+    return true;
+  if ((path.starts_with("usr/share/doc/") && path.ends_with("/copyright")) || path.ends_with("/gconv-modules"))
     return true;
   return path.find("ld.so") != std::string_view::npos || path.ends_with("os-release");
 }

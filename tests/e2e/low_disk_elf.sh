@@ -35,6 +35,12 @@ gcc -O1 -shared -fPIC -DCUDA_FN=cufft -Wl,-soname,libcufft.so.11 -o "$lib/libcuf
 strip --strip-unneeded -R .comment "$lib/libloader.so.1" "$lib/libcublas.so.12" "$lib/libcufft.so.11"
 gcc -O1 -g -o "$root/usr/bin/app" "$src/app.c" -L"$lib" -l:libloader.so.1  # symbols: strip rewrites it
 echo small >"$root/usr/bin/small"
+# A dpkg package whose copyright file (read for the SBOM's licenses) is over 256 KiB:
+# pass 1 spills it like any file an analysis reads.
+make_dpkg_root "$root"
+mkdir -p "$root/usr/share/doc/keepme"
+{ printf 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: *\nLicense: MIT\n'
+  head -c $((300 << 10)) /dev/zero | tr '\0' 'x'; echo; } >"$root/usr/share/doc/keepme/copyright"
 size() { stat -c %s "$1"; }
 summarized=$(( $(size "$lib/libloader.so.1") + $(size "$lib/libcublas.so.12") + $(size "$lib/libcufft.so.11") ))
 whole=$(size "$root/usr/bin/app")
@@ -58,6 +64,8 @@ run low1 --scratch-budget 0 --jobs 1
 field() { jq -c "$2" "$SCRATCH/$1.json"; }
 n=$(jq -r .manifest_digest "$SCRATCH/normal.json") l=$(jq -r .manifest_digest "$SCRATCH/low.json") l1=$(jq -r .manifest_digest "$SCRATCH/low1.json")
 [[ $n == "$l" && $n == "$l1" ]] || fail "low-disk output differs: normal $n, low-disk $l, low-disk --jobs 1 $l1"
+
+grep -q "internal error" "$SCRATCH/low.err" && fail "low-disk run: $(grep "internal error" "$SCRATCH/low.err")"
 
 # The plan both wrote: the string-reached CUDA library kept (no action: kept as is), the
 # other dropped, app stripped.

@@ -85,6 +85,10 @@ TEST_CASE("sparse_keeps_content: small, ELF, #!, analysed paths are spilled; oth
   CHECK(sparse_keeps_content("./usr/lib/python3/dist-packages/m.py", kSparseKeepMax + 1, "impo"));
   CHECK(sparse_keeps_content("var/lib/dpkg/status", kSparseKeepMax + 1, "Pack"));
   CHECK(sparse_keeps_content("etc/ld.so.cache", kSparseKeepMax + 1, "ld.s"));
+  // pkgdb_dpkg reads each package's copyright for its licenses; the gconv plugin scan its modules list.
+  CHECK(sparse_keeps_content("usr/share/doc/libboost1.74-dev/copyright", kSparseKeepMax + 1, "Form"));
+  CHECK(sparse_keeps_content("usr/lib/x86_64-linux-gnu/gconv/gconv-modules", kSparseKeepMax + 1, "# Gn"));
+  CHECK_FALSE(sparse_keeps_content("usr/share/doc/libboost1.74-dev/changelog.gz", kSparseKeepMax + 1, "\x1f\x8b\x08\x00"));
 }
 
 TEST_CASE("low-disk spill: unspilled content is a hole, and content() refuses to read it") {
