@@ -45,8 +45,10 @@ class SparseFilter : public Writer {
 
  private:
   enum class State { None, Probing, Keep, Hole, Elf };
-  void write_back(const ScratchFile& file, uint64_t offset, uint64_t size);
+  // A declined ELF file's bytes [from, from + size) into its hole in the tar.
+  void write_back(const ScratchFile& file, uint64_t from, uint64_t size);
   void decide();
+  void pass_hole(const char* p, size_t n, uint64_t at);
   void close_entry();
 
   SkippingWriter& out_;
@@ -55,6 +57,7 @@ class SparseFilter : public Writer {
   State state_ = State::None;
   std::string path_, head_;
   uint64_t begin_ = 0, end_ = 0;
+  HoleGap gap_;  // of the entry in State::Hole or State::Elf
   std::unique_ptr<HashingWriter> hash_;
   std::string tar_path_, where_, dir_;
   ElfSummarizer summarize_;

@@ -138,6 +138,12 @@ uint64_t refill_layer(Source& source, const SpilledLayer& layer, const std::set<
 
 }  // namespace
 
+HoleGap hole_gap(uint64_t begin, uint64_t size) {
+  constexpr uint64_t kBlock = 4096;
+  uint64_t first = (begin + kBlock - 1) / kBlock * kBlock, last = (begin + size) / kBlock * kBlock;
+  return first < last ? HoleGap{first, last} : HoleGap{first, first};
+}
+
 bool sparse_keeps_content(std::string_view path, uint64_t size, std::string_view head) {
   if (size <= kSparseKeepMax || analysis_reads(path)) return true;
   if (head.size() >= 4 && head.substr(0, 4) == std::string_view("\x7f" "ELF", 4)) return true;
@@ -154,21 +160,37 @@ void SparseFilter::candidate(std::string path, uint64_t begin, uint64_t size) {
 }
 
 void SparseFilter::decide() {
-  const bool elf = summarize_ && end_ - begin_ > kSparseKeepMax && summarized_kind(path_, head_);
+  const bool elf = summarize_ && end_ - begin_ > kSummarizeMin && summarized_kind(path_, head_);
   if (!elf && sparse_keeps_content(path_, end_ - begin_, head_)) {
     state_ = State::Keep;
     out_.write(head_.data(), head_.size());
     return;
   }
   state_ = elf ? State::Elf : State::Hole;
+  gap_ = hole_gap(begin_, end_ - begin_);
   hash_ = std::make_unique<HashingWriter>();
   hash_->write(head_.data(), head_.size());
-  out_.skip(head_.size());
+  pass_hole(head_.data(), head_.size(), begin_);
   if (state_ != State::Elf) return;
   // Buffered (no cold range): the summarizer reads it back at once.
   elf_file_ = std::make_unique<ScratchFile>(dir_);
   elf_out_ = std::make_unique<DirectWriter>(elf_file_->path(), elf_file_->name());
   elf_out_->write(head_.data(), head_.size());
+}
+
+// A hole's bytes [at, at + n): its partial blocks are written (the file
+// system allocates them with their neighbours anyway), its whole blocks skipped.
+void SparseFilter::pass_hole(const char* p, size_t n, uint64_t at) {
+  while (n > 0) {
+    bool inside = at >= gap_.begin && at < gap_.end;
+    uint64_t until = inside ? gap_.end : at < gap_.begin ? gap_.begin : end_;
+    size_t k = static_cast<size_t>(std::min<uint64_t>(n, until - at));
+    if (inside)
+      out_.skip(k);
+    else
+      out_.write(p, k);
+    p += k, n -= k, at += k;
+  }
 }
 
 void SparseFilter::write(const void* data, size_t n) {
@@ -189,7 +211,7 @@ void SparseFilter::write(const void* data, size_t n) {
     } else {
       hash_->write(p, k);
       if (state_ == State::Elf) elf_out_->write(p, k);
-      out_.skip(k);
+      pass_hole(p, k, pos_);
     }
     p += k, n -= k, pos_ += k;
     // decide() writes or skips the head at its own place (the out's position is begin_).
@@ -210,7 +232,7 @@ void SparseFilter::close_entry() {
     uint64_t& files = summary ? holes_->summarized_files : holes_->declined_files;
     uint64_t& bytes = summary ? holes_->summarized_bytes : holes_->declined_bytes;
     files++, bytes += end_ - begin_;
-    if (!summary) write_back(*elf_file_, begin_, end_ - begin_);
+    if (!summary) write_back(*elf_file_, gap_.begin - begin_, gap_.end - gap_.begin);
     elf_file_.reset();  // its bytes go now
   }
   if (state_ == State::Hole || summary) {
@@ -218,7 +240,7 @@ void SparseFilter::close_entry() {
     h.digest = hash_->digest();
     h.size = end_ - begin_;
     h.elf = std::move(summary);
-    holes_->bytes += h.size;
+    holes_->bytes += gap_.end - gap_.begin;
   }
   hash_.reset();
   state_ = State::None;
@@ -237,16 +259,17 @@ void SparseFilter::finish() {
 
 // A declined ELF file into its hole in the tar, through a descriptor of its
 // own: the DirectWriter skipped that range and never writes inside it.
-void SparseFilter::write_back(const ScratchFile& file, uint64_t offset, uint64_t size) {
+void SparseFilter::write_back(const ScratchFile& file, uint64_t from, uint64_t size) {
+  if (size == 0) return;
   if (tar_fd_ < 0) tar_fd_ = ::open(tar_path_.c_str(), O_WRONLY | O_CLOEXEC);
   if (tar_fd_ < 0) fail(where_ + ": " + tar_path_ + ": " + std::strerror(errno));
   std::vector<char> buf(static_cast<size_t>(std::min<uint64_t>(size, 1 << 20)));
   for (uint64_t done = 0; done < size;) {
     size_t want = static_cast<size_t>(std::min<uint64_t>(buf.size(), size - done));
-    ssize_t got = ::pread(file.fd(), buf.data(), want, static_cast<off_t>(done));
+    ssize_t got = ::pread(file.fd(), buf.data(), want, static_cast<off_t>(from + done));
     if (got < 0 && errno == EINTR) continue;
     if (got <= 0) fail(where_ + ": " + file.name() + ": read: " + (got < 0 ? std::strerror(errno) : "short"));
-    pwrite_all(tar_fd_, tar_path_, buf.data(), static_cast<size_t>(got), offset + done);
+    pwrite_all(tar_fd_, tar_path_, buf.data(), static_cast<size_t>(got), begin_ + from + done);
     done += static_cast<uint64_t>(got);
   }
 }
@@ -444,7 +467,7 @@ LowDiskEstimate estimate_low_disk(const MergedFs& fs, const std::vector<std::vec
       const TarEntry& t = *entry.tar;
       if (++peeks % 64 == 0) fs.trim();
       std::string_view head(reinterpret_cast<const char*>(bytes.data()) + t.data_offset, 4);
-      if (summarize && summarized_kind(t.path, head)) {
+      if (summarize && t.size > kSummarizeMin && summarized_kind(t.path, head)) {
         if (t.data_offset + t.size > bytes.size()) continue;
         bool hole = summarize(bytes.subspan(t.data_offset, t.size)) != nullptr;
         fs.trim();  // the pages the summarizer read
@@ -452,7 +475,8 @@ LowDiskEstimate estimate_low_disk(const MergedFs& fs, const std::vector<std::vec
       } else if (sparse_keeps_content(t.path, t.size, head)) {
         continue;
       }
-      e.unspilled_bytes += t.size;
+      HoleGap gap = hole_gap(t.data_offset, t.size);
+      e.unspilled_bytes += gap.end - gap.begin;
       holes[i].insert(t.data_offset);
     }
     fs.trim();

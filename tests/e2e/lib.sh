@@ -241,6 +241,25 @@ v, u = float(sys.argv[1]), 0
 while v >= 1024 and u < 4: v, u = v / 1024, u + 1
 print(sys.argv[1] + " B" if u == 0 else "%.1f %s" % (v, ["B", "KiB", "MiB", "GiB", "TiB"][u]))' "$1"; }
 
+# whole_blocks LAYOUT_DIR PATH... -> the bytes in whole 4 KiB blocks of those files'
+# content in the decoded layer tars of the layout's first manifest: what low-disk mode
+# leaves out of scratch for each file it does not spill (its partial blocks are written).
+whole_blocks() { python3 - "$@" <<'PY'
+import json, sys, tarfile
+layout, want = sys.argv[1], {p.lstrip("/") for p in sys.argv[2:]}
+blob = lambda d: open(f"{layout}/blobs/{d.replace(':', '/')}", "rb")
+manifest = json.load(blob(json.load(open(f"{layout}/index.json"))["manifests"][0]["digest"]))
+total = 0
+for layer in manifest["layers"]:
+    with blob(layer["digest"]) as f, tarfile.open(fileobj=f, mode="r|*") as tar:
+        for m in tar:
+            name = m.name[2:] if m.name.startswith("./") else m.name
+            if m.isreg() and name in want:
+                total += max(0, (m.offset_data + m.size) // 4096 * 4096 - (m.offset_data + 4095) // 4096 * 4096)
+print(total)
+PY
+}
+
 # in_layout NAME -> oci:$SCRATCH/NAME:img ; the usual SRC/DST spelling in these tests
 in_layout() { printf 'oci:%s/%s:img\n' "$SCRATCH" "$1"; }
 

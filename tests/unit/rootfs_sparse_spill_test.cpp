@@ -77,8 +77,16 @@ Node node(uint32_t layer, uint64_t offset, uint64_t size) {
 
 }  // namespace
 
-TEST_CASE("sparse_keeps_content: small, ELF, #!, analysed paths are spilled; other big files are not") {
+// The whole 4 KiB blocks of [offset, offset + size): what a hole frees.
+uint64_t whole_blocks(uint64_t offset, uint64_t size) {
+  return (offset + size) / 4096 * 4096 - (offset + 4095) / 4096 * 4096;
+}
+
+TEST_CASE("sparse_keeps_content: small, ELF, #!, analysed paths are spilled; other files over 16 KiB are not") {
+  CHECK(kSparseKeepMax == 16384);
   CHECK(sparse_keeps_content("usr/share/x.bin", kSparseKeepMax, "abcd"));
+  CHECK_FALSE(sparse_keeps_content("usr/share/locale/de/LC_MESSAGES/x.mo", 20 << 10, "\xde\x12\x04\x95"));
+  CHECK(sparse_keeps_content("usr/lib/libx.so.1", 20 << 10, std::string("\x7f" "ELF", 4)));
   CHECK_FALSE(sparse_keeps_content("usr/share/x.bin", kSparseKeepMax + 1, "abcd"));
   CHECK(sparse_keeps_content("usr/lib/libx.so", kSparseKeepMax + 1, std::string("\x7f" "ELF", 4)));
   CHECK(sparse_keeps_content("usr/bin/tool", kSparseKeepMax + 1, "#!/b"));
@@ -91,9 +99,24 @@ TEST_CASE("sparse_keeps_content: small, ELF, #!, analysed paths are spilled; oth
   CHECK_FALSE(sparse_keeps_content("usr/share/doc/libboost1.74-dev/changelog.gz", kSparseKeepMax + 1, "\x1f\x8b\x08\x00"));
 }
 
+TEST_CASE("hole_gap: the whole 4 KiB blocks of a range") {
+  auto gap = [](uint64_t begin, uint64_t size) {
+    HoleGap g = hole_gap(begin, size);
+    return std::vector<uint64_t>{g.begin, g.end};
+  };
+  CHECK(gap(512, 307200) == std::vector<uint64_t>{4096, 307200});
+  CHECK(gap(4096, 8192) == std::vector<uint64_t>{4096, 12288});
+  CHECK(gap(512, 7680) == std::vector<uint64_t>{4096, 8192});
+  CHECK(gap(512, 7679) == std::vector<uint64_t>{4096, 4096});  // no whole block: empty
+  CHECK(gap(1024, 1024) == std::vector<uint64_t>{4096, 4096});
+}
+
 TEST_CASE("low-disk spill: unspilled content is a hole, and content() refuses to read it") {
+  const std::string mid(20 << 10, 'm');  // over kSparseKeepMax: a hole too
   Sparse s({{"usr/share/data.bin", kBig}, {"usr/lib/libx.so", kElf}, {"usr/bin/run", kScript},
-            {"etc/small", "hello\n"}});
+            {"etc/small", "hello\n"}, {"usr/share/mid.bin", mid}, {"usr/share/tiny.bin", mid.substr(0, 16 << 10)}});
+  CHECK(s.fs->unspilled_digest(s.node("usr/share/mid.bin")));
+  CHECK(s.text("usr/share/tiny.bin") == mid.substr(0, 16 << 10));
   CHECK(s.text("usr/lib/libx.so") == kElf);
   CHECK(s.text("usr/bin/run") == kScript);
   CHECK(s.text("etc/small") == "hello\n");
@@ -101,7 +124,10 @@ TEST_CASE("low-disk spill: unspilled content is a hole, and content() refuses to
   REQUIRE(s.fs->unspilled_digest(big));
   CHECK(*s.fs->unspilled_digest(big) == sha256_digest(kBig));  // what dedupe compares
   CHECK(s.fs->unspilled_digest(s.node("usr/lib/libx.so")) == nullptr);
-  CHECK(s.fs->layers()[0]->holes->bytes == kBig.size());
+  // Its whole blocks are left out; the partial ones at its ends are written.
+  CHECK(big.data_offset == 512);
+  const Node& m = s.node("usr/share/mid.bin");
+  CHECK(s.fs->layers()[0]->holes->bytes == 303104 + whole_blocks(m.data_offset, m.size));  // [4096, 307200) of [512, 307712)
   // The safety net: never zeros.
   CHECK_THROWS_WITH_AS(s.fs->content(big),
                        ("layer " + short_digest(s.descriptor.digest) +
@@ -135,7 +161,8 @@ TEST_CASE("low-disk spill: a big ELF file is summarized and left out, or, declin
   };
   const uint64_t before = scratch_in_use();
   Sparse s({{"usr/lib/a.so", summed}, {"usr/share/data.bin", kBig}, {"usr/lib/b.so", declined},
-            {"etc/elf.conf", config_elf}, {"usr/lib/small.so", kElf.substr(0, 1000)}},
+            {"etc/elf.conf", config_elf}, {"usr/lib/small.so", kElf.substr(0, 1000)},
+            {"usr/lib/mid.so", kElf.substr(0, 100 << 10)}},
            summarize);
   // Given the whole of each big ELF file outside the paths text readers look at, once.
   CHECK(seen == std::vector<std::string>{sha256_digest(summed), sha256_digest(declined)});
@@ -152,16 +179,19 @@ TEST_CASE("low-disk spill: a big ELF file is summarized and left out, or, declin
   CHECK(s.fs->unspilled_digest(s.node("usr/lib/b.so")) == nullptr);
   CHECK(s.text("etc/elf.conf") == config_elf);
   CHECK(s.text("usr/lib/small.so") == kElf.substr(0, 1000));
+  CHECK(s.text("usr/lib/mid.so") == kElf.substr(0, 100 << 10));  // up to kSummarizeMin: spilled
   CHECK(s.fs->unspilled_digest(s.node("usr/share/data.bin")) != nullptr);
   const SparseHoles& h = *s.fs->layers()[0]->holes;
+  const Node& d = s.node("usr/share/data.bin");
+  const uint64_t left_out = whole_blocks(a.data_offset, a.size) + whole_blocks(d.data_offset, d.size);
   CHECK(std::vector<uint64_t>{h.bytes, h.summarized_files, h.summarized_bytes, h.declined_files, h.declined_bytes} ==
-        std::vector<uint64_t>{kBig.size() + summed.size(), 1, summed.size(), 1, declined.size()});
+        std::vector<uint64_t>{left_out, 1, summed.size(), 1, declined.size()});
   // The summarized file's own scratch file is gone; the tar holds neither it nor data.bin.
   struct stat st {};
   REQUIRE(::stat(s.fs->layers()[0]->tar_path.c_str(), &st) == 0);
   CHECK(uint64_t(st.st_blocks) * 512 + kBig.size() + summed.size() - 16384 <= uint64_t(st.st_size));
   // Charged: the tar less its holes (the declined file's restore included); its scratch file went.
-  CHECK(scratch_in_use() - before == s.fs->layers()[0]->tar_size - kBig.size() - summed.size());
+  CHECK(scratch_in_use() - before == s.fs->layers()[0]->tar_size - left_out);
 }
 
 TEST_CASE("low-disk refill: kept holes get their bytes back, dropped ones stay holes") {

@@ -72,7 +72,7 @@ struct Hole {
 // A layer's holes by their content's offset in the decoded tar.
 struct SparseHoles {
   std::map<uint64_t, Hole> by_offset;
-  uint64_t bytes = 0;  // their content, all together
+  uint64_t bytes = 0;  // their content left unwritten (each one's hole_gap), all together
   // Big ELF files: summarized (holes, counted in `bytes` too), and declined
   // by the summarizer (spilled whole).
   uint64_t summarized_files = 0, summarized_bytes = 0, declined_files = 0, declined_bytes = 0;
@@ -84,8 +84,21 @@ struct SparseHoles {
   }
 };
 
-// Files up to this size are always spilled (config, scripts, metadata).
-constexpr uint64_t kSparseKeepMax = 256 << 10;
+// Files up to this size are always spilled: a hole frees only the whole
+// 4 KiB blocks inside a file's range of the tar (hole_gap), a few at most.
+constexpr uint64_t kSparseKeepMax = 16 << 10;
+// ELF files over this size are summarized (ElfSummarizer) rather than
+// spilled; a smaller one is spilled (a scratch file each would cost more).
+constexpr uint64_t kSummarizeMin = 256 << 10;
+
+// Of a hole's range [begin, begin + size) of the tar, the whole file-system
+// blocks: what pass 1 leaves unwritten (the partial blocks at its ends are
+// written; they are allocated with their neighbours anyway). Empty (begin ==
+// end) when the range covers no whole block.
+struct HoleGap {
+  uint64_t begin = 0, end = 0;
+};
+HoleGap hole_gap(uint64_t begin, uint64_t size);
 
 // Whether a regular file's content is spilled in low-disk mode, from its tar
 // path, size and first bytes (`head`: up to 4 of them): what some analysis
