@@ -21,8 +21,8 @@ namespace {
 using namespace elf_detail;
 
 // Longer runs are not library names; bounding the backward walk keeps a
-// hostile run of ".so.so.so…" linear.
-constexpr size_t kMaxNameLength = 255;
+// hostile run of ".so.so.so…" linear (low-disk mode's ElfCopy relies on the bound).
+constexpr size_t kMaxNameLength = kLibraryNameMax;
 
 bool is_alnum(uint8_t c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');

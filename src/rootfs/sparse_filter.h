@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "slimage/elf/fatbin.h"
 #include "slimage/rootfs/sparse_spill.h"
 #include "slimage/util/direct_writer.h"
 #include "slimage/util/file.h"
@@ -61,8 +62,7 @@ class SparseFilter : public Writer {
   std::unique_ptr<HashingWriter> hash_;
   std::string tar_path_, where_, dir_;
   ElfSummarizer summarize_;
-  std::unique_ptr<ScratchFile> elf_file_;  // State::Elf: the file so far
-  std::unique_ptr<DirectWriter> elf_out_;
+  std::unique_ptr<ElfCopy> elf_copy_;  // State::Elf: the file so far
   int tar_fd_ = -1;  // for write_back, opened at the first
 };
 

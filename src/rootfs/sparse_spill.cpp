@@ -172,10 +172,127 @@ void SparseFilter::decide() {
   hash_->write(head_.data(), head_.size());
   pass_hole(head_.data(), head_.size(), begin_);
   if (state_ != State::Elf) return;
-  // Buffered (no cold range): the summarizer reads it back at once.
-  elf_file_ = std::make_unique<ScratchFile>(dir_);
-  elf_out_ = std::make_unique<DirectWriter>(elf_file_->path(), elf_file_->name());
-  elf_out_->write(head_.data(), head_.size());
+  elf_copy_ = std::make_unique<ElfCopy>(dir_, end_ - begin_);
+  elf_copy_->write(head_.data(), head_.size());
+}
+
+// Buffered (no cold range): the summarizer reads it back at once.
+ElfCopy::ElfCopy(const std::string& dir, uint64_t size)
+    : file_(dir), out_(file_.path(), file_.name()), size_(size) {}
+
+namespace {
+constexpr uint64_t kBlock = 4096;
+// What library_name_strings reads before a ".so": the name, and the byte before it.
+constexpr uint64_t kLookback = kLibraryNameMax + 5;
+}  // namespace
+
+void ElfCopy::find_containers(uint64_t end) {
+  while (scan_ + 16 <= end) {
+    if (scan_ < at_) {  // inside a container already found: past it
+      scan_ = at_;
+      continue;
+    }
+    if (uint64_t size = fatbin_container_at(reinterpret_cast<const uint8_t*>(pending_.data()) + (scan_ - at_),
+                                            size_ - scan_)) {
+      // Its header stays: a C string before it ends there, as in the file.
+      HoleGap gap = hole_gap(scan_ + 16, size - 16);
+      if (gap.begin < gap.end) containers_.push_back({gap.begin, gap.end});
+      scan_ = (scan_ + size + 7) / 8 * 8;
+    } else {
+      scan_ += 8;
+    }
+  }
+}
+
+void ElfCopy::keep(uint64_t begin, uint64_t end) {
+  begin = begin / kBlock * kBlock, end = (end + kBlock - 1) / kBlock * kBlock;
+  if (!keeps_.empty() && begin <= keeps_.back().second)
+    keeps_.back().second = std::max(keeps_.back().second, end);
+  else
+    keeps_.push_back({begin, end});
+}
+
+void ElfCopy::find_strings(uint64_t end) {
+  const char* base = pending_.data();
+  for (;;) {
+    if (open_) {
+      const void* nul = nul_ < end ? std::memchr(base + (nul_ - at_), 0, end - nul_) : nullptr;
+      if (!nul) {
+        nul_ = end;
+        return;
+      }
+      uint64_t n = at_ + (static_cast<const char*>(nul) - base);
+      keep(open_from_, n + 1);
+      open_ = false;
+      hit_ = n + 1;  // a ".so" before the NUL has this window
+      continue;
+    }
+    if (hit_ + 3 > end) return;
+    std::string_view rest(base + (hit_ - at_), end - hit_);
+    size_t k = rest.find(".so");
+    if (k == std::string_view::npos) {
+      hit_ = end - 2;  // a ".so" may straddle the next write
+      return;
+    }
+    uint64_t h = hit_ + k;
+    open_ = true, open_from_ = h > kLookback ? h - kLookback : 0, nul_ = h + 3;
+  }
+}
+
+void ElfCopy::write(const char* p, size_t n) {
+  pending_.append(p, n);
+  const uint64_t end = at_ + pending_.size();
+  find_containers(end);
+  find_strings(end);
+  // Settled below: every container header before scan_, every window but an open one, and
+  // no later ".so" reaches back past hit_ - kLookback.
+  uint64_t settled = std::min({scan_, end, hit_ > kLookback ? hit_ - kLookback : 0});
+  if (open_) settled = std::min(settled, open_from_);
+  emit(settled / kBlock * kBlock);
+}
+
+void ElfCopy::emit(uint64_t until) {
+  if (until <= at_) return;
+  const char* p = pending_.data();
+  uint64_t at = at_;
+  while (at < until) {
+    while (next_container_ < containers_.size() && containers_[next_container_].second <= at) ++next_container_;
+    while (next_keep_ < keeps_.size() && keeps_[next_keep_].second <= at) ++next_keep_;
+    const FileRange* c = next_container_ < containers_.size() ? &containers_[next_container_] : nullptr;
+    const FileRange* w = next_keep_ < keeps_.size() ? &keeps_[next_keep_] : nullptr;
+    uint64_t stop = until;
+    bool skip = false;
+    if (c && at >= c->first) {
+      stop = std::min(stop, c->second);
+      if (w && at >= w->first)
+        stop = std::min(stop, w->second);  // a window: written
+      else
+        skip = true, stop = w ? std::min(stop, w->first) : stop;
+    } else if (c) {
+      stop = std::min(stop, c->first);
+    }
+    if (skip) {
+      out_.skip(stop - at);
+      if (!zeroed_.empty() && zeroed_.back().second == at)
+        zeroed_.back().second = stop;
+      else
+        zeroed_.push_back({at, stop});
+    } else {
+      out_.write(p, stop - at);
+    }
+    p += stop - at, at = stop;
+  }
+  pending_.erase(0, at - at_);
+  at_ = at;
+}
+
+void ElfCopy::finish() {
+  const uint64_t end = at_ + pending_.size();
+  find_containers(end);
+  find_strings(end);
+  if (open_) keep(open_from_, end), open_ = false;  // no NUL to the end: the scan reads to it
+  emit(end);
+  out_.finish();
 }
 
 // A hole's bytes [at, at + n): its partial blocks are written (the file
@@ -210,7 +327,7 @@ void SparseFilter::write(const void* data, size_t n) {
       out_.write(p, k);
     } else {
       hash_->write(p, k);
-      if (state_ == State::Elf) elf_out_->write(p, k);
+      if (state_ == State::Elf) elf_copy_->write(p, k);
       pass_hole(p, k, pos_);
     }
     p += k, n -= k, pos_ += k;
@@ -222,24 +339,28 @@ void SparseFilter::write(const void* data, size_t n) {
 
 void SparseFilter::close_entry() {
   std::shared_ptr<const ElfSummary> summary;
+  bool refetch = false;
   if (state_ == State::Elf) {
-    elf_out_->finish();
-    elf_out_.reset();
+    elf_copy_->finish();
     {
-      MappedFile mapped(elf_file_->path());
-      summary = summarize_(mapped.bytes());
+      MappedFile mapped(elf_copy_->file().path());
+      summary = summarize_(mapped.bytes(), elf_copy_->zeroed());
     }
-    uint64_t& files = summary ? holes_->summarized_files : holes_->declined_files;
-    uint64_t& bytes = summary ? holes_->summarized_bytes : holes_->declined_bytes;
+    // Declined: copied into the tar now, or, where the copy lacks its fat
+    // binaries, a hole re-decoded whole before the plan (refetch_holes).
+    refetch = !summary && !elf_copy_->zeroed().empty();
+    uint64_t& files = summary ? holes_->summarized_files : refetch ? holes_->refetch_files : holes_->declined_files;
+    uint64_t& bytes = summary ? holes_->summarized_bytes : refetch ? holes_->refetch_bytes : holes_->declined_bytes;
     files++, bytes += end_ - begin_;
-    if (!summary) write_back(*elf_file_, gap_.begin - begin_, gap_.end - gap_.begin);
-    elf_file_.reset();  // its bytes go now
+    if (!summary && !refetch) write_back(elf_copy_->file(), gap_.begin - begin_, gap_.end - gap_.begin);
+    elf_copy_.reset();  // its bytes go now
   }
-  if (state_ == State::Hole || summary) {
+  if (state_ == State::Hole || summary || refetch) {
     Hole& h = holes_->by_offset[begin_];
     h.digest = hash_->digest();
     h.size = end_ - begin_;
     h.elf = std::move(summary);
+    h.refetch = refetch;
     holes_->bytes += gap_.end - gap_.begin;
   }
   hash_.reset();
@@ -342,6 +463,17 @@ uint64_t refill_nodes(Source& source, const MergedFs& fs, const std::vector<cons
   uint64_t total = 0;
   for (uint64_t w : written) total += w;
   return total;
+}
+
+uint64_t refetch_holes(Source& source, const MergedFs& fs, unsigned jobs) {
+  const auto& layers = fs.layers();
+  std::vector<const Node*> nodes;
+  fs.for_each([&](const Node& n) {
+    if (!n.is_file() || n.data_layer >= layers.size()) return;
+    const Hole* hole = hole_at(*layers[n.data_layer], n.data_offset);
+    if (hole && hole->refetch) nodes.push_back(&n);
+  });
+  return nodes.empty() ? 0 : refill_nodes(source, fs, nodes, jobs);
 }
 
 uint64_t unfilled_bytes(const MergedFs& fs, const std::vector<const Node*>& nodes) {
@@ -469,7 +601,7 @@ LowDiskEstimate estimate_low_disk(const MergedFs& fs, const std::vector<std::vec
       std::string_view head(reinterpret_cast<const char*>(bytes.data()) + t.data_offset, 4);
       if (summarize && t.size > kSummarizeMin && summarized_kind(t.path, head)) {
         if (t.data_offset + t.size > bytes.size()) continue;
-        bool hole = summarize(bytes.subspan(t.data_offset, t.size)) != nullptr;
+        bool hole = summarize(bytes.subspan(t.data_offset, t.size), {}) != nullptr;
         fs.trim();  // the pages the summarizer read
         if (!hole) continue;
       } else if (sparse_keeps_content(t.path, t.size, head)) {
@@ -513,7 +645,7 @@ uint64_t release_refilled(const MergedFs& fs, const std::vector<const Node*>* on
     if (!n.is_file() || n.data_layer >= layers.size()) return false;
     if (only && !chosen.count({n.data_layer, n.data_offset})) return false;
     const Hole* hole = hole_at(*layers[n.data_layer], n.data_offset);
-    return hole && hole->filled.load(std::memory_order_acquire);
+    return hole && hole->filled.load(std::memory_order_acquire) && !hole->refetch;
   };
   std::vector<const Hole*> holes;
   fs.for_each([&](const Node& n) {

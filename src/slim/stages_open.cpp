@@ -78,15 +78,24 @@ std::unique_ptr<LoadedImage> load_fs(Source& source, const ImageManifest& image,
   std::string low_disk;
   if (limits.sparse) {
     low_disk = "; low-disk mode (" + mode->reason + "): " + human_bytes(all.bytes) + " not spilled";
-    if (all.summarized_files || all.declined_files)
+    if (all.summarized_files || all.declined_files || all.refetch_files)
       low_disk += ", big ELF files summarized " + std::to_string(all.summarized_files) + " (" +
                   human_bytes(all.summarized_bytes) + "), spilled whole " + std::to_string(all.declined_files) +
                   " (" + human_bytes(all.declined_bytes) + ")";
+    if (all.refetch_files)
+      low_disk += ", re-decoded whole " + std::to_string(all.refetch_files) + " (" + human_bytes(all.refetch_bytes) + ")";
   }
   stages.end(std::to_string(layers.size()) + " layers, " + human_bytes(bytes) + " of tar" + low_disk);
   stages.begin("merge");
   loaded->fs = std::make_unique<MergedFs>(std::move(layers), loaded->diagnostics);
   stages.end();
+  if (all.refetch_files) {
+    // Declined big ELF files whose copy lacked its fat binaries: the plan reads them whole.
+    stages.begin("refetch");
+    uint64_t written = refetch_holes(source, *loaded->fs, jobs);
+    stages.end(human_bytes(written) + " of big ELF files re-decoded whole (declined by the summarizer, as strip "
+               "rewrites them, and copied without their fat binaries)");
+  }
   return loaded;
 }
 
@@ -96,7 +105,9 @@ ElfSummarizer low_disk_summarizer(const PlanSettings& settings) {
   // A superset of the plan's GpuSelection::active(): its pass reads every ELF file's
   // fat binaries, so none is summarized (nor sent through a scratch file of its own).
   if (!settings.cuda_arch.empty() || !settings.cuda_ptx.empty() || !profile.cuda_archs.empty()) return {};
-  return [strip](std::span<const uint8_t> bytes) { return summarize_elf(bytes, strip, false); };
+  return [strip](std::span<const uint8_t> bytes, std::span<const FileRange> zeroed) {
+    return summarize_elf(bytes, zeroed, strip, false);
+  };
 }
 
 Plan make_plan(const FsView& fs, const ImageRuntime& runtime, const PlanSettings& settings,

@@ -303,6 +303,7 @@ void finish_report(SlimResult& result, const Stages& stages, const ScratchMode& 
     result.report["scratch"]["unspilled_bytes"] = u.bytes;
     result.report["scratch"]["elf_summarized"] = {{"files", u.summarized_files}, {"bytes", u.summarized_bytes}};
     result.report["scratch"]["elf_spilled_whole"] = {{"files", u.declined_files}, {"bytes", u.declined_bytes}};
+    result.report["scratch"]["elf_refetched"] = {{"files", u.refetch_files}, {"bytes", u.refetch_bytes}};
   }
   result.report["peak_rss"] = {{"bytes", stages.peak_rss_bytes()},
                                {"stage", stages.peak_rss_stage()},

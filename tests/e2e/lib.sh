@@ -103,6 +103,16 @@ slim() {
     return 0
 }
 
+# slim_to NAME SRC ARGS...: slims SRC into oci:$SCRATCH/NAME:img with --report
+# $SCRATCH/NAME.json (stdout in NAME.out, stderr kept as NAME.err); fails unless it exits 0.
+slim_to() {
+    local name=$1 src=$2
+    shift 2
+    slim slim "$src" "oci:$SCRATCH/$name:img" --report "$SCRATCH/$name.json" "$@" >"$SCRATCH/$name.out"
+    [[ $RC == 0 ]] || fail "$name: slim exited $RC: $(tail -3 "$SCRATCH/stderr")"
+    cp "$SCRATCH/stderr" "$SCRATCH/$name.err"
+}
+
 # small_sample: sets $SAMPLE to the --small sample layout (ref `sample`), with CUDA
 # when the host has /usr/local/cuda; builds it once (cached), skips if it cannot.
 small_sample() {

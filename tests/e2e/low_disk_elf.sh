@@ -51,13 +51,7 @@ SRC="oci:$SCRATCH/in:img"
 ARGS=(--compression gzip --level 1)
 export SLIMAGE_TMPDIR="$SCRATCH/tmp"
 mkdir "$SLIMAGE_TMPDIR"
-run() {  # run NAME ARGS...
-    local name=$1
-    shift
-    slim slim "$SRC" "oci:$SCRATCH/$name:img" --report "$SCRATCH/$name.json" "${ARGS[@]}" "$@" >"$SCRATCH/$name.out"
-    [[ $RC == 0 ]] || fail "$name: slim exited $RC: $(tail -3 "$SCRATCH/stderr")"
-    cp "$SCRATCH/stderr" "$SCRATCH/$name.err"
-}
+run() { slim_to "$1" "$SRC" "${ARGS[@]}" "${@:2}"; }  # run NAME ARGS...
 run normal
 run low --scratch-budget 0
 run low1 --scratch-budget 0 --jobs 1

@@ -149,7 +149,7 @@ TEST_CASE("low-disk spill: a big ELF file is summarized and left out, or, declin
   const std::string config_elf = std::string("\x7f" "ELF" "S", 5) + std::string(300 << 10, 'c');
   std::vector<std::string> seen;  // sha256 of each file the summarizer was given
   std::mutex m;
-  auto summarize = [&](std::span<const uint8_t> bytes) -> std::shared_ptr<const ElfSummary> {
+  auto summarize = [&](std::span<const uint8_t> bytes, std::span<const FileRange>) -> std::shared_ptr<const ElfSummary> {
     std::string text(bytes.begin(), bytes.end());
     std::lock_guard lock(m);
     seen.push_back(sha256_digest(text));
@@ -335,4 +335,94 @@ TEST_CASE("select_streamed: at most max_layers input layers stream, those with t
   CHECK(select_streamed(reads, hole, hole, 2) == std::vector<bool>{true, false, true, false, true, false});
   CHECK(select_streamed(reads, hole, hole, 3) == std::vector<bool>{true, false, true, true, true, false});
   CHECK(select_streamed(reads, hole, hole) == std::vector<bool>(6, true));  // kMaxStreamedLayers: 4
+}
+
+namespace {
+
+std::span<const uint8_t> span_of(const std::string& s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
+
+// A fat binary container (elf/fatbin.h): its 16-byte header, then `payload`.
+std::string fat_container(const std::string& payload) {
+  std::string c(16, '\0');
+  const uint64_t fields[] = {kFatbinMagic, 1, 16, payload.size()};
+  const unsigned widths[] = {4, 2, 2, 8}, at[] = {0, 4, 6, 8};
+  for (int f = 0; f < 4; ++f)
+    for (unsigned i = 0; i < widths[f]; ++i) c[at[f] + i] = static_cast<char>(fields[f] >> (8 * i));
+  return c + payload;
+}
+
+// Bytes like compressed GPU code: mostly not text, a NUL now and then.
+std::string noise(size_t n, uint32_t seed) {
+  std::string s(n, '\0');
+  for (size_t i = 0; i < n; ++i) {
+    seed = seed * 1103515245 + 12345;
+    s[i] = static_cast<char>(0x80 | (seed >> 16));
+    if (i % 997 == 0) s[i] = '\0';
+  }
+  return s;
+}
+
+// `file` written through an ElfCopy `chunk` bytes at a time: the copy, and what it left out.
+std::string copy_of(const std::string& file, size_t chunk, std::vector<FileRange>* zeroed) {
+  TempDir dir(scratch_parent(), "slimage-elf-copy-test-");
+  ElfCopy copy(dir.path(), file.size());
+  for (size_t i = 0; i < file.size(); i += chunk) copy.write(file.data() + i, std::min(chunk, file.size() - i));
+  copy.finish();
+  *zeroed = copy.zeroed();
+  MappedFile mapped(copy.file().path());
+  return std::string(mapped.bytes().begin(), mapped.bytes().end());
+}
+
+}  // namespace
+
+TEST_CASE("ElfCopy: fat binaries left out, every byte the library-name scan reads kept") {
+  // Three containers back to back after some "ELF" bytes, one after a gap, and strings
+  // where a careless copy would change what library_name_strings finds: in a container
+  // (near its start, across a block boundary, a long text run that ends in a non-text
+  // byte), one running to the container's end with its NUL after it, name characters at
+  // a container's end before a "lib…so" that follows it, and one before a header.
+  std::string c1 = noise(100000, 1), c2 = noise(70000, 2), c3 = noise(50000, 3), c4 = noise(200000, 4);
+  c1.replace(40, 18, std::string("\0libnear.so.2\0\x90\x91\x92\x93", 18));
+  c1.replace(8185, 16, std::string("\0libacross.so.9\0", 16));
+  c2.replace(30000, 12, std::string("\0libtext.so ", 12));
+  c2.replace(30012, 6000, std::string(6000, 't'));
+  c2[36012] = '\x01';  // not a C string: nothing found
+  c3.replace(c3.size() - 16, 16, "libatend.so.1.2 ");  // its NUL follows the container
+  c4.replace(c4.size() - 8, 8, "\x90" "abcdefg");  // "abcdefglibafter.so" is one word: nothing found
+  std::string file = std::string("\x7f" "ELF", 4) + std::string(4092, 'E');
+  file += fat_container(c1) + fat_container(c2) + fat_container(c3);
+  file += std::string(" trailing text\0 and", 19);
+  file += noise(5, 9) + "libbefore.so";  // runs into the next header: not a C string
+  file += std::string((8 - file.size() % 8) % 8, '\x90');
+  file += fat_container(c4) + std::string("libafter.so\0libplain.so.3\0", 26);
+  const std::vector<std::string> want = {"libnear.so.2", "libacross.so.9", "libatend.so.1.2", "libplain.so.3"};
+  ElfInfo whole;  // no section table: the scan reads the whole file
+  REQUIRE(library_name_strings(span_of(file), whole) == want);
+  for (size_t chunk : {size_t(1) << 20, size_t(4099), size_t(1000), size_t(7)}) {
+    CAPTURE(chunk);
+    std::vector<FileRange> zeroed;
+    std::string copy = copy_of(file, chunk, &zeroed);
+    REQUIRE(copy.size() == file.size());
+    uint64_t left_out = 0;
+    size_t z = 0;
+    bool same = true;
+    for (size_t i = 0; i < file.size(); ++i) {
+      while (z < zeroed.size() && zeroed[z].second <= i) ++z;
+      bool in = z < zeroed.size() && i >= zeroed[z].first;
+      same &= copy[i] == (in ? '\0' : file[i]);
+    }
+    CHECK(same);
+    for (auto& [b, e] : zeroed) {
+      CHECK(b % 4096 == 0);
+      CHECK(e % 4096 == 0);
+      left_out += e - b;
+    }
+    // Most of the 420 KB of GPU code: all but the blocks holding a header or a string.
+    CHECK(left_out >= 360000);
+    CHECK(library_name_strings(span_of(copy), whole) == want);
+    // With a section starting inside the first container: the scan's bounds change nothing.
+    ElfInfo ro;
+    ro.sections = {{".rodata", 1, 2, 0, 4096 + 16 + 8000, file.size() - 4096 - 16 - 8000, 0, 0, 8, 0}};
+    CHECK(library_name_strings(span_of(copy), ro) == library_name_strings(span_of(file), ro));
+  }
 }

@@ -60,5 +60,8 @@ std::string machine_name(uint16_t machine);
 // sections (or, with no section table, the whole file), deduplicated, in
 // order of first appearance. Used by the dlopen string heuristic.
 std::vector<std::string> library_name_strings(std::span<const uint8_t> bytes, const ElfInfo& info);
+// The longest name it takes: it looks no further back from a ".so" than
+// this (and the byte before), and forward to the string's NUL.
+inline constexpr size_t kLibraryNameMax = 255;
 
 }  // namespace slimage

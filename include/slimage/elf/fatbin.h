@@ -99,4 +99,24 @@ bool parse_fatbin_region(std::span<const uint8_t> bytes, uint64_t begin, uint64_
                          std::vector<FatbinContainer>& out, std::string* error,
                          const ReadBehind& behind = {});
 
+// A byte range [begin, end) of a file.
+using FileRange = std::pair<uint64_t, uint64_t>;
+
+// The size (header + fat size) of the container whose little-endian header
+// is at `p`, with `room` bytes of the file from `p` on (at least 16), or 0
+// if none starts there: its magic, version 1, header size 16, a nonzero fat
+// size within `room`. What low-disk mode's pass 1 leaves out of a big ELF
+// file's copy as the stream goes by (rootfs/sparse_filter.h ElfCopy).
+uint64_t fatbin_container_at(const uint8_t* p, uint64_t room);
+
+// Whether zeros in place of the file's bytes in `zeroed` (sorted) change
+// nothing that parse_elf, plan_strip and elf_kind_of read: each range lies
+// inside one alloc PROGBITS section (.nv_fatbin, .rodata, .data, …: bytes
+// none of them parses), overlaps no other section but NOBITS ones, nor the
+// ELF header, the program or section header table, PT_INTERP or
+// PT_DYNAMIC. library_name_strings, which scans read-only data, is the
+// caller's: low-disk mode's ElfCopy keeps every byte it reads around each
+// ".so". `info` is parse_elf's of those bytes.
+bool zeroed_unread(std::span<const uint8_t> bytes, const ElfInfo& info, std::span<const FileRange> zeroed);
+
 }  // namespace slimage

@@ -222,9 +222,11 @@ Plan build_plan(const FsView& fs, const ImageRuntime& runtime, const PlanOptions
 // passes read of one big ELF file's `bytes`, when that is all they will read
 // of it. Null (keep it spilled) for a file strip in mode `strip` would
 // rewrite (the writer needs its bytes, pkgdb its new digests), with
-// `gpu_pruning` (that pass reads the fat binaries), or for bytes that are
-// not ELF at all.
-std::shared_ptr<const ElfSummary> summarize_elf(std::span<const uint8_t> bytes, StripMode strip, bool gpu_pruning);
+// `gpu_pruning` (that pass reads the fat binaries), for bytes that are
+// not ELF at all, or where `zeroed` (fat binaries pass 1 did not copy, as
+// zeros) might hold something these passes read (elf/fatbin.h zeroed_unread).
+std::shared_ptr<const ElfSummary> summarize_elf(std::span<const uint8_t> bytes, std::span<const FileRange> zeroed,
+                                                StripMode strip, bool gpu_pruning);
 
 // For `slimage why PATH`: the chains from roots with how each edge was found,
 // or the rule that drops it.

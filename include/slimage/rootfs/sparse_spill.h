@@ -39,7 +39,10 @@
 #include <vector>
 
 #include "slimage/elf/elf.h"
+#include "slimage/elf/fatbin.h"
 #include "slimage/image/image.h"
+#include "slimage/util/direct_writer.h"
+#include "slimage/util/file.h"
 
 namespace slimage {
 
@@ -58,8 +61,51 @@ struct ElfSummary {
   std::vector<std::string> strings;     // library_name_strings, when info
 };
 // Summarizes one whole ELF file's bytes, or returns null: keep it spilled
-// (plan/plan.h summarize_elf decides what a summary may stand for).
-using ElfSummarizer = std::function<std::shared_ptr<const ElfSummary>(std::span<const uint8_t> bytes)>;
+// (plan/plan.h summarize_elf decides what a summary may stand for). Its fat
+// binaries may be zeros (`zeroed`, elf/fatbin.h): the summarizer checks
+// that nothing it reads lies there, or declines.
+using ElfSummarizer = std::function<std::shared_ptr<const ElfSummary>(std::span<const uint8_t> bytes,
+                                                                        std::span<const FileRange> zeroed)>;
+
+// A big ELF file's copy for its summarizer, written as the stream goes by,
+// less its fat binaries: each container whose header passes
+// (fatbin_container_at, at 8-aligned offsets as nvcc places them) leaves
+// the whole 4 KiB blocks after its 16-byte header unwritten (zeros), e.g.
+// 1.06 GB of libtorch_cuda's 1.12 GB. Except around library-name strings:
+// for every ".so" in the file, the blocks holding [".so" − 260, the next
+// NUL] are written, all the dlopen scan (library_name_strings) looks at
+// from that hit (kLibraryNameMax back, the C string forward), so the scan
+// finds on the copy what it finds on the file, in whatever section the
+// container lies. The summarizer takes the file with the ranges left out
+// (`zeroed`) and checks the rest of what it reads (elf/fatbin.h zeroed_unread).
+class ElfCopy {
+ public:
+  ElfCopy(const std::string& dir, uint64_t size);
+  void write(const char* p, size_t n);  // the file's next bytes
+  void finish();                        // all `size` of them written
+  const ScratchFile& file() const { return file_; }
+  const std::vector<FileRange>& zeroed() const { return zeroed_; }
+
+ private:
+  void find_containers(uint64_t end);
+  void find_strings(uint64_t end);
+  void keep(uint64_t begin, uint64_t end);
+  void emit(uint64_t until);  // pending_ up to file offset `until`
+
+  ScratchFile file_;
+  DirectWriter out_;
+  uint64_t size_;
+  std::string pending_;  // bytes from file offset at_ on, not yet written
+  uint64_t at_ = 0;
+  uint64_t scan_ = 0;    // the next 8-aligned offset a container header may start at
+  uint64_t hit_ = 0;     // the next offset a ".so" may start at
+  bool open_ = false;    // a string window waits for its NUL …
+  uint64_t open_from_ = 0, nul_ = 0;  // … from here, looking from nul_ on
+  std::vector<FileRange> containers_;  // block ranges to leave out, in order
+  std::vector<FileRange> keeps_;       // block ranges of string windows, in order
+  size_t next_container_ = 0, next_keep_ = 0;
+  std::vector<FileRange> zeroed_;      // what was left out
+};
 
 // One file's content left out of the scratch tar.
 struct Hole {
@@ -67,6 +113,9 @@ struct Hole {
   uint64_t size = 0;
   std::shared_ptr<const ElfSummary> elf;  // a big ELF file's facts, else null
   mutable std::atomic<bool> filled{false};  // written back by refill_nodes
+  // A big ELF file the summarizer declined whose copy lacked its fat
+  // binaries: refetch_holes fills it before the plan, and it stays spilled.
+  bool refetch = false;
 };
 
 // A layer's holes by their content's offset in the decoded tar.
@@ -76,11 +125,13 @@ struct SparseHoles {
   // Big ELF files: summarized (holes, counted in `bytes` too), and declined
   // by the summarizer (spilled whole).
   uint64_t summarized_files = 0, summarized_bytes = 0, declined_files = 0, declined_bytes = 0;
+  uint64_t refetch_files = 0, refetch_bytes = 0;  // declined, re-decoded whole (Hole::refetch)
   // Adds another layer's counts (not its holes): an image's totals.
   void count(const SparseHoles& o) {
     bytes += o.bytes;
     summarized_files += o.summarized_files, summarized_bytes += o.summarized_bytes;
     declined_files += o.declined_files, declined_bytes += o.declined_bytes;
+    refetch_files += o.refetch_files, refetch_bytes += o.refetch_bytes;
   }
 };
 
@@ -135,6 +186,12 @@ ScratchMode choose_scratch_mode(const ImageManifest& image, std::optional<uint64
 // Returns the bytes written.
 uint64_t refill_nodes(Source& source, const MergedFs& fs, const std::vector<const Node*>& nodes, unsigned jobs,
                       const std::function<void(uint64_t bytes)>& before = {});
+// After pass 1 and the merge: writes into their holes, from a second decode
+// of their layers, the big ELF files the summarizer declined whose copy
+// lacked its fat binaries (Hole::refetch: a file strip rewrites, or zeros
+// where parse_elf reads), so the plan reads them like any spilled file.
+// They stay spilled (release_refilled leaves them). Returns the bytes written.
+uint64_t refetch_holes(Source& source, const MergedFs& fs, unsigned jobs);
 // The bytes refill_nodes would write for `nodes` now (unfilled holes, each once).
 uint64_t unfilled_bytes(const MergedFs& fs, const std::vector<const Node*>& nodes);
 
