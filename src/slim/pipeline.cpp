@@ -58,7 +58,9 @@ SlimResult slim(const SlimOptions& o, const SlimContext& context, SlimEvents& ev
     // decode + merge: each layer inflated in parallel into a scratch tar,
     // then merged (whiteouts, opaque dirs, hardlinks) into one view. In
     // low-disk mode only what the plan reads is spilled: of a big ELF file,
-    // the facts it reads (unless strip or GPU pruning will rewrite it).
+    // the facts it reads, taken from a copy without its fat binaries (unless
+    // strip or GPU pruning will rewrite it: then the file, decoded again
+    // whole after the merge where that copy lacked bytes).
     auto loaded = load_fs(*io.source, image, context.jobs, stages, context.spill, &mode,
                           low_disk_summarizer(o.plan));
     for (auto& layer : loaded->fs->layers())
