@@ -1,8 +1,6 @@
 // fatbin_container_at and zeroed_unread (include/slimage/elf/fatbin.h): what
 // low-disk mode may leave out of a big ELF file's copy without changing the
 // facts its summary takes from that copy.
-#include <cstring>
-
 #include "elf_bytes.h"
 #include "slimage/elf/fatbin.h"
 
@@ -49,13 +47,13 @@ bool zeroed_unread(std::span<const uint8_t> bytes, const ElfInfo& info, std::spa
   uint64_t phentsize = in.u16(layout.e_phentsize());
   uint64_t shoff = in.word(layout.e_shoff()), shentsize = in.u16(layout.e_shentsize());
   uint64_t phbytes, shbytes;
+  if (phnum > 0 && phentsize < layout.phdr_size()) return false;
   if (!checked_mul(phnum, phentsize, &phbytes) || !in.contains(phoff, phbytes)) return false;
   if (!checked_mul(uint64_t(info.sections.size()), shentsize, &shbytes)) return false;
   read.push_back({phoff, phbytes});
   read.push_back({shoff, shbytes});
   for (uint64_t k = 0; k < phnum; ++k) {
     uint64_t at = phoff + k * phentsize;
-    if (phentsize < layout.phdr_size()) return false;
     uint32_t type = in.u32(at);
     if (type == kPtInterp || type == kPtDynamic) read.push_back({in.word(at + layout.p_offset()), in.word(at + layout.p_filesz())});
   }

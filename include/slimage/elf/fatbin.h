@@ -106,7 +106,7 @@ using FileRange = std::pair<uint64_t, uint64_t>;
 // is at `p`, with `room` bytes of the file from `p` on (at least 16), or 0
 // if none starts there: its magic, version 1, header size 16, a nonzero fat
 // size within `room`. What low-disk mode's pass 1 leaves out of a big ELF
-// file's copy as the stream goes by (rootfs/sparse_filter.h ElfCopy).
+// file's copy as the stream goes by (rootfs/sparse_spill.h ElfCopy).
 uint64_t fatbin_container_at(const uint8_t* p, uint64_t room);
 
 // Whether zeros in place of the file's bytes in `zeroed` (sorted) change
