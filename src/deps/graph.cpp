@@ -33,6 +33,7 @@ const char* how_name(How how) {
     case How::Hwcaps: return "glibc-hwcaps";
     case How::ConfigPlugin: return "config plugin";
     case How::PythonLoad: return "python load";
+    case How::PluginDir: return "plugin dir";
   }
   return "unknown";
 }

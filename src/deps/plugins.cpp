@@ -9,6 +9,7 @@
 #include <set>
 
 #include "plugin_config.h"
+#include "slimage/deps/ld_cache.h"
 #include "slimage/util/strings.h"
 
 namespace slimage {
@@ -187,6 +188,40 @@ std::vector<Root> config_plugin_roots(const FsView& fs, const ImageRuntime& runt
   auto ssl = openssl_plugin_roots(fs, runtime);
   out.insert(out.end(), ssl.begin(), ssl.end());
   return out;
+}
+
+std::set<std::string> loader_search_dirs(const FsView& fs, const ImageRuntime& runtime) {
+  std::set<std::string> dirs;
+  auto add = [&](std::string_view dir) {
+    if (dir.empty() || dir.find('$') != std::string_view::npos) return;  // $ORIGIN: one program's
+    std::string real = real_dir(fs, normalize_path(dir));
+    if (real.empty() || !dirs.insert(real).second) return;
+    std::string hwcaps = real_dir(fs, join_path(real, "glibc-hwcaps"));
+    if (!hwcaps.empty())
+      for (const Node* level : fs.list_dir(hwcaps))
+        if (level->type == FileType::Directory) dirs.insert(level->path);
+  };
+  for (auto& dir : lib_dirs(fs)) add(dir);
+  for (const char* dir : {"usr/lib32", "lib32", "usr/libx32", "libx32"}) add(dir);
+  for (auto& dir : read_ld_so_conf(fs, "etc/ld.so.conf", nullptr)) add(dir);
+  if (const Node* n = fs.resolve("etc/ld.so.cache"); n && n->is_file()) {
+    std::string error;
+    auto cache = LdCache::parse(fs.content(*n), &error);
+    fs.release(*n);
+    std::set<std::string> seen;
+    if (cache)
+      for (auto& e : cache->entries())
+        if (seen.insert(dirname_of(normalize_path(e.path))).second) add(dirname_of(normalize_path(e.path)));
+  }
+  if (std::string etc = real_dir(fs, "etc"); !etc.empty())
+    for (const Node* n : fs.list_dir(etc)) {
+      std::string base = basename_of(n->path);
+      if (!base.starts_with("ld-musl-") || !base.ends_with(".path")) continue;
+      if (auto text = text_of(fs, n->path))
+        for (auto& dir : split_any(*text, ":\n")) add(dir);
+    }
+  for (auto& dir : split_any(runtime.env_value("LD_LIBRARY_PATH"), ":")) add(dir);
+  return dirs;
 }
 
 std::vector<DlopenFamily> plugin_dir_families() {

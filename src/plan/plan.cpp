@@ -12,6 +12,7 @@
 #include "slimage/plan/plan.h"
 
 #include <algorithm>
+#include <set>
 
 #include "plan_internal.h"
 #include "slimage/deps/plugins.h"
@@ -113,6 +114,72 @@ size_t path_dlopen_roots(PlanBuilder& b, const std::vector<DlopenFamily>& famili
   return added;
 }
 
+// With drop_unreachable_libraries: every kept shared library (or a symlink to one) that lies
+// outside the dirs the loader searches by name, and not an update-alternatives choice.
+// Such a file is opened by its full path, by
+// code that scans its directory or reads its own config (ImageMagick's coders, sudo's
+// plugins, libjvm.so, Ruby and Lua modules, UCX and Open MPI components, rdma-core
+// providers): no walk sees that, so all of them stay, and what they need. CUDA libraries
+// are left to drop_unreachable_cuda; a plugin tree nobody runs goes by a toolchain glob.
+// Every path update-alternatives manages (var/lib/dpkg/alternatives/*: the links and each
+// alternative), real. A library there is loaded through the chosen link, by name: Debian's
+// blas/libblas.so.3 and openblas-pthread/libblas.so.3 are choices, not plugins.
+std::set<std::string> alternatives_paths(const FsView& fs) {
+  std::set<std::string> paths;
+  std::string dir;
+  const Node* d = fs.resolve("var/lib/dpkg/alternatives", true, &dir);
+  if (!d || d->type != FileType::Directory) return paths;
+  for (const Node* f : fs.list_dir(dir)) {
+    if (!f->is_file()) continue;
+    auto bytes = fs.content(*f);
+    std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    for (auto& line : split_any(text, "\n")) {
+      if (line.empty() || line[0] != '/') continue;
+      std::string real;
+      fs.resolve(line, true, &real);  // on a miss, the would-be path
+      paths.insert(normalize_path(line));
+      paths.insert(real);
+    }
+    fs.release(*f);
+  }
+  return paths;
+}
+
+std::vector<Root> plugin_dir_roots(const PlanBuilder& b) {
+  std::set<std::string> alternatives = alternatives_paths(b.fs);
+  auto index_of = [&](const std::string& path) {
+    auto it = std::lower_bound(b.nodes.begin(), b.nodes.end(), path,
+                               [](const Node* x, const std::string& p) { return x->path < p; });
+    return it != b.nodes.end() && (*it)->path == path ? size_t(it - b.nodes.begin()) : b.nodes.size();
+  };
+  std::vector<Root> roots;
+  for (size_t i = 0; i < b.nodes.size(); ++i) {
+    const Node& n = *b.nodes[i];
+    if ((!n.is_file() && n.type != FileType::Symlink) || b.dropped(n.path)) continue;
+    std::string dir = dirname_of(n.path), base = basename_of(n.path);
+    if (base.find(".so") == std::string::npos || b.loader_dirs.count(dir) ||
+        alternatives.count(n.path))
+      continue;
+    size_t lib = i;
+    if (n.type == FileType::Symlink) {
+      std::string real;
+      const Node* target = b.fs.resolve(n.path, true, &real);
+      if (!target || !target->is_file() || b.dropped(real)) continue;
+      // "llvm-19/lib/libclang-cpp.so.19.1 -> ../../x86_64-linux-gnu/libclang-cpp.so.19.1": a
+      // mirror of a library the loader finds by name, kept if something loads it so.
+      if (basename_of(real) == base && b.loader_dirs.count(dirname_of(real))) continue;
+      lib = index_of(real);
+    }
+    if (lib >= b.elf_kind.size() || b.elf_kind[lib] != 's' || cuda_candidate(b, lib) ||
+        any_match(b.profile.host_provided, basename_of(b.nodes[lib]->path)))
+      continue;
+    roots.push_back({n.path, How::PluginDir,
+                     dir + " is not a dir the loader searches by name, so a library there is "
+                           "opened by its full path (a plugin)"});
+  }
+  return roots;
+}
+
 Graph walk(PlanBuilder& b, const ImageRuntime& runtime) {
   std::vector<Root> extra = extra_roots(b);
   std::vector<DlopenFamily> families = b.profile.dlopen;
@@ -131,6 +198,8 @@ Graph walk(PlanBuilder& b, const ImageRuntime& runtime) {
   };
   auto excluded = [&](const std::string& path) { return b.dropped(path); };
   std::vector<Root> roots = find_roots(b.fs, runtime, extra, kept_elf, excluded, b.diagnostics);
+  if (b.profile.drop_unreachable_libraries && b.profile.plugin_dirs)  // after find_roots': a Python extension stays one
+    for (auto& r : plugin_dir_roots(b)) roots.push_back(std::move(r));
   ResolveOptions options = resolve_options_for(runtime);
   for (auto family : families) {
     std::erase_if(family.loads, has_slash);  // expanded by path_dlopen_roots
@@ -202,7 +271,7 @@ void needed_and_cuda_pass(PlanBuilder& b, const Graph& graph) {
       a.fate = Fate::Drop;
       a.kind = ReasonKind::UnreachableLibrary;
       a.reason = "shared library: no root reaches it (entrypoint, programs, Python extensions, "
-                 "config plugins, keep globs; DT_NEEDED, dlopen families, string heuristic)";
+                 "config plugins, plugin dirs, keep globs; DT_NEEDED, dlopen families, string heuristic)";
     }
   }
 }
@@ -274,7 +343,7 @@ Plan build_plan(const FsView& fs, const ImageRuntime& runtime, const PlanOptions
   Plan plan;
   plan.profile = options.profile;
   if (options.strip) plan.profile.strip = *options.strip;
-  PlanBuilder b{fs, options, plan.profile, diagnostics, {}, plan.actions, {}, {}, {}, {}, {}};
+  PlanBuilder b{fs, options, plan.profile, diagnostics, {}, plan.actions, {}, {}, {}, {}, {}, {}};
   fs.for_each([&](const Node& n) { b.nodes.push_back(&n); });
   // for_each already yields path order: checking it costs one comparison per
   // node, sorting n·log n of them (each as long as the shared prefix).
@@ -306,6 +375,7 @@ Plan build_plan(const FsView& fs, const ImageRuntime& runtime, const PlanOptions
   // Each pass reads file heads or whole files through mappings; trimming
   // between passes keeps resident memory to one pass's reads.
   fs.trim();
+  b.loader_dirs = loader_search_dirs(fs, runtime);
   plan_detail::pre_drop_pass(b);                   // (a)
   plan_detail::runtime_compilers_pass(b);
   fs.trim();

@@ -29,6 +29,9 @@ struct PlanBuilder {
   // Per node, filled only when the profile drops unreachable libraries:
   // elf_kind_of() of its bytes ('p' program, 's' shared library, 'o' other ELF, 0 not ELF).
   std::vector<char> elf_kind;
+  // loader_search_dirs() (deps/plugins.h): where the loader finds a library by name. A
+  // library elsewhere is a plugin, opened by its full path.
+  std::set<std::string> loader_dirs;
 
   Action& action(const std::string& path) { return actions.at(path); }
   bool dropped(const std::string& path) const {

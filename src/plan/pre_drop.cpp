@@ -65,6 +65,19 @@ std::optional<PreDrop> tests_dir_drop(PlanBuilder& b, const Node& node) {
                  ""};
 }
 
+// A libtool "NAME.la" beside "NAME.so" outside the loader's dirs: a module that libltdl's
+// lt_dlopen finds through its .la file, so that file is needed at run time (in a loader
+// dir, beside a library linked by name, it is a dev file). Returns the module's path.
+std::optional<std::string> ltdl_module_of(const PlanBuilder& b, const Node& node) {
+  if (node.type == FileType::Directory || !node.path.ends_with(".la") ||
+      b.loader_dirs.count(dirname_of(node.path)))
+    return std::nullopt;
+  std::string module = node.path.substr(0, node.path.size() - 3) + ".so";
+  const Node* so = b.fs.resolve(module);
+  if (!so || !so->is_file()) return std::nullopt;
+  return module;
+}
+
 std::optional<PreDrop> own_drop(PlanBuilder& b, const Node& node) {
   for (auto& g : b.options.drop)
     if (drops(b, g, node)) return PreDrop{ReasonKind::DropGlob, "matches --drop " + g, g};
@@ -81,8 +94,15 @@ std::optional<PreDrop> own_drop(PlanBuilder& b, const Node& node) {
     for (auto& g : b.profile.toolchain)
       if (drops(b, g, node)) return PreDrop{ReasonKind::Toolchain, "toolchain: matches " + g, ""};
   if (b.profile.drop_dev_files)
-    for (auto& g : b.profile.dev_files)
-      if (drops(b, g, node)) return PreDrop{ReasonKind::DevFile, "dev file: matches " + g, ""};
+    for (auto& g : b.profile.dev_files) {
+      if (!drops(b, g, node)) continue;
+      if (auto module = ltdl_module_of(b, node)) {
+        b.action(node.path).reason = "libtool file kept: libltdl opens the module " + *module +
+                                     " through it (ImageMagick's coders load this way)";
+        return std::nullopt;
+      }
+      return PreDrop{ReasonKind::DevFile, "dev file: matches " + g, ""};
+    }
   return std::nullopt;
 }
 

@@ -27,7 +27,8 @@ const std::set<std::string> kStringLists = {"cuda_libraries", "caches",     "tes
 const std::set<std::string> kBools = {"drop_unreachable_cuda", "drop_tests", "drop_pycache",
                                       "drop_dev_files", "string_heuristic",
                                       "drop_toolchain", "drop_unreachable_libraries",
-                                      "config_plugins", "dedupe", "python_library_scan"};
+                                      "config_plugins", "plugin_dirs", "dedupe",
+                                      "python_library_scan"};
 const std::set<std::string> kDlopenKeys = {"name", "triggers", "loads", "reason"};
 const std::set<std::string> kCompilerKeys = {"name", "triggers", "keeps", "reason"};
 
@@ -294,6 +295,7 @@ Profile build(const json& fields, const std::string& name, std::vector<std::stri
   p.drop_toolchain = o.value("drop_toolchain", p.drop_toolchain);
   p.drop_unreachable_libraries = o.value("drop_unreachable_libraries", p.drop_unreachable_libraries);
   p.config_plugins = o.value("config_plugins", p.config_plugins);
+  p.plugin_dirs = o.value("plugin_dirs", p.plugin_dirs);
   if (o.contains("runtime_compilers"))
     for (auto& f : o["runtime_compilers"])
       p.runtime_compilers.push_back({f["name"], strings(f, "triggers"), strings(f, "keeps"),
@@ -389,6 +391,7 @@ nlohmann::json profile_to_json(const Profile& p) {
           {"drop_toolchain", p.drop_toolchain},
           {"drop_unreachable_libraries", p.drop_unreachable_libraries},
           {"config_plugins", p.config_plugins},
+          {"plugin_dirs", p.plugin_dirs},
           {"runtime_compilers", compilers},
           {"dedupe", p.dedupe},
           {"python_library_scan", p.python_library_scan},

@@ -4,7 +4,8 @@
 # (libnss-myhostname, from Debian), gconv modules from gconv-modules (iconv
 # latin1 -> utf-16) and OpenSSL's legacy provider activated in openssl.cnf —
 # and each check FAILS when the family is removed from the profile
-# ("config_plugins": false), so the checks can fail.
+# ("config_plugins": false, and "plugin_dirs": false for the two whose modules
+# lie outside the loader's dirs), so the checks can fail.
 source "$(dirname "$0")/lib.sh"
 need_slimage; need_root; need umoci jq python3 debootstrap zstd gcc dpkg-deb openssl iconv od
 scratch
@@ -79,11 +80,23 @@ grep -q 'config plugin.*etc/nsswitch.conf:4 hosts: myhostname' "$SCRATCH/why.txt
 jq -e '.removed["unreachable-library"].bytes > 0' "$SCRATCH/rt.json" >/dev/null ||
     fail "runtime removed no unreachable library: $(jq -c .removed "$SCRATCH/rt.json")"
 
-# The same with the plugin families turned off: every check must fail.
-printf '{"extends": "runtime", "config_plugins": false}\n' >"$SCRATCH/off.json"
-slim slim "oci:$SCRATCH/in:sample" "$(in_layout off)" --profile "$SCRATCH/off.json"
+# The config families off: the gconv and OpenSSL modules lie outside the loader's dirs
+# (gconv/, ossl-modules/), so the plugin-dir rule still keeps them; the NSS module lies
+# in the multiarch dir and goes. Both rules off: every check must fail.
+printf '{"extends": "runtime", "config_plugins": false}\n' >"$SCRATCH/noconf.json"
+slim slim "oci:$SCRATCH/in:sample" "$(in_layout noconf)" --profile "$SCRATCH/noconf.json"
 [[ $RC == 0 ]] || fail "config_plugins=false slim exited $RC: $(tail -5 "$SCRATCH/stderr")"
+unpack_image "$(in_layout noconf)" "$SCRATCH/u-noconf"
+n=$(failures "$SCRATCH/u-noconf/rootfs")
+[[ $n == 1 ]] || fail "with config_plugins false $n of 3 plugin checks fail, want 1 (NSS)"
+"$SLIMAGE" why "oci:$SCRATCH/in:sample" --profile "$SCRATCH/noconf.json" \
+    usr/lib/x86_64-linux-gnu/ossl-modules/legacy.so >"$SCRATCH/why-dir.txt" 2>/dev/null || true
+grep -q 'root usr/lib/x86_64-linux-gnu/ossl-modules/legacy.so \[plugin dir\] usr/lib/x86_64-linux-gnu/ossl-modules is not a dir the loader searches by name' \
+    "$SCRATCH/why-dir.txt" || fail "why does not name the plugin dir: $(cat "$SCRATCH/why-dir.txt")"
+printf '{"extends": "runtime", "config_plugins": false, "plugin_dirs": false}\n' >"$SCRATCH/off.json"
+slim slim "oci:$SCRATCH/in:sample" "$(in_layout off)" --profile "$SCRATCH/off.json"
+[[ $RC == 0 ]] || fail "config_plugins=false plugin_dirs=false slim exited $RC: $(tail -5 "$SCRATCH/stderr")"
 unpack_image "$(in_layout off)" "$SCRATCH/u-off"
 n=$(failures "$SCRATCH/u-off/rootfs")
-[[ $n == 3 ]] || fail "with config_plugins false only $n of 3 plugin checks fail (NSS, gconv, OpenSSL)"
-pass "NSS, gconv and OpenSSL plugins survive runtime; all 3 break with config_plugins false"
+[[ $n == 3 ]] || fail "with config_plugins and plugin_dirs false only $n of 3 plugin checks fail (NSS, gconv, OpenSSL)"
+pass "NSS, gconv and OpenSSL plugins survive runtime; gconv and OpenSSL by their dirs too; all 3 break with both off"

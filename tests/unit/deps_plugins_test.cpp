@@ -140,3 +140,40 @@ TEST_CASE("deps: plugin dir families cover Mesa, GStreamer, Qt, SASL, krb5 and O
                         "sasl2", "krb5", "openssl-modules"})
     CHECK(names.count(n));
 }
+
+TEST_CASE("deps: loader_search_dirs: default, multiarch, hwcaps, ld.so.conf, ld.so.cache, musl and LD_LIBRARY_PATH dirs") {
+  Fixture f;
+  f.link("usr/lib", "lib");  // usrmerge: /lib is usr/lib
+  for (const char* d : {"usr/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3", "usr/lib64", "usr/local/lib",
+                        "opt/conf/lib", "opt/cached/lib", "opt/env/lib", "opt/musl/lib",
+                        "usr/lib/x86_64-linux-gnu/plugins", "opt/app/lib", "opt/rpath/lib"})
+    f.mkdirs(d);
+  f.write("etc/ld.so.conf", "include /etc/ld.so.conf.d/*.conf\n");
+  f.write("etc/ld.so.conf.d/app.conf", "/opt/conf/lib\n/opt/missing/lib\n");
+  f.write("etc/ld-musl-x86_64.path", "/opt/musl/lib:/usr/lib\n");
+  // A new-format ld.so.cache with one entry, in a dir no conf file names (a stale cache).
+  auto put = [](std::string& b, size_t off, uint64_t v, size_t n) {
+    for (size_t i = 0; i < n; ++i) b[off + i] = static_cast<char>(v >> (8 * i));
+  };
+  std::string cache = "glibc-ld.so.cache1.1", strings;
+  cache.resize(48 + 24, '\0');
+  put(cache, 48, 0x0303, 4);
+  put(cache, 52, cache.size(), 4);
+  strings += std::string("libcached.so.1") + '\0';
+  put(cache, 56, cache.size() + strings.size(), 4);
+  strings += std::string("/opt/cached/lib/libcached.so.1") + '\0';
+  put(cache, 20, 1, 4);
+  put(cache, 24, strings.size(), 4);
+  cache[28] = 2;  // little-endian
+  f.write("etc/ld.so.cache", cache + strings);
+  DirFs fs(f.root);
+  ImageRuntime rt;
+  rt.env = {"LD_LIBRARY_PATH=/opt/env/lib:$ORIGIN/../lib:/opt/none"};
+  // Not opt/app/lib, opt/rpath/lib or the multiarch dir's plugins/: a library there is
+  // opened by its full path. $ORIGIN is one program's; missing dirs are no dirs.
+  CHECK(loader_search_dirs(fs, rt) ==
+        std::set<std::string>{"opt/cached/lib", "opt/conf/lib", "opt/env/lib", "opt/musl/lib", "usr/lib",
+                              "usr/lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu/glibc-hwcaps/x86-64-v3",
+                              "usr/lib64", "usr/local/lib"});
+  CHECK(loader_search_dirs(fs, ImageRuntime{}).count("opt/env/lib") == 0);
+}

@@ -32,6 +32,7 @@ enum class How {
   Hwcaps,           // glibc-hwcaps/<level>/ variant of a kept library
   ConfigPlugin,     // a plugin the image's own config loads (nsswitch.conf, gconv-modules, pam.d, openssl.cnf)
   PythonLoad,       // a library kept Python code loads by name (ctypes, cffi, find_library)
+  PluginDir,        // runtime profile: a shared library outside loader_search_dirs (plugins.h)
 };
 const char* how_name(How how);  // "runpath", "ld.so.cache", "dlopen family", …
 

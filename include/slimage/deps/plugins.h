@@ -8,6 +8,7 @@
 // myhostname"). Plugin directories loaded when a library is kept (Mesa DRI,
 // GStreamer, Qt, GTK, SASL, krb5, OpenSSL's ossl-modules) are dlopen families.
 #pragma once
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,5 +30,14 @@ std::vector<Root> openssl_plugin_roots(const FsView& fs, const ImageRuntime& run
 // Plugin directories loaded when a library is kept: dlopen families whose
 // loads are relative to the trigger's directory ("dri/*.so").
 std::vector<DlopenFamily> plugin_dir_families();
+
+// The directories the loader searches by name, as real paths ("usr/lib/x86_64-linux-gnu"):
+// the default dirs (lib, usr/lib, their lib64 and multiarch siblings, usr/local/lib),
+// their glibc-hwcaps/<level> subdirs, etc/ld.so.conf's, the dirs of etc/ld.so.cache's
+// entries, musl's etc/ld-musl-<arch>.path and the config Env's LD_LIBRARY_PATH. RPATH and
+// RUNPATH dirs are not among them: they are one program's. A shared library anywhere else
+// is opened by its full path (ImageMagick's coders, sudo's sudoers.so, a JVM's libjvm.so,
+// Ruby and Lua modules), by code that scans a directory or reads its own config.
+std::set<std::string> loader_search_dirs(const FsView& fs, const ImageRuntime& runtime);
 
 }  // namespace slimage

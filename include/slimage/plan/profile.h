@@ -43,6 +43,9 @@ struct Profile {
   bool drop_toolchain = false;
   bool drop_unreachable_libraries = false;
   bool config_plugins = true;
+  // With drop_unreachable_libraries: a shared library outside the loader's
+  // search dirs is a plugin, opened by full path, so a root (plan.cpp).
+  bool plugin_dirs = true;
   // What compiles at run time: when a kept file matches a trigger, files
   // matching `keeps` stay (overriding drops; ELF ones become roots).
   struct RuntimeCompiler {
