@@ -208,10 +208,10 @@ std::set<std::string> loader_search_dirs(const FsView& fs, const ImageRuntime& r
     std::string error;
     auto cache = LdCache::parse(fs.content(*n), &error);
     fs.release(*n);
-    std::set<std::string> seen;
+    std::set<std::string> seen;  // thousands of entries, a few dirs
     if (cache)
       for (auto& e : cache->entries())
-        if (seen.insert(dirname_of(normalize_path(e.path))).second) add(dirname_of(normalize_path(e.path)));
+        if (std::string dir = dirname_of(normalize_path(e.path)); seen.insert(dir).second) add(dir);
   }
   if (std::string etc = real_dir(fs, "etc"); !etc.empty())
     for (const Node* n : fs.list_dir(etc)) {

@@ -114,13 +114,6 @@ size_t path_dlopen_roots(PlanBuilder& b, const std::vector<DlopenFamily>& famili
   return added;
 }
 
-// With drop_unreachable_libraries: every kept shared library (or a symlink to one) that lies
-// outside the dirs the loader searches by name, and not an update-alternatives choice.
-// Such a file is opened by its full path, by
-// code that scans its directory or reads its own config (ImageMagick's coders, sudo's
-// plugins, libjvm.so, Ruby and Lua modules, UCX and Open MPI components, rdma-core
-// providers): no walk sees that, so all of them stay, and what they need. CUDA libraries
-// are left to drop_unreachable_cuda; a plugin tree nobody runs goes by a toolchain glob.
 // Every path update-alternatives manages (var/lib/dpkg/alternatives/*: the links and each
 // alternative), real. A library there is loaded through the chosen link, by name: Debian's
 // blas/libblas.so.3 and openblas-pthread/libblas.so.3 are choices, not plugins.
@@ -145,6 +138,13 @@ std::set<std::string> alternatives_paths(const FsView& fs) {
   return paths;
 }
 
+// With drop_unreachable_libraries: every kept shared library (or a symlink to one) that lies
+// outside the dirs the loader searches by name, and is no update-alternatives choice. Such a
+// file is opened by its full path, by code that scans its directory or reads its own config
+// (ImageMagick's coders, sudo's plugins, libjvm.so, Ruby and Lua modules, UCX and Open MPI
+// components, rdma-core providers): no walk sees that, so all of them stay, and what they
+// need. CUDA libraries are left to drop_unreachable_cuda; a plugin tree nobody runs goes by
+// a toolchain glob.
 std::vector<Root> plugin_dir_roots(const PlanBuilder& b) {
   std::set<std::string> alternatives = alternatives_paths(b.fs);
   auto index_of = [&](const std::string& path) {
@@ -198,7 +198,8 @@ Graph walk(PlanBuilder& b, const ImageRuntime& runtime) {
   };
   auto excluded = [&](const std::string& path) { return b.dropped(path); };
   std::vector<Root> roots = find_roots(b.fs, runtime, extra, kept_elf, excluded, b.diagnostics);
-  if (b.profile.drop_unreachable_libraries && b.profile.plugin_dirs)  // after find_roots': a Python extension stays one
+  // After find_roots' own: a Python extension module stays a "python extension" root.
+  if (b.profile.drop_unreachable_libraries && b.profile.plugin_dirs)
     for (auto& r : plugin_dir_roots(b)) roots.push_back(std::move(r));
   ResolveOptions options = resolve_options_for(runtime);
   for (auto family : families) {
