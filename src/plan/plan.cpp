@@ -376,7 +376,9 @@ Plan build_plan(const FsView& fs, const ImageRuntime& runtime, const PlanOptions
   // Each pass reads file heads or whole files through mappings; trimming
   // between passes keeps resident memory to one pass's reads.
   fs.trim();
-  b.loader_dirs = loader_search_dirs(fs, runtime);
+  // Read only by the passes that may drop a library or a .la: the default profile skips it.
+  if (plan.profile.drop_unreachable_libraries || plan.profile.drop_dev_files)
+    b.loader_dirs = loader_search_dirs(fs, runtime);
   plan_detail::pre_drop_pass(b);                   // (a)
   plan_detail::runtime_compilers_pass(b);
   fs.trim();
