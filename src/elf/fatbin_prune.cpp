@@ -13,7 +13,7 @@
 namespace slimage {
 
 const char* const kCudaArchForms =
-    "sm_XY (sm_90), sm_XYa (sm_90a: arch-specific code kept too), sm_XYf (sm_100f: family), "
+    "sm_XY (sm_90), sm_XYa or sm_XYf (sm_90a, sm_100f: the same GPU as sm_XY), "
     "X.Y (9.0), XY (90); several separated by commas";
 
 namespace {
@@ -44,13 +44,6 @@ uint32_t major_of(uint32_t sm) { return sm / 10; }
 uint32_t minor_of(uint32_t sm) { return sm % 10; }
 bool same_family_at_or_above(uint32_t code, uint32_t gpu) {
   return major_of(code) == major_of(gpu) && minor_of(code) <= minor_of(gpu);
-}
-
-// Whether the listing of `gpu` lets us keep `e` (variant rules), given it runs there.
-bool listed_variant_allows(const FatbinEntry& e, const CudaTarget& gpu) {
-  if (e.arch_specific()) return gpu.variant == 'a';
-  if (e.family_specific()) return gpu.variant == 'a' || gpu.variant == 'f';
-  return true;
 }
 
 void put_le(std::string& s, size_t at, uint64_t v, unsigned n, bool be) {
@@ -135,28 +128,22 @@ FatbinPrune plan_fatbin_prune(std::span<const uint8_t> bytes, const FatbinScan& 
     for (size_t i = 0; i < es.size(); ++i)
       if (!es[i].is_cubin() && !es[i].is_ptx()) keep[i] = 1, why[i] = "not GPU machine code: kept as is";
     for (auto& g : sel.targets) {
+      // Every cubin the GPU loads stays, arch- and family-specific ones too:
+      // with sm_90 and sm_90a in one container an H100's driver runs sm_90a
+      // (scripts/gpu-check.sh), and code built for both often has a stub in
+      // the plain one.
       bool has_cubin = false;
-      for (size_t i = 0; i < es.size(); ++i)
-        if (es[i].is_cubin() && runs_on(es[i], g.sm) && listed_variant_allows(es[i], g)) {
-          keep[i] = 1, has_cubin = true;
-          if (why[i].empty()) why[i] = g.name() + " loads it";
-        }
-      // Only arch/family-specific cubins load here: the driver would pick
-      // them over any JIT, so they stay rather than the container whole.
-      if (has_cubin) continue;
       for (size_t i = 0; i < es.size(); ++i)
         if (es[i].is_cubin() && runs_on(es[i], g.sm)) {
           keep[i] = 1, has_cubin = true;
-          if (why[i].empty()) why[i] = "only arch-specific code loads on " + g.name() + " here";
+          if (why[i].empty()) why[i] = g.name() + " loads it";
         }
       if (has_cubin) continue;
       int best = -1;
       for (size_t i = 0; i < es.size(); ++i)
-        if (es[i].is_ptx() && runs_on(es[i], g.sm) && listed_variant_allows(es[i], g))
-          best = std::max<int>(best, int(es[i].sm));
+        if (es[i].is_ptx() && runs_on(es[i], g.sm)) best = std::max<int>(best, int(es[i].sm));
       for (size_t i = 0; i < es.size(); ++i)
-        if (best >= 0 && es[i].is_ptx() && int(es[i].sm) == best && runs_on(es[i], g.sm) &&
-            listed_variant_allows(es[i], g)) {
+        if (best >= 0 && es[i].is_ptx() && int(es[i].sm) == best && runs_on(es[i], g.sm)) {
           keep[i] = 1;
           if (why[i].empty()) why[i] = g.name() + " has no cubin here: JIT from the newest PTX at or below it";
         }

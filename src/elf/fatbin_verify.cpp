@@ -3,7 +3,8 @@
 // It sees the bytes as they are written, re-parses each changed container
 // from them and compares entry by entry with the original file: the kept
 // entries, in order, byte for byte; nothing but zeros after the shrunk
-// container; every listed GPU that had runnable code still has some.
+// container; every listed GPU that had runnable code still has some, and
+// still has every cubin it loads.
 #include <algorithm>
 #include <cstring>
 
@@ -50,6 +51,12 @@ std::string check_container(std::span<const uint8_t> original, const FatbinConta
     bool after = std::any_of(now.entries.begin(), now.entries.end(),
                              [&](const FatbinEntry& e) { return runs_on(e, g.sm); });
     if (before && !after) return g.name() + " has no runnable code left";
+    // The written entries are the kept ones (above), so a cubin the GPU
+    // loads must be among them.
+    for (size_t i = 0; i < c.entries.size(); ++i)
+      if (c.entries[i].is_cubin() && runs_on(c.entries[i], g.sm) && !keep[i])
+        return g.name() + " loads entry " + std::to_string(i) + " (" + c.entries[i].label() +
+               "), which was removed";
   }
   return "";
 }

@@ -5,7 +5,8 @@
 # independent lister (fatbin/fatbin_list.py) and cuobjdump (if present) see
 # exactly those, readelf parses the files, their lengths are unchanged, the
 # host program still loads and runs, the report counts GPU bytes, slimming the
-# output again changes nothing, and a bad --cuda-arch is a usage error.
+# output again changes nothing, and a bad --cuda-arch is a usage error. A library with
+# sm_90 and sm_90a cubins side by side keeps both with --cuda-arch sm_90.
 source "$(dirname "$0")/lib.sh"
 need_slimage; need_root; need jq python3 gcc readelf
 NVCC=${NVCC:-/usr/local/cuda/bin/nvcc}
@@ -123,4 +124,25 @@ unpack_image "$(in_layout out2)" "$SCRATCH/u2"
 for f in "${files[@]}"; do
     cmp -s "$SCRATCH/u/rootfs/$f" "$SCRATCH/u2/rootfs/$f" || fail "$f: pruning twice changed bytes"
 done
-pass "--cuda-arch sm_80 keeps exactly the sm_80 cubins; files load, lengths kept, idempotent"
+# A container with both sm_90 and sm_90a cubins (PyTorch builds its CUTLASS 3 kernels so):
+# an H100/H200's driver runs the sm_90a one (scripts/gpu-check.sh), and the sm_90 one can
+# be a stub that traps, so --cuda-arch sm_90 keeps both; sm_80 code goes.
+ra="$SCRATCH/root-a"
+make_elf_root "$ra"
+mkdir -p "$ra/usr/lib/cuda"
+$NVCC -shared -Xcompiler -fPIC -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \
+    -gencode arch=compute_90a,code=sm_90a -o "$ra/usr/lib/cuda/libka.so" "$src/k.cu"
+make_layout_from_dirs "$SCRATCH/in-a" img "$ra"
+why=$("$SLIMAGE" why -q "$(in_layout in-a)" usr/lib/cuda/libka.so --profile none --cuda-arch sm_90)
+grep -q 'kept sm_90a cubin: sm_90 loads it' <<<"$why" || fail "why keeps no sm_90a cubin for sm_90: $why"
+slim slim "$(in_layout in-a)" "$(in_layout out-a)" --profile none --keep 'usr/lib/cuda/**' --cuda-arch sm_90
+[[ $RC == 0 ]] || fail "slim --cuda-arch sm_90 exited $RC: $(cat "$SCRATCH/stderr")"
+unpack_image "$(in_layout out-a)" "$SCRATCH/ua"
+before=$($LIST "$ra/usr/lib/cuda/libka.so") after=$($LIST "$SCRATCH/ua/rootfs/usr/lib/cuda/libka.so")
+want=$(grep -E '^[0-9]+ cubin 90a? ' <<<"$before" | awk '{print $1, $2, $3}')
+grep -q 'cubin 90a$' <<<"$want" || fail "fixture has no sm_90a cubin: $before"
+[[ $(awk '{print $1, $2, $3}' <<<"$after") == "$want" ]] || fail "libka.so after --cuda-arch sm_90:
+$after
+want:
+$want"
+pass "--cuda-arch sm_80 keeps exactly the sm_80 cubins; files load, lengths kept, idempotent; sm_90 keeps sm_90a"

@@ -169,10 +169,12 @@ TEST_CASE("fatbin: keep rule per listed GPU, as the driver selects code") {
     return kept(scan, plan_fatbin_prune(span_of(s), scan, sel(archs, ptx)));
   };
   CHECK(k("sm_86") == "sm_80 cubin, sm_86 cubin, compute_80 ptx, sm_90 kind 4");
-  CHECK(k("sm_90") == "sm_90 cubin, compute_90 ptx, sm_90 kind 4");
-  CHECK(k("sm_90a") == "sm_90 cubin, sm_90a cubin, compute_90 ptx, sm_90 kind 4");
-  CHECK(k("sm_90", PtxPolicy::None) == "sm_90 cubin, sm_90 kind 4");
-  CHECK(k("sm_90", PtxPolicy::All) == "sm_90 cubin, compute_80 ptx, compute_90 ptx, sm_90 kind 4");
+  // An H100 loads sm_90a as well as sm_90 (its driver picks sm_90a): both stay,
+  // whether the list says sm_90 or sm_90a.
+  CHECK(k("sm_90") == "sm_90 cubin, sm_90a cubin, compute_90 ptx, sm_90 kind 4");
+  CHECK(k("sm_90a") == k("sm_90"));
+  CHECK(k("sm_90", PtxPolicy::None) == "sm_90 cubin, sm_90a cubin, sm_90 kind 4");
+  CHECK(k("sm_90", PtxPolicy::All) == "sm_90 cubin, sm_90a cubin, compute_80 ptx, compute_90 ptx, sm_90 kind 4");
   CHECK(k("sm_100", PtxPolicy::None) == "compute_90 ptx, sm_90 kind 4");  // no cubin: JIT
   CHECK(k("sm_75,sm_80", PtxPolicy::None) == "sm_75 cubin, sm_80 cubin, sm_90 kind 4");
   CHECK(k("sm_70") == "sm_90 kind 4");  // nothing ran there before: nothing to protect
@@ -183,11 +185,33 @@ TEST_CASE("fatbin: keep rule per listed GPU, as the driver selects code") {
   FatbinPrune p = plan_fatbin_prune(span_of(only_a), sa, sel("sm_90", PtxPolicy::None));
   CHECK(kept(sa, p) == "sm_90a cubin");
   CHECK(p.left_whole == 0);
-  CHECK(p.why.count("kept sm_90a cubin: only arch-specific code loads on sm_90 here") == 1);
-  // Family code: sm_100f runs on 10.3 when listed with f.
+  CHECK(p.why.count("kept sm_90a cubin: sm_90 loads it") == 1);
+  // Family code: sm_100f runs on 10.0 and 10.3, listed with f or not; not on 12.0.
   std::string fam = container({{2, 100, 0x11 | kF}, {2, 90}});
   FatbinScan sf = scan_of(fam);
   CHECK(kept(sf, plan_fatbin_prune(span_of(fam), sf, sel("sm_103f"))) == "sm_100f cubin");
+  CHECK(kept(sf, plan_fatbin_prune(span_of(fam), sf, sel("sm_103"))) == "sm_100f cubin");
+  CHECK(kept(sf, plan_fatbin_prune(span_of(fam), sf, sel("sm_90,sm_120"))) == "sm_90 cubin");
+  // No cubin loads: the newest PTX the GPU can JIT, arch-specific PTX included.
+  std::string ptx_a = container({{2, 80}, {1, 90, 0x11 | kA, 80}, {1, 80, 0x11, 80}});
+  FatbinScan sp = scan_of(ptx_a);
+  CHECK(kept(sp, plan_fatbin_prune(span_of(ptx_a), sp, sel("sm_90", PtxPolicy::None))) == "compute_90a ptx");
+  CHECK(kept(sp, plan_fatbin_prune(span_of(ptx_a), sp, sel("sm_100", PtxPolicy::None))) == "compute_80 ptx");
+}
+
+TEST_CASE("fatbin: the verifier refuses a write that removed a cubin a listed GPU loads") {
+  std::string s = container(mixed());
+  FatbinScan scan = scan_of(s);
+  REQUIRE(scan.ok());
+  // Pruned for sm_80, then checked as if sm_90 had been listed: sm_90 still has
+  // compute_80 PTX to JIT, but its two cubins are gone.
+  FatbinPrune p80 = plan_fatbin_prune(span_of(s), scan, sel("sm_80"));
+  std::string out = apply_patches(s, p80);
+  CHECK_NOTHROW(verify_fatbin_prune(span_of(s), scan, p80, sel("sm_80"), span_of(out), "x.so"));
+  CHECK_THROWS_WITH_AS(verify_fatbin_prune(span_of(s), scan, p80, sel("sm_90"), span_of(out), "x.so"),
+                       doctest::Contains("x.so: fat binary verification failed: container at 0x0 (.nv_fatbin): "
+                                         "sm_90 loads entry 3 (sm_90 cubin), which was removed"),
+                       Error);
 }
 
 TEST_CASE("fatbin: rewrite packs kept entries, zero tail, same length, idempotent, verified") {
@@ -205,14 +229,16 @@ TEST_CASE("fatbin: rewrite packs kept entries, zero tail, same length, idempoten
     REQUIRE(again.ok());
     REQUIRE(again.containers.size() == 2);
     CHECK(again.containers[1].offset == scan.containers[1].offset);  // no container moves
-    REQUIRE(again.containers[0].entries.size() == 2);
+    REQUIRE(again.containers[0].entries.size() == 3);
     CHECK(again.containers[0].entries[0].label() == "sm_90 cubin");
-    CHECK(again.containers[0].entries[1].label() == "sm_90 kind 4");
+    CHECK(again.containers[0].entries[1].label() == "sm_90a cubin");
+    CHECK(again.containers[0].entries[2].label() == "sm_90 kind 4");
     const FatbinEntry& was = scan.containers[0].entries[3];
     const FatbinEntry& now = again.containers[0].entries[0];
     CHECK(std::memcmp(out.data() + now.offset, s.data() + was.offset, was.size()) == 0);
     CHECK(now.offset % 8 == was.offset % 8);
-    uint64_t end = now.offset + now.size() + again.containers[0].entries[1].size();
+    uint64_t end = now.offset + now.size() + again.containers[0].entries[1].size() +
+                   again.containers[0].entries[2].size();
     CHECK(out.substr(end, scan.containers[1].offset - end) == std::string(scan.containers[1].offset - end, '\0'));
     CHECK(again.gpu_bytes() == p.after);
     // Slimming the slimmed bytes changes nothing.

@@ -5,10 +5,12 @@
 //
 // Keep rule, per listed GPU (sm = major*10 + minor):
 //  - a cubin sm_XY loads on sm_XZ when Z >= Y (same major); an `a` cubin only
-//    on its exact SM, an `f` cubin on its family (same major, Z >= Y); `a`/`f`
-//    cubins are kept only for a GPU listed with `a` (or `f`, for family code);
+//    on its exact SM, an `f` cubin on its family (same major, Z >= Y); every
+//    cubin a listed GPU loads is kept, `a` and `f` ones too, since the driver
+//    prefers them (sm_90a over sm_90 on an H100); `sm_90a` and `sm_100f` in
+//    the list name the same GPU as `sm_90` and `sm_100`;
 //  - PTX JIT-compiles for any GPU at or above its SM (`a` PTX: exact SM only);
-//  - a GPU with no kept cubin keeps the newest PTX at or below it;
+//  - a GPU that loads no cubin here keeps the newest PTX it can JIT;
 //  - --cuda-ptx newest also keeps the newest plain PTX at or below the
 //    highest listed GPU; none keeps only the fallback above; all keeps all;
 //  - other kinds (LTO-IR, unknown) stay as they are;
