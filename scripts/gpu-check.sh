@@ -13,11 +13,12 @@
 # (or the CUDA error) after. A choice that leaves this GPU nothing to run must fail with
 # cudaErrorNoKernelImageForDevice: the negative control.
 # Part 2, real libraries: torch/ and nvidia/ of the installed PyTorch as one layer,
-# slimmed with --profile none --cuda-arch ARCH, unpacked, and imported from there: every
+# slimmed with --profile none (GPU_CHECK_ARGS) --cuda-arch ARCH, unpacked, and imported from there: every
 # check in fixtures/gpu/torch_checks.py (cuBLAS/cuBLASLt, cuDNN, cuFFT, cuSOLVER,
 # cuSPARSE, NCCL, attention, ATen kernels) must pass and give bit-identical results in
 # the original and the pruned tree, and the pruned libraries must be the ones mapped.
-# GPU_CHECK_PARTS="1" or "2" runs one part. Prints one line per result; OUTDIR gets the
+# GPU_CHECK_PARTS="1" or "2" runs one part; GPU_CHECK_ARGS replaces part 2's
+# "--profile none" (e.g. "--profile pytorch": that profile's drops must not break torch). Prints one line per result; OUTDIR gets the
 # logs and reports. Exit 1 if a check fails.
 set -uo pipefail
 (($# >= 2)) || { echo "usage: $0 SLIMAGE OUTDIR [ARCH]" >&2; exit 2; }
@@ -188,7 +189,11 @@ part2() {
     local t0=$SECONDS
     layout "$W/p2" "$sp" --exclude=__pycache__ --transform='s,^,sp/,' "${dirs[@]}" || { bad "part 2: layout"; return; }
     say "part 2: layer written in $((SECONDS - t0)) s"
-    slim p2out "$W/p2" --profile none --cuda-arch "$ARCH" -j "$(nproc)" || return
+    # shellcheck disable=SC2086  # GPU_CHECK_ARGS is a list of words
+    "$SLIMAGE" plan -q --json "oci:$W/p2:img" ${GPU_CHECK_ARGS:---profile none} --cuda-arch "$ARCH" \
+        >"$OUT/p2plan.json" 2>"$OUT/p2plan.err" || bad "part 2: plan exited $?: $(tail -3 "$OUT/p2plan.err")"
+    # shellcheck disable=SC2086
+    slim p2out "$W/p2" ${GPU_CHECK_ARGS:---profile none} --cuda-arch "$ARCH" -j "$(nproc)" || return
     "$PY" - "$OUT/p2out.json" <<'PY' | tee -a "$OUT/summary.txt"
 import json, sys
 r = json.load(open(sys.argv[1]))
