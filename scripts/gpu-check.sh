@@ -18,7 +18,10 @@
 # cuSPARSE, NCCL, attention, ATen kernels) must pass and give bit-identical results in
 # the original and the pruned tree, and the pruned libraries must be the ones mapped.
 # GPU_CHECK_PARTS="1" or "2" runs one part; GPU_CHECK_ARGS replaces part 2's
-# "--profile none" (e.g. "--profile pytorch": that profile's drops must not break torch). Prints one line per result; OUTDIR gets the
+# "--profile none" (e.g. "--profile pytorch": that profile's drops must not break torch);
+# GPU_CHECK_FRAMEWORK=jax runs part 2 on JAX's jax/, jaxlib/, jax_plugins/, its CUDA
+# plugin and nvidia/ with fixtures/gpu/jax_checks.py (cuBLAS, cuDNN, cuFFT, cuSOLVER,
+# cuSPARSE and XLA's own kernels). Prints one line per result; OUTDIR gets the
 # logs and reports. Exit 1 if a check fails.
 set -uo pipefail
 (($# >= 2)) || { echo "usage: $0 SLIMAGE OUTDIR [ARCH]" >&2; exit 2; }
@@ -178,13 +181,18 @@ plain cudaErrorNoKernelImageForDevice compressed cudaErrorNoKernelImageForDevice
 EOF
 }
 
-# ---- part 2: the installed PyTorch's own CUDA libraries ---------------------------------
+# ---- part 2: the installed framework's own CUDA libraries -------------------------------
 part2() {
-    local sp
-    sp=$("$PY" -c 'import os, torch; print(os.path.dirname(os.path.dirname(torch.__file__)))' 2>/dev/null) ||
-        { say "part 2 skipped: $PY has no torch"; return; }
-    local dirs=(torch)
-    [[ -d $sp/nvidia ]] && dirs+=(nvidia)
+    local fw=${GPU_CHECK_FRAMEWORK:-torch} sp d dirs=()
+    sp=$("$PY" -c "import os, $fw; print(os.path.dirname(os.path.dirname($fw.__file__)))" 2>/dev/null) ||
+        { say "part 2 skipped: $PY has no $fw"; return; }
+    case $fw in
+        torch) for d in torch nvidia; do [[ -d $sp/$d ]] && dirs+=("$d"); done ;;
+        jax) for d in jax jaxlib jax_plugins "$sp"/jax_cuda*_plugin nvidia; do
+                 d=${d#"$sp"/}; [[ -d $sp/$d ]] && dirs+=("$d")
+             done ;;
+        *) bad "part 2: GPU_CHECK_FRAMEWORK=$fw: expected torch or jax"; return ;;
+    esac
     say "part 2: $sp/{${dirs[*]}}: $(du -sh "${dirs[@]/#/$sp/}" | awk '{print $1}' | paste -sd' ')"
     local t0=$SECONDS
     layout "$W/p2" "$sp" --exclude=__pycache__ --transform='s,^,sp/,' "${dirs[@]}" || { bad "part 2: layout"; return; }
@@ -204,7 +212,7 @@ PY
     rm -rf "$W/p2"; unpack "$W/p2out" "$W/pruned" || { bad "part 2: unpack"; return; }
     rm -rf "$W/p2out"
     say "part 2 sizes: original $(du -shc "${dirs[@]/#/$sp/}" | tail -1 | cut -f1), pruned $(du -sh "$W/pruned/sp" | cut -f1)"
-    local checks=$repo/fixtures/gpu/torch_checks.py
+    local checks=$repo/fixtures/gpu/${fw}_checks.py
     (cd "$W" && timeout 300 "$PY" "$checks" "$sp" >"$OUT/orig.txt" 2>"$OUT/orig.err")
     (cd "$W" && PYTHONPATH="$W/pruned/sp" timeout 300 "$PY" "$checks" "$W/pruned/sp" >"$OUT/pruned.txt" 2>"$OUT/pruned.err")
     while IFS= read -r line; do
