@@ -110,7 +110,7 @@ class FatbinVerifier : public Writer {
   FatbinVerifier(Writer& out, std::span<const uint8_t> original, const FatbinScan& scan,
                  const FatbinPrune& prune, const GpuSelection& selection, std::string where);
   void write(const void* data, size_t n) override;
-  void finish();  // every changed container seen and proven
+  void finish() override;  // every changed container seen and proven
 
  private:
   void check(size_t index);
