@@ -44,42 +44,15 @@ say "gpu: $(nvidia-smi --query-gpu=name,compute_cap,driver_version --format=csv,
 say "nvcc: $($NVCC --version | tail -1)"
 
 # layout LAYOUT DIR [TAR-ARGS...]: DIR's tree (or the members TAR-ARGS name) as the one
-# uncompressed layer of an OCI layout (ref img).
+# uncompressed layer of an OCI layout (ref img), written by the tests' layout tool.
 layout() {
     local out=$1 dir=$2; shift 2
     (($#)) || set -- .
-    tar -C "$dir" --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -cf "$W/layer.tar" "$@" || return 1
-    "$PY" - "$W/layer.tar" "$out" <<'PY'
-import hashlib, json, os, shutil, sys
-tarpath, out = sys.argv[1:]
-os.makedirs(out + "/blobs/sha256", exist_ok=True)
-def blob(data_or_path, mt):
-    h = hashlib.sha256()
-    if isinstance(data_or_path, bytes):
-        h.update(data_or_path); size = len(data_or_path)
-    else:
-        with open(data_or_path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 24), b""):
-                h.update(chunk)
-        size = os.path.getsize(data_or_path)
-    d = h.hexdigest()
-    dst = f"{out}/blobs/sha256/{d}"
-    if isinstance(data_or_path, bytes):
-        open(dst, "wb").write(data_or_path)
-    else:
-        os.replace(data_or_path, dst)
-    return {"mediaType": mt, "digest": "sha256:" + d, "size": size}
-layer = blob(tarpath, "application/vnd.oci.image.layer.v1.tar")
-cfg = json.dumps({"architecture": "amd64", "os": "linux", "config": {},
-                  "rootfs": {"type": "layers", "diff_ids": [layer["digest"]]}}).encode()
-c = blob(cfg, "application/vnd.oci.image.config.v1+json")
-m = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                "config": c, "layers": [layer]}).encode()
-md = blob(m, "application/vnd.oci.image.manifest.v1+json")
-md["annotations"] = {"org.opencontainers.image.ref.name": "img"}
-json.dump({"schemaVersion": 2, "manifests": [md]}, open(out + "/index.json", "w"))
-open(out + "/oci-layout", "w").write('{"imageLayoutVersion": "1.0.0"}')
-PY
+    tar -C "$dir" --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -cf "$W/layer.tar" "$@" &&
+        "$PY" "$repo/fixtures/hostile/make-hostile.py" layout --compression none "$out" img "$W/layer.tar"
+    local rc=$?
+    rm -f "$W/layer.tar"
+    return $rc
 }
 
 # unpack LAYOUT DIR: extracts the (uncompressed) layers of LAYOUT:img into DIR.
